@@ -1,0 +1,3 @@
+from abm_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,200 @@
+"""Command line: run (default), demo, import, accounts, funnel.
+
+Every failure the user can cause ends in one clear sentence (or one line per bad CSV row)
+and a non-zero exit; tracebacks go to the log file only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+from abm_tui import __version__
+from abm_tui.config import ENV_DB, log_dir, resolve_db_url
+
+log = logging.getLogger("abm_tui")
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _tier(value: str) -> int:
+    if value not in ("1", "2", "3"):
+        raise argparse.ArgumentTypeError(f"tier must be 1, 2 or 3, not {value!r}")
+    return int(value)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="URL_OR_PATH", help=f"database URL or SQLite file (default: ${ENV_DB}, "
+                        "else abm.sqlite in the user data folder)")  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="abm-tui", parents=[common], description="Review an ABM target list together, from the keyboard."
+    )
+    parser.add_argument("--version", action="version", version=f"abm-tui {__version__}")
+    parser.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="compute metrics as of this date")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", parents=[common], help="open the app (the default)")
+    run.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD")
+
+    sub.add_parser("demo", parents=[common], help="load the bundled demo data into a new database")
+
+    imp = sub.add_parser("import", parents=[common], help="import a folder in the generic CSV format")
+    imp.add_argument("folder", type=Path)
+    imp.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+
+    for name, helptext in (("accounts", "print per-account metrics"), ("funnel", "print the funnel metrics")):
+        p = sub.add_parser(name, parents=[common], help=helptext)
+        p.add_argument("--json", action="store_true", help="machine-readable output (DESIGN §6)")
+        p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="as-of date (default: today)")
+        p.add_argument("--tier", type=_tier, help="only this tier")
+        if name == "funnel":
+            p.add_argument("--owner", help="only accounts of this sales or marketing owner")
+    return parser
+
+
+def _setup_logging() -> Path | None:
+    try:
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "abm-tui.log"
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    log_path = _setup_logging()
+    from abm_tui.importers.errors import ImportFailed
+    from abm_tui.store.db import StoreError
+    from abm_tui.store.decisions import DecisionError
+
+    try:
+        return COMMANDS[args.command or "run"](args)
+    except ImportFailed as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        print(f"Import rejected: {len(exc.errors)} problem(s); nothing was written.", file=sys.stderr)
+        return 1
+    except (StoreError, DecisionError) as exc:
+        print(f"abm-tui: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last line of defence: a sentence for the user, the traceback for the log
+        log.exception("unexpected error")
+        where = f" Details are in {log_path}." if log_path else ""
+        print(f"abm-tui: unexpected error: {exc}.{where}", file=sys.stderr)
+        return 1
+
+
+def _open(args: argparse.Namespace):
+    from abm_tui.store.db import open_store
+
+    return open_store(resolve_db_url(args.db))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from abm_tui.store.demo import load_demo
+
+    engine, is_new = _open(args)
+    if is_new:
+        load_demo(engine)
+    from abm_tui.ui.app import AbmApp
+
+    AbmApp(engine, as_of=getattr(args, "as_of", None)).run()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from abm_tui.store.demo import load_demo
+    from abm_tui.store.repo import account_count
+
+    engine, _ = _open(args)
+    with Session(engine) as session:
+        n = account_count(session=session)
+    if n:
+        print(f"abm-tui: this database already holds {n} accounts; the demo loads into a new one "
+              f"(choose another with --db or ${ENV_DB}).", file=sys.stderr)  # fmt: skip
+        return 2
+    summary = load_demo(engine)
+    print("Demo data loaded, dates shifted so the newest activity is today:")
+    print("\n".join("  " + line for line in summary.lines()))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from abm_tui.importers.generic import read_folder
+    from abm_tui.store.imports import apply_batch
+
+    batch = read_folder(args.folder)
+    if batch.errors:  # report bad files before touching (or creating) the database
+        from abm_tui.importers.errors import ImportFailed
+
+        raise ImportFailed(batch.errors)
+    engine, _ = _open(args)
+    summary = apply_batch(engine, batch, dry_run=args.dry_run)
+    for warning in summary.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(("Dry run, nothing written:" if args.dry_run else f"Imported {args.folder}:"))
+    print("\n".join("  " + line for line in summary.lines()))
+    return 0
+
+
+def _metrics(args: argparse.Namespace):
+    from sqlmodel import Session
+
+    from abm_tui.metrics import Params, account_metrics
+    from abm_tui.store.repo import get_settings, load_dataset, resolve_as_of
+
+    engine, _ = _open(args)
+    with Session(engine) as session:
+        settings = get_settings(session=session)
+    as_of = resolve_as_of(settings, args.as_of)
+    params = Params.from_settings(settings)
+    ds = load_dataset(engine)
+    return ds, account_metrics(ds, as_of, params), as_of, params
+
+
+def cmd_accounts(args: argparse.Namespace) -> int:
+    from abm_tui.exporters.report import accounts_records, accounts_table
+
+    ds, metrics, _, _ = _metrics(args)
+    records = accounts_records(ds, metrics, tier=args.tier)
+    print(json.dumps(records, indent=2, ensure_ascii=False) if args.json else accounts_table(records))
+    return 0
+
+
+def cmd_funnel(args: argparse.Namespace) -> int:
+    from abm_tui.exporters.report import funnel_text
+    from abm_tui.metrics import funnel
+
+    ds, metrics, as_of, params = _metrics(args)
+    result = funnel(ds, as_of, params, tier=args.tier, owner=args.owner, metrics=metrics)
+    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else funnel_text(result))
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "demo": cmd_demo,
+    "import": cmd_import,
+    "accounts": cmd_accounts,
+    "funnel": cmd_funnel,
+}

@@ -1,0 +1,39 @@
+"""Where the database lives: `--db`, else `ABM_TUI_DB`, else one SQLite file in the user data dir."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_data_path, user_log_path
+
+APP_NAME = "abm-tui"
+ENV_DB = "ABM_TUI_DB"
+
+
+def data_dir() -> Path:
+    return user_data_path(APP_NAME, appauthor=False)
+
+
+def log_dir() -> Path:
+    return user_log_path(APP_NAME, appauthor=False)
+
+
+def default_db_path() -> Path:
+    return data_dir() / "abm.sqlite"
+
+
+def to_url(value: str) -> str:
+    """Accept a SQLAlchemy URL or a plain file path (taken as SQLite)."""
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def resolve_db_url(cli_value: str | None = None) -> str:
+    if cli_value:
+        return to_url(cli_value)
+    env = os.environ.get(ENV_DB)
+    if env:
+        return to_url(env)
+    return to_url(str(default_db_path()))

@@ -1,0 +1,1 @@
+"""Exporters: metrics as JSON and tables, target lists, minutes."""

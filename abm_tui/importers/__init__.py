@@ -1,0 +1,1 @@
+"""Importers: files → validated domain rows → one all-or-nothing transaction."""

@@ -1,0 +1,120 @@
+"""Parsers for single CSV cells; each returns a value or raises ValueError with a reason."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+BUYING_ROLE_SYNONYMS = {
+    # HubSpot's "Buying Role" labels and common spellings → our fixed vocabulary.
+    "decision maker": "decision_maker",
+    "executive sponsor": "decision_maker",
+    "budget holder": "budget_holder",
+    "influencer": "influencer",
+    "champion": "champion",
+    "end user": "champion",
+    "technical": "technical",
+    "legal and compliance": "legal",
+    "legal": "legal",
+    "procurement": "procurement",
+    "blocker": "other",
+    "other": "other",
+}
+TRUE = {"true", "yes", "y", "1", "x"}
+FALSE = {"false", "no", "n", "0"}
+
+
+def text(raw: str) -> str | None:
+    value = raw.strip()
+    return value or None
+
+
+def integer(raw: str, lo: int | None = None, hi: int | None = None) -> int | None:
+    value = raw.strip()
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a whole number") from None
+    if not number.is_integer():
+        raise ValueError(f"{value!r} is not a whole number")
+    if (lo is not None and number < lo) or (hi is not None and number > hi):
+        raise ValueError(f"{value} is outside {lo}–{hi}")
+    return int(number)
+
+
+def number(raw: str) -> float | None:
+    value = raw.strip()
+    if not value:
+        return None
+    try:
+        result = float(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number") from None
+    if result != result or result in (float("inf"), float("-inf")):
+        raise ValueError(f"{value!r} is not a number")
+    return result
+
+
+def boolean(raw: str) -> bool | None:
+    value = raw.strip().lower()
+    if not value:
+        return None
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    raise ValueError(f"{raw.strip()!r} is not true or false")
+
+
+def iso_date(raw: str) -> date | None:
+    value = raw.strip()
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).date() if len(value) > 10 else date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def iso_datetime(raw: str) -> datetime | None:
+    value = raw.strip()
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=None)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM)") from None
+
+
+def choice(raw: str, allowed: tuple[str, ...]) -> str | None:
+    value = raw.strip().lower()
+    if not value:
+        return None
+    if value not in allowed:
+        raise ValueError(f"{raw.strip()!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def buying_role(raw: str) -> str | None:
+    value = raw.strip()
+    if not value:
+        return None
+    key = value.lower().replace("_", " ")
+    if key in BUYING_ROLE_SYNONYMS:
+        return BUYING_ROLE_SYNONYMS[key]
+    raise ValueError(f"{value!r} is not a known buying role")
+
+
+_DOMAIN_PREFIX = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?")
+
+
+def domain(raw: str) -> str | None:
+    """`https://www.Example.com/about` → `example.com`."""
+    value = _DOMAIN_PREFIX.sub("", raw.strip().lower()).split("/")[0].split("?")[0].strip(".")
+    if not value:
+        return None
+    if " " in value or "." not in value:
+        raise ValueError(f"{raw.strip()!r} is not a domain")
+    return value

@@ -1,0 +1,126 @@
+"""The input of every metric: plain data frames with fixed columns, and the tunable numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+COLUMNS: dict[str, dict[str, str]] = {
+    "accounts": {
+        "id": "int64",
+        "source_id": "object",
+        "name": "object",
+        "domain": "object",
+        "is_target": "bool",
+        "tier": "Int64",
+        "icp_fit": "Int64",
+        "status": "object",
+        "churned_at": "datetime64[ns]",
+        "owner_sales": "object",
+        "owner_marketing": "object",
+    },
+    "contacts": {"id": "int64", "account_id": "int64", "buying_role": "object"},
+    "engagements": {"account_id": "int64", "contact_id": "Int64", "occurred_at": "datetime64[ns]", "intent": "object"},
+    "opportunities": {
+        "id": "int64",
+        "account_id": "int64",
+        "amount": "float64",
+        "stage": "object",
+        "created_at": "datetime64[ns]",
+        "close_date": "datetime64[ns]",
+        "outcome": "object",
+        "source": "object",
+    },
+    "stage_changes": {"opportunity_id": "int64", "stage": "object", "entered_at": "datetime64[ns]"},
+    "requirements": {"tier": "int64", "role": "object", "min_contacts": "int64"},
+}
+
+
+def frame(name: str, rows: Any = None) -> pd.DataFrame:
+    """A frame with exactly the columns and dtypes `name` needs (extra columns are kept)."""
+    df = pd.DataFrame(rows if rows is not None else [])
+    for col, dtype in COLUMNS[name].items():
+        if col not in df.columns:
+            df[col] = pd.Series(dtype="object")
+        if dtype.startswith("datetime"):
+            # Dates count by calendar day: drop any time of day.
+            df[col] = pd.to_datetime(df[col], errors="coerce").dt.normalize().astype("datetime64[ns]")
+        elif dtype == "bool":
+            df[col] = df[col].fillna(False).astype(bool)
+        elif dtype == "float64":
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+        elif dtype in ("int64", "Int64"):
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype("Int64")
+            if dtype == "int64":
+                df[col] = df[col].astype("int64")
+        else:
+            df[col] = df[col].astype("object")
+    return df
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Everything the metrics read, as data frames (see `COLUMNS`)."""
+
+    accounts: pd.DataFrame
+    contacts: pd.DataFrame
+    engagements: pd.DataFrame
+    opportunities: pd.DataFrame
+    stage_changes: pd.DataFrame
+    requirements: pd.DataFrame
+
+    @classmethod
+    def build(cls, **tables: Any) -> Dataset:
+        """Build from lists of dicts or frames; missing tables are empty."""
+        return cls(**{name: frame(name, tables.get(name)) for name in COLUMNS})
+
+
+DEFAULT_REQUIREMENTS = [
+    {"tier": 1, "role": "decision_maker", "min_contacts": 1},
+    {"tier": 1, "role": "budget_holder", "min_contacts": 1},
+    {"tier": 1, "role": "influencer", "min_contacts": 2},
+    {"tier": 1, "role": "champion", "min_contacts": 1},
+    {"tier": 1, "role": "technical", "min_contacts": 1},
+    {"tier": 2, "role": "decision_maker", "min_contacts": 1},
+    {"tier": 2, "role": "budget_holder", "min_contacts": 1},
+    {"tier": 2, "role": "influencer", "min_contacts": 1},
+    {"tier": 2, "role": "champion", "min_contacts": 1},
+    {"tier": 3, "role": "decision_maker", "min_contacts": 1},
+    {"tier": 3, "role": "champion", "min_contacts": 1},
+]
+
+
+@dataclass(frozen=True)
+class Params:
+    """Tunable numbers, kept in the Setting table under the same names."""
+
+    window_days: int = 90
+    period_days: int = 365
+    influence_days: int = 90
+    sales_target_quarter: float | None = None
+    engaged_score: int = 40
+    mqa_score: int = 60
+    mqa_coverage: float = 0.5
+    promote_score: int = 70
+    demote_score: int = 20
+    demote_quiet_days: int = 60
+    poor_fit_max: int = 2
+    tier1_capacity: int = 50
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, str]) -> Params:
+        """Read known keys from the Setting table's strings; other keys are ignored here."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = settings.get(f.name)
+            if raw is None or str(raw).strip() == "":
+                continue
+            values[f.name] = float(raw) if f.type in ("float", "float | None") else int(float(raw))
+        return cls(**values)
+
+
+def as_timestamp(value: date | str | pd.Timestamp) -> pd.Timestamp:
+    return pd.Timestamp(value).normalize()

@@ -1,0 +1,126 @@
+"""Portfolio metrics of DESIGN §3 "Portfolio (funnel overview)"."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from abm_tui.metrics.accounts import STAGES, account_metrics, active_target_mask
+from abm_tui.metrics.dataset import Dataset, Params, as_timestamp
+from abm_tui.metrics.opportunities import opportunities_as_of, velocity
+
+
+def ratio(num: float, den: float) -> float | None:
+    """A rate with nothing to divide by is None, never 0."""
+    return None if not den else float(num) / float(den)
+
+
+def mean_or_none(values: pd.Series) -> float | None:
+    return None if values.empty else float(values.mean())
+
+
+def owner_mask(accounts: pd.DataFrame, owner: str | None) -> pd.Series:
+    if not owner:
+        return pd.Series(True, index=accounts.index)
+    return (accounts["owner_sales"] == owner) | (accounts["owner_marketing"] == owner)
+
+
+def funnel(
+    ds: Dataset,
+    as_of: date | str,
+    params: Params = Params(),
+    *,
+    tier: int | None = None,
+    owner: str | None = None,
+    metrics: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """Every portfolio metric at `as_of`, for active target accounts (optionally one tier / owner).
+
+    `metrics` may pass a precomputed `account_metrics` frame. Rates with a zero denominator are None.
+    """
+    T = as_timestamp(as_of)
+    m = account_metrics(ds, T, params) if metrics is None else metrics
+    acc = ds.accounts.set_index("id", drop=False)
+    mine = owner_mask(acc, owner)
+    abm = active_target_mask(acc) & mine
+    if tier is not None:
+        abm &= acc["tier"] == tier
+    abm = abm.fillna(False)
+    non_abm = ~active_target_mask(acc) & mine
+    abm_ids = set(acc.index[abm])
+    non_abm_ids = set(acc.index[non_abm])
+    targets = m.loc[m.index.isin(abm_ids)]
+
+    ranks = targets["stage_rank"]
+    stage_counts = {s: int((ranks == i).sum()) for i, s in enumerate(STAGES)}
+    at_or_beyond = [int((ranks >= i).sum()) for i in range(len(STAGES))]
+    conversion = {STAGES[i]: ratio(at_or_beyond[i + 1], at_or_beyond[i]) for i in range(len(STAGES) - 1)}
+
+    reached = targets["last_engagement"].notna() & (targets["days_since_last"] < params.window_days)
+    tiers = acc.loc[targets.index, "tier"]
+    reach_by_tier = {str(t): ratio(reached[tiers == t].sum(), (tiers == t).sum()) for t in (1, 2, 3)}
+
+    period_start = T - pd.Timedelta(days=params.period_days - 1)
+    opps = opportunities_as_of(ds.opportunities, ds.stage_changes, T)
+    in_abm = opps["account_id"].isin(abm_ids)
+    created_in_period = opps["created_at"] >= period_start
+    sourced = opps[in_abm & created_in_period & (opps["source"] == "marketing")]["amount"].sum()
+    influenced = _influenced_amount(ds, opps[in_abm & created_in_period], params.influence_days)
+
+    quarter = T.to_period("Q")
+    open_abm = opps[in_abm & opps["is_open"]]
+    in_quarter = open_abm["close_date"].dt.to_period("Q") == quarter
+    target_amount = params.sales_target_quarter
+    coverage = ratio(open_abm.loc[in_quarter, "amount"].sum(), target_amount or 0)
+
+    closed_in_period = (opps["is_won"] | opps["is_lost"]) & (opps["close_date"] >= period_start)
+    closed_in_period &= opps["close_date"] <= T
+    win_rate, deal_size = {}, {}
+    for group, ids in (("abm", abm_ids), ("non_abm", non_abm_ids)):
+        closed = opps[closed_in_period & opps["account_id"].isin(ids)]
+        won = closed[closed["is_won"]]
+        win_rate[group] = ratio(len(won), len(closed))
+        deal_size[group] = ratio(won["amount"].sum(), len(won))
+
+    won_abm = opps[closed_in_period & in_abm & opps["is_won"]]
+    cycle = mean_or_none((won_abm["close_date"] - won_abm["created_at"]).dt.days)
+    abm_opp_ids = set(opps.loc[in_abm, "id"])
+    vel = velocity(ds.stage_changes[ds.stage_changes["opportunity_id"].isin(abm_opp_ids)], T, params.period_days)
+
+    return {
+        "as_of": T.date().isoformat(),
+        "stage_counts": stage_counts,
+        "conversion": conversion,
+        "reach_by_tier": reach_by_tier,
+        "mqa_count": int(targets["is_mqa"].sum()),
+        "marketing_sourced_pipeline": float(sourced),
+        "marketing_influenced_pipeline": float(influenced),
+        "pipeline_coverage": coverage,
+        "win_rate": win_rate,
+        "avg_deal_size": deal_size,
+        "sales_cycle_days": cycle,
+        "velocity_days": vel,
+        "churn_rate": _churn_rate(acc.loc[list(abm_ids)], opps, T, period_start),
+    }
+
+
+def _influenced_amount(ds: Dataset, opps: pd.DataFrame, days: int) -> float:
+    """Amount of `opps` whose account had ≥1 engagement in the `days` days up to its created_at."""
+    if opps.empty:
+        return 0.0
+    e = ds.engagements[ds.engagements["account_id"].isin(opps["account_id"])][["account_id", "occurred_at"]]
+    pairs = opps[["id", "account_id", "created_at"]].merge(e, on="account_id")
+    lag = (pairs["created_at"] - pairs["occurred_at"]).dt.days
+    hit = set(pairs.loc[(lag >= 0) & (lag < days), "id"])
+    return float(opps.loc[opps["id"].isin(hit), "amount"].sum())
+
+
+def _churn_rate(accounts: pd.DataFrame, opps: pd.DataFrame, T: pd.Timestamp, start: pd.Timestamp) -> float | None:
+    """Customers at the period's start who churned in the period / customers at the period's start."""
+    won_before = set(opps.loc[opps["is_won"] & (opps["close_date"] < start), "account_id"])
+    churned_at = accounts["churned_at"]
+    at_start = accounts[accounts.index.isin(won_before) & (churned_at.isna() | (churned_at >= start))]
+    churned = at_start["churned_at"].notna() & (at_start["churned_at"] <= T)
+    return ratio(int(churned.sum()), len(at_start))

@@ -1,0 +1,121 @@
+"""Engine, connection pragmas and automatic Alembic upgrades."""
+
+from __future__ import annotations
+
+import sqlite3
+from importlib.resources import files
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from abm_tui.store import models  # noqa: F401  (registers the tables on the metadata)
+
+
+class StoreError(Exception):
+    """A database problem worth one clear sentence to the user."""
+
+
+def sqlite_path(url: str) -> Path | None:
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL + synchronous=FULL: a committed decision survives a crash or power loss.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    path = sqlite_path(url)
+    if path is not None:
+        if not path.parent.exists():
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"Cannot create the folder {path.parent}: {exc.strerror}.") from exc
+        engine = create_engine(url, connect_args={"timeout": 5}, poolclass=NullPool)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _alembic_config(engine: Engine):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(files("abm_tui.migrations")))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()  # type: ignore[arg-type]
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def backup_sqlite(path: Path, suffix: str) -> Path:
+    """Copy a live SQLite file consistently (WAL included) with the backup API."""
+    target = path.with_name(f"{path.name}.bak-{suffix}")
+    src = sqlite3.connect(path)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    return target
+
+
+def migrate(engine: Engine, revision: str = "head") -> str | None:
+    """Bring the schema to `revision`, backing a SQLite file up before touching an existing schema.
+
+    Returns the revision the database had before (None for a new database).
+    """
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    cfg = _alembic_config(engine)
+    script = ScriptDirectory.from_config(cfg)
+    try:
+        current = current_revision(engine)
+    except Exception as exc:  # not a database at all, unreadable, …
+        raise StoreError(f"{engine.url.render_as_string(hide_password=True)} is not a usable database: {exc}.") from exc
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current is not None and current not in known:
+        raise StoreError(
+            f"This database was written by a newer version of abm-tui (schema {current}); "
+            "upgrade abm-tui to open it."
+        )
+    target = script.get_current_head() if revision == "head" else revision
+    if current == target:
+        return current
+    path = sqlite_path(str(engine.url))
+    if current is not None and path is not None and path.exists():
+        backup_sqlite(path, current)
+    command.upgrade(cfg, revision)
+    return current
+
+
+def open_store(url: str) -> tuple[Engine, bool]:
+    """Create the engine and upgrade the schema to head; the flag says the database is new."""
+    engine = make_engine(url)
+    return engine, migrate(engine) is None

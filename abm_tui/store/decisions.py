@@ -1,0 +1,152 @@
+"""The write side of a review: retier, drop, restore, note, undo — each one transaction.
+
+Every decision updates the account (with an optimistic version check) and appends a row to
+the append-only `decision` log in the same commit, so the screen never shows what is not saved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from abm_tui.store.models import Account, Decision, utcnow
+
+
+class DecisionError(Exception):
+    """A decision that cannot be made, with a sentence for the user."""
+
+
+class StaleAccount(DecisionError):
+    """Someone else changed the account since it was read."""
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who is deciding, and in which meeting."""
+
+    decided_by: str | None = None
+    meeting_id: int | None = None
+
+
+def _apply(session: Session, account: Account, expected_version: int | None, **changes) -> None:
+    version = account.version if expected_version is None else expected_version
+    t = Account.__table__
+    result = session.execute(
+        update(t)
+        .where(t.c.id == account.id, t.c.version == version)
+        .values(**changes, version=version + 1, updated_at=utcnow())
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        raise StaleAccount(f"{account.name} was changed elsewhere in the meantime; it has been reloaded.")
+
+
+def _log(session: Session, account: Account, who: Who, kind: str, **fields) -> Decision:
+    d = Decision(account_id=account.id, kind=kind, decided_by=who.decided_by, meeting_id=who.meeting_id, **fields)
+    session.add(d)
+    return d
+
+
+def _load(session: Session, account_id: int) -> Account:
+    account = session.get(Account, account_id, populate_existing=True)
+    if account is None:
+        raise DecisionError(f"Account {account_id} does not exist.")
+    return account
+
+
+def _commit(session: Session, d: Decision) -> Decision:
+    session.commit()
+    session.refresh(d)
+    return d
+
+
+def retier(*, session: Session, account_id: int, tier: int, who: Who = Who(), version: int | None = None,
+           reason: str | None = None) -> Decision:  # fmt: skip
+    """Move an account to `tier`; a non-target account joins the list (kind `target`)."""
+    if tier not in (1, 2, 3):
+        raise DecisionError(f"Tier must be 1, 2 or 3, not {tier}.")
+    account = _load(session, account_id)
+    if account.status == "dropped":
+        raise DecisionError(f"{account.name} is dropped; restore it (r) before retiering.")
+    if account.is_target and account.tier == tier:
+        raise DecisionError(f"{account.name} is already Tier {tier}.")
+    kind = "retier" if account.is_target else "target"
+    from_tier = account.tier
+    _apply(session, account, version, tier=tier, is_target=True)
+    return _commit(session, _log(session, account, who, kind, from_tier=from_tier, to_tier=tier, reason=reason))
+
+
+def drop(*, session: Session, account_id: int, reason: str, who: Who = Who(), version: int | None = None) -> Decision:
+    """Take an account off the list, with a reason (required)."""
+    reason = reason.strip()
+    if not reason:
+        raise DecisionError("A drop needs a reason.")
+    account = _load(session, account_id)
+    if account.status == "dropped":
+        raise DecisionError(f"{account.name} is already dropped.")
+    _apply(session, account, version, status="dropped", dropped_reason=reason)
+    return _commit(session, _log(session, account, who, "drop", from_tier=account.tier, to_tier=account.tier,
+                                 reason=reason))  # fmt: skip
+
+
+def restore(*, session: Session, account_id: int, who: Who = Who(), version: int | None = None,
+            reason: str | None = None) -> Decision:  # fmt: skip
+    """Bring a dropped account back onto the list at its old tier."""
+    account = _load(session, account_id)
+    if account.status != "dropped":
+        raise DecisionError(f"{account.name} is not dropped.")
+    _apply(session, account, version, status="active", dropped_reason=None)
+    return _commit(session, _log(session, account, who, "restore", from_tier=account.tier, to_tier=account.tier,
+                                 reason=reason))  # fmt: skip
+
+
+def note(*, session: Session, account_id: int, text: str, who: Who = Who()) -> Decision:
+    """A free-text note on an account (changes nothing else)."""
+    text = text.strip()
+    if not text:
+        raise DecisionError("A note cannot be empty.")
+    account = _load(session, account_id)
+    return _commit(session, _log(session, account, who, "note", reason=text))
+
+
+def last_undoable(*, session: Session) -> Decision | None:
+    """The newest decision that is neither an undo nor already undone."""
+    undone = select(Decision.undoes_id).where(Decision.undoes_id.is_not(None))
+    stmt = (
+        select(Decision)
+        .where(Decision.undoes_id.is_(None), Decision.id.not_in(undone))
+        .order_by(Decision.id.desc())
+        .limit(1)
+    )
+    return session.execute(stmt).scalars().first()
+
+
+def undo(*, session: Session, who: Who = Who()) -> Decision:
+    """Reverse the newest decision by appending its opposite (the log is never rewritten)."""
+    last = last_undoable(session=session)
+    if last is None:
+        raise DecisionError("Nothing to undo.")
+    account = _load(session, last.account_id)
+    why = f"undo of decision #{last.id}"
+    if last.kind in ("retier", "target"):
+        back = {"tier": last.from_tier, "is_target": last.kind == "retier"}
+        _apply(session, account, None, **back)
+        d = _log(session, account, who, last.kind, from_tier=last.to_tier, to_tier=last.from_tier, reason=why)
+    elif last.kind == "drop":
+        _apply(session, account, None, status="active", dropped_reason=None)
+        d = _log(session, account, who, "restore", from_tier=account.tier, to_tier=account.tier, reason=why)
+    elif last.kind == "restore":
+        previous = session.execute(
+            select(Decision.reason)
+            .where(Decision.account_id == account.id, Decision.kind == "drop", Decision.id < last.id)
+            .order_by(Decision.id.desc())
+            .limit(1)
+        ).scalar()
+        _apply(session, account, None, status="dropped", dropped_reason=previous or "restored by mistake")
+        d = _log(session, account, who, "drop", from_tier=account.tier, to_tier=account.tier, reason=why)
+    else:  # a note or follow-up: the undo row withdraws it
+        d = _log(session, account, who, last.kind, reason=f"withdrawn ({why})")
+    d.undoes_id = last.id
+    return _commit(session, d)

@@ -1,0 +1,41 @@
+"""The bundled demo data, shifted so that its newest activity is today."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from importlib.resources import files
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from abm_tui.importers.generic import Batch, read_folder
+from abm_tui.store.imports import ImportSummary, apply_batch
+
+DATE_COLUMNS = ("churned_at", "occurred_at", "created_at", "close_date", "entered_at")
+
+
+def demo_folder() -> Path:
+    return Path(str(files("abm_tui.fixtures") / "demo"))
+
+
+def newest_activity(batch: Batch) -> date | None:
+    dates = [r["occurred_at"].date() for r in batch.rows.get("engagements.csv", [])]
+    return max(dates) if dates else None
+
+
+def shift_dates(batch: Batch, days: int) -> None:
+    delta = timedelta(days=days)
+    for rows in batch.rows.values():
+        for row in rows:
+            for col in DATE_COLUMNS:
+                if isinstance(row.get(col), (date, datetime)):
+                    row[col] = row[col] + delta
+
+
+def load_demo(engine: Engine, *, today: date | None = None) -> ImportSummary:
+    """Import the demo folder with every date moved so that the newest engagement is `today`."""
+    batch = read_folder(demo_folder())
+    newest = newest_activity(batch)
+    if newest is not None:
+        shift_dates(batch, ((today or date.today()) - newest).days)
+    return apply_batch(engine, batch)

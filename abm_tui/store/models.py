@@ -1,0 +1,171 @@
+"""SQLModel tables of DESIGN §2. Table names are the lower-case class names."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import DateTime, MetaData, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Named constraints let Alembic's batch mode (SQLite) drop and recreate them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+BUYING_ROLES = (
+    "decision_maker",
+    "budget_holder",
+    "influencer",
+    "champion",
+    "technical",
+    "procurement",
+    "legal",
+    "other",
+)
+INTENTS = ("strategic", "mid", "light")
+OUTCOMES = ("open", "won", "lost")
+SOURCES = ("marketing", "sales", "partner")
+DECISION_KINDS = ("retier", "drop", "restore", "target", "note", "follow_up")
+
+
+def utcnow() -> datetime:
+    """Naive UTC: every timestamp column stores naive datetimes (see `Naive`)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def Naive(**kw):  # noqa: N802  (reads like a type in the field declarations)
+    """A naive DateTime column; sqlmodel ≥ 0.0.50 would otherwise insist on tz-aware values."""
+    return Field(sa_type=DateTime(), **kw)
+
+
+class Account(SQLModel, table=True):
+    """A company; on the ABM list when `is_target`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(unique=True, max_length=64)
+    name: str = Field(index=True)
+    domain: str | None = Field(default=None, unique=True)
+    industry: str | None = None
+    employees: int | None = None
+    annual_revenue: float | None = None
+    region: str | None = None
+    owner_sales: str | None = Field(default=None, index=True)
+    owner_marketing: str | None = Field(default=None, index=True)
+    is_target: bool = False
+    tier: int | None = None
+    icp_fit: int | None = None
+    status: str = "active"
+    dropped_reason: str | None = None
+    hubspot_id: str | None = Field(default=None, index=True)
+    salesforce_id: str | None = Field(default=None, index=True)
+    churned_at: date | None = None
+    created_at: datetime = Naive(default_factory=utcnow)
+    updated_at: datetime = Naive(default_factory=utcnow)
+    version: int = 1
+
+
+class Contact(SQLModel, table=True):
+    """A person at an account, with one buying role."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(unique=True, max_length=64)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    name: str | None = None
+    title: str | None = None
+    email: str | None = None
+    buying_role: str = "other"
+    role_inferred: bool = False
+    seniority: str | None = None
+    hubspot_id: str | None = Field(default=None, index=True)
+    salesforce_id: str | None = Field(default=None, index=True)
+
+
+class Engagement(SQLModel, table=True):
+    """One touch; `contact_id` is null for an account-level touch (e.g. an ad impression)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Engagements carry no id in the source files: a digest of the row makes re-imports idempotent.
+    source_key: str = Field(unique=True, max_length=64)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    occurred_at: datetime = Naive(index=True)
+    channel: str | None = None
+    intent: str = "light"
+    description: str | None = None
+
+
+class Opportunity(SQLModel, table=True):
+    """A deal; `close_date` is expected while open, actual once closed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(unique=True, max_length=64)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    name: str | None = None
+    amount: float = 0.0
+    currency: str | None = None
+    stage: str
+    created_at: date = Field(index=True)
+    close_date: date | None = Field(default=None, index=True)
+    outcome: str = "open"
+    source: str | None = None
+    hubspot_id: str | None = Field(default=None, index=True)
+    salesforce_id: str | None = Field(default=None, index=True)
+
+
+class StageChange(SQLModel, table=True):
+    """An opportunity entering a stage."""
+
+    __table_args__ = (UniqueConstraint("opportunity_id", "stage", "entered_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    opportunity_id: int = Field(foreign_key="opportunity.id", index=True)
+    stage: str
+    entered_at: date = Field(index=True)
+
+
+class RoleRequirement(SQLModel, table=True):
+    """How many contacts of a buying role a tier needs."""
+
+    __table_args__ = (UniqueConstraint("tier", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tier: int
+    role: str
+    min_contacts: int = 1
+
+
+class Meeting(SQLModel, table=True):
+    """A review meeting of a sales rep and a marketer."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Naive(default_factory=utcnow)
+    ended_at: datetime | None = Naive(default=None)
+    participants: str = ""
+    notes: str | None = None
+
+
+class Decision(SQLModel, table=True):
+    """Append-only audit log of what was decided; undo appends a row that `undoes_id` another."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    at: datetime = Naive(default_factory=utcnow, index=True)
+    kind: str
+    from_tier: int | None = None
+    to_tier: int | None = None
+    reason: str | None = None
+    decided_by: str | None = None
+    undoes_id: int | None = Field(default=None, foreign_key="decision.id")
+
+
+class Setting(SQLModel, table=True):
+    """A key/value setting: thresholds, window, sales target, as-of date, user name."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str
