@@ -1,0 +1,69 @@
+"""The funnel screen's numbers, each with the exact accounts behind it (so no number is a dead end)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from abm_tui.exporters.report import fmt_money, fmt_pct
+from abm_tui.metrics.accounts import STAGES
+from abm_tui.review.service import Snapshot
+
+
+@dataclass(frozen=True)
+class FunnelLine:
+    """One number on the funnel screen; `ids` are the accounts it counts (None: not an account count)."""
+
+    label: str
+    value: str
+    ids: frozenset[int] | None = None
+    heading: bool = False
+
+
+def scope_ids(snap: Snapshot, tier: int | None, owner: str | None) -> list[int]:
+    """Active target accounts in the tier/owner filter: what the funnel counts."""
+    return [
+        r.id
+        for r in snap.rows
+        if r.is_target
+        and r.status == "active"
+        and (tier is None or r.tier == tier)
+        and (owner is None or owner in (r.owner_sales, r.owner_marketing))
+    ]
+
+
+def funnel_lines(snap: Snapshot, f: dict[str, Any], tier: int | None, owner: str | None) -> list[FunnelLine]:
+    ids = scope_ids(snap, tier, owner)
+    m = snap.metrics.loc[ids]
+    lines = [FunnelLine("Journey stage", "accounts  → next", heading=True)]
+    for stage in STAGES:
+        at = frozenset(m.index[m["stage"] == stage])
+        conv = f["conversion"].get(stage)
+        nxt = "" if stage not in f["conversion"] else f"  → {fmt_pct(conv)}"
+        lines.append(FunnelLine(f"  {stage}", f"{f['stage_counts'][stage]}{nxt}", at))
+    lines.append(FunnelLine("Reach (touched in window)", "", heading=True))
+    window = snap.params.window_days
+    reached_mask = m["days_since_last"] < window
+    for t in ("1", "2", "3"):
+        tier_ids = [i for i in ids if snap.row(i).tier == int(t)]
+        hit = frozenset(i for i in tier_ids if bool(reached_mask.get(i, False)))
+        lines.append(FunnelLine(f"  Tier {t}", f"{fmt_pct(f['reach_by_tier'][t])} ({len(hit)}/{len(tier_ids)})", hit))
+    mqa = frozenset(m.index[m["is_mqa"]])
+    with_pipeline = frozenset(m.index[m["open_pipeline"] > 0])
+    cov = f["pipeline_coverage"]
+    lines += [
+        FunnelLine("Pipeline", "", heading=True),
+        FunnelLine("  MQAs", str(f["mqa_count"]), mqa),
+        FunnelLine("  Accounts with open pipeline", str(len(with_pipeline)), with_pipeline),
+        FunnelLine("  Coverage of quarter target", "–" if cov is None else f"{cov:.2f}× (bar 3×)"),
+        FunnelLine("  Marketing-sourced (365 d)", "€" + fmt_money(f["marketing_sourced_pipeline"])),
+        FunnelLine("  Marketing-influenced (365 d)", "€" + fmt_money(f["marketing_influenced_pipeline"])),
+        FunnelLine("ABM vs non-ABM (365 d)", "", heading=True),
+        FunnelLine("  Win rate", f"{fmt_pct(f['win_rate']['abm'])} vs {fmt_pct(f['win_rate']['non_abm'])}"),
+        FunnelLine("  Avg deal size",
+                   f"€{fmt_money(f['avg_deal_size']['abm'])} vs €{fmt_money(f['avg_deal_size']['non_abm'])}"),
+        FunnelLine("Speed and retention", "", heading=True),
+        FunnelLine("  Sales cycle", "–" if f["sales_cycle_days"] is None else f"{f['sales_cycle_days']:.0f} days"),
+        FunnelLine("  Churn", fmt_pct(f["churn_rate"])),
+    ]  # fmt: skip
+    return lines

@@ -1,0 +1,185 @@
+"""The App: screens, global keys, the command palette, and the one place decisions are dispatched."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import partial
+
+from sqlalchemy import Engine
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.reactive import reactive
+from textual.worker import Worker, WorkerState
+
+from abm_tui.review.service import ReviewService, Snapshot
+from abm_tui.store.decisions import DecisionError
+from abm_tui.ui.messages import DecisionSaved, MetricsLoaded
+from abm_tui.ui.screens.base import ReviewScreen
+from abm_tui.ui.screens.help import HelpScreen, keys_markdown
+
+
+class AccountCommands(Provider):
+    """Jump to any account by name; run the screen commands."""
+
+    def _commands(self):
+        app = self.app
+        assert isinstance(app, AbmApp)
+        return [
+            ("Targets: show the target list", app.action_show_targets),
+            ("Funnel: show the funnel overview", app.action_show_funnel),
+            ("Help: show every key", app.action_help),
+            ("Set your name (recorded on decisions)", app.action_set_name),
+            ("Undo the last decision", partial(app.decide, "undo", None)),
+        ]
+
+    async def discover(self) -> Hits:
+        for text, callback in self._commands():
+            yield DiscoveryHit(text, callback)
+
+    async def search(self, query: str) -> Hits:
+        app = self.app
+        assert isinstance(app, AbmApp)
+        matcher = self.matcher(query)
+        for text, callback in self._commands():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), callback)
+        if app.snapshot is None:
+            return
+        for row in app.snapshot.rows:
+            label = f"{row.name} ({row.domain or 'no domain'})"
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), partial(app.open_account, row.id), help="open account")
+
+
+class AbmApp(App):
+    """abm-tui: review an ABM target list together."""
+
+    TITLE = "abm-tui"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {AccountCommands}
+    BINDINGS = [
+        Binding("question_mark", "help", "Keys", id="app.help"),
+        Binding("f", "show_funnel", "Funnel", id="app.funnel"),
+        Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit", priority=True),
+    ]
+
+    snapshot: reactive[Snapshot | None] = reactive(None, always_update=True)
+    """The latest metrics of every account; screens repaint from it."""
+
+    def __init__(self, engine: Engine, as_of: date | None = None) -> None:
+        super().__init__()
+        self.service = ReviewService(engine, as_of)
+
+    def on_mount(self) -> None:
+        from abm_tui.ui.screens.targets import TargetsScreen
+
+        self.push_screen(TargetsScreen())
+        self.reload()
+
+    # -- loading ------------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def reload(self) -> None:
+        self.post_message(MetricsLoaded(self.service.load()))
+
+    def on_metrics_loaded(self, message: MetricsLoaded) -> None:
+        self.snapshot = message.snapshot
+
+    def watch_snapshot(self, snapshot: Snapshot | None) -> None:
+        if snapshot is None:
+            return
+        for screen in self.screen_stack:
+            if isinstance(screen, ReviewScreen):
+                screen.show_snapshot(snapshot)
+
+    # -- decisions ----------------------------------------------------------------------------------
+
+    @work(thread=True, group="decide", exit_on_error=False)
+    def decide(self, kind: str, account_id: int | None, **kw) -> None:
+        """Commit one decision, then reload the metrics; the screens repaint after the commit."""
+        service = self.service
+        try:
+            if kind == "retier":
+                d = service.retier(account_id, kw["tier"])
+            elif kind == "drop":
+                d = service.drop(account_id, kw["reason"])
+            elif kind == "restore":
+                d = service.restore(account_id)
+            elif kind == "note":
+                d = service.note(account_id, kw["text"])
+            else:
+                d = service.undo()
+        except DecisionError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="warning")
+            if "changed elsewhere" in str(exc):
+                self.post_message(MetricsLoaded(service.load()))
+            return
+        snapshot = service.load()
+        self.post_message(MetricsLoaded(snapshot))
+        self.post_message(DecisionSaved(d, describe(d, snapshot)))
+
+    def on_decision_saved(self, message: DecisionSaved) -> None:
+        self.notify(message.text, title="Saved")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.log.error(event.worker.error)
+            self.notify(f"Something went wrong: {event.worker.error}", severity="error", timeout=10)
+
+    # -- navigation ---------------------------------------------------------------------------------
+
+    def open_account(self, account_id: int) -> None:
+        from abm_tui.ui.screens.account import AccountScreen
+
+        if isinstance(self.screen, AccountScreen):
+            self.pop_screen()
+        self.push_screen(AccountScreen(account_id))
+
+    def action_show_targets(self, query=None) -> None:
+        from abm_tui.ui.screens.targets import TargetsScreen
+
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        screen = self.screen
+        if isinstance(screen, TargetsScreen) and query is not None:
+            screen.query_state = query
+
+    def action_show_funnel(self) -> None:
+        from abm_tui.ui.screens.funnel import FunnelScreen
+
+        if not isinstance(self.screen, FunnelScreen):
+            self.push_screen(FunnelScreen())
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(keys_markdown(self.screen)))
+
+    def action_set_name(self) -> None:
+        from abm_tui.ui.screens.prompt import TextPrompt
+
+        def done(name: str | None) -> None:
+            if name:
+                self.run_worker(partial(self.service.set_user_name, name), thread=True)
+                self.notify(f"Decisions will be recorded as made by {name}.")
+
+        self.push_screen(TextPrompt("Your name, recorded on every decision", "e.g. Sam (sales)"), done)
+
+
+def describe(d, snapshot: Snapshot) -> str:
+    """A decision in words, for the toast."""
+    row = snapshot.row(d.account_id)
+    name = row.name if row else f"account {d.account_id}"
+    undo = " (undo)" if d.undoes_id else ""
+    if d.kind in ("retier", "target"):
+        if d.to_tier is None:
+            return f"{name} taken off the list{undo}"
+        origin = f"Tier {d.from_tier}" if d.from_tier else "not on list"
+        return f"{name}: {origin} → Tier {d.to_tier}{undo}"
+    if d.kind == "drop":
+        return f"{name} dropped: {d.reason}"
+    if d.kind == "restore":
+        return f"{name} restored{undo}"
+    return f"Note on {name} saved{undo}"

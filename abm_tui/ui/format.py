@@ -1,0 +1,35 @@
+"""Small display helpers shared by the screens."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rich.text import Text
+
+from abm_tui.exporters.report import fmt_money
+
+GAP_STYLE = {"missing": "bold red", "thin": "yellow", "silent": "magenta", "covered": "green"}
+STAGE_STYLE = {"target": "dim", "reached": "", "engaged": "cyan", "mqa": "bold cyan", "opportunity": "bold yellow",
+               "customer": "bold green"}  # fmt: skip
+AGENDA_WORDS = {"promote": "promote?", "demote": "demote/drop?", "poor_fit": "poor fit", "gap": "gap",
+                "stalled": "stalled"}  # fmt: skip
+
+
+def money(x: float | None) -> str:
+    return "–" if not x else "€" + fmt_money(x)
+
+
+def days_ago(d: date | None, as_of: date) -> str:
+    if d is None:
+        return "never"
+    n = (as_of - d).days
+    return "today" if n == 0 else f"{n} d ago"
+
+
+def score_text(score: int) -> Text:
+    style = "bold green" if score >= 60 else "green" if score >= 40 else "yellow" if score >= 20 else "red"
+    return Text(f"{score:>3}", style=style)
+
+
+def role_name(role: str) -> str:
+    return role.replace("_", " ")

@@ -1,0 +1,25 @@
+"""Typed, past-tense messages between workers, screens and the app."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from abm_tui.review.service import Snapshot
+from abm_tui.store.models import Decision
+
+
+class MetricsLoaded(Message):
+    """A fresh snapshot of every account's metrics is ready."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+
+class DecisionSaved(Message):
+    """A decision was committed to the database (the snapshot that follows includes it)."""
+
+    def __init__(self, decision: Decision, text: str) -> None:
+        super().__init__()
+        self.decision = decision
+        self.text = text

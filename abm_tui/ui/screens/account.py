@@ -1,0 +1,177 @@
+"""Account: why the score is what it is, who is (not) engaged, what is in the pipeline, what was decided."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Static
+
+from abm_tui.metrics.accounts import ROLE_ORDER
+from abm_tui.review.service import AccountView, Snapshot
+from abm_tui.ui.format import GAP_STYLE, STAGE_STYLE, days_ago, money, role_name
+from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
+from abm_tui.ui.widgets.charts import BarChart
+
+
+def local(utc: datetime) -> datetime:
+    """Decision times are stored as naive UTC; show them in the laptop's time zone."""
+    return utc.replace(tzinfo=timezone.utc).astimezone()
+
+
+def score_lines(view: AccountView) -> list[str]:
+    """The score and its three parts in words."""
+    m, row = view.metrics, view.row
+    active = int(m["active_stakeholders"])
+    b, d, r = 40 * m["breadth"], 30 * m["depth"], 30 * m["recency"]
+    points = round(m["depth"] * 30)
+    last = row.last_touch
+    since = "no touch in the window" if m["recency"] == 0 else f"last touch {days_ago(last, view.as_of)}"
+    return [
+        f"[b]Engagement score {row.score}[/b] / 100",
+        f"  breadth  {b:4.1f}/40  {active} of 5 stakeholders active in the last {view.window_days} days",
+        f"  depth    {d:4.1f}/30  {points if m['depth'] < 1 else '30+'} of 30 intent points "
+        "(strategic 3, mid 2, light 1)",
+        f"  recency  {r:4.1f}/30  {since} (halves every 30 days)",
+    ]
+
+
+class AccountScreen(ReviewScreen):
+    """Account: drill-down into one account."""
+
+    BINDINGS = [
+        *DECISION_BINDINGS,
+        Binding("escape,q", "back", "Back", id="account.back"),
+    ]
+
+    def __init__(self, account_id: int) -> None:
+        super().__init__()
+        self.account_id = account_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="account"):
+            yield Static("Loading…", id="facts")
+            with Horizontal(id="account-top"):
+                yield Static("", id="score")
+                yield DataTable(id="gaps", cursor_type="none", show_cursor=False)
+            yield BarChart(id="per-role")
+            yield Static("[b]Stakeholders by buying role[/b]", classes="section")
+            yield DataTable(id="stakeholders", cursor_type="none", show_cursor=False, zebra_stripes=True)
+            with Horizontal(id="account-bottom"):
+                with Vertical():
+                    yield Static("[b]Opportunities[/b]", classes="section")
+                    yield DataTable(id="opps", cursor_type="none", show_cursor=False)
+                with Vertical():
+                    yield Static("[b]Decisions and notes[/b]", classes="section")
+                    yield DataTable(id="history", cursor_type="none", show_cursor=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#gaps", DataTable).add_columns("Buying group role", "needs", "contacts", "engaged", "gap")
+        self.query_one("#stakeholders", DataTable).add_columns("Role", "Name", "Title", "Touches", "Last touch")
+        self.query_one("#opps", DataTable).add_columns("Opportunity", "Stage", "Amount", "Close", "In stage", "Outcome")
+        self.query_one("#history", DataTable).add_columns("When", "Decision", "By", "Reason / note")
+        if self.app.snapshot is not None:
+            self.show_snapshot(self.app.snapshot)
+
+    def selected_account_id(self) -> int | None:
+        return self.account_id
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        self.load_view(snapshot)
+
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def load_view(self, snapshot: Snapshot) -> None:
+        view = self.app.service.account_view(snapshot, self.account_id)
+        self.app.call_from_thread(self.paint, view)
+
+    def paint(self, view: AccountView | None) -> None:
+        if view is None:
+            self.query_one("#facts", Static).update("This account no longer exists.")
+            return
+        a, row = view.details["account"], view.row
+        self.sub_title = a.name
+        status = "[b red]DROPPED[/b red]: " + (a.dropped_reason or "") if a.status == "dropped" else ""
+        tier = f"Tier {a.tier}" if a.is_target and a.tier else "not on the target list"
+        size = f"{a.employees:,} employees" if a.employees else "size unknown"
+        stage_style = STAGE_STYLE[row.stage] or "default"
+        self.query_one("#facts", Static).update(
+            f"[b]{a.name}[/b]  {a.domain or ''}   {status}\n"
+            f"[b]{tier}[/b] · ICP fit {a.icp_fit or '–'}/5 · stage [{stage_style}]{row.stage}[/] · "
+            f"{a.industry or 'industry unknown'} · {size} · {a.region or ''}\n"
+            f"Sales: {a.owner_sales or '–'} · Marketing: {a.owner_marketing or '–'} · "
+            f"open pipeline {money(row.pipeline)}"
+        )
+        self.query_one("#score", Static).update("\n".join(score_lines(view)) + self._agenda_text(row))
+        self._paint_gaps(view)
+        self._paint_chart(view)
+        self._paint_stakeholders(view)
+        self._paint_opps(view)
+        self._paint_history(view)
+
+    def _agenda_text(self, row) -> str:
+        words = {"promote": "promote? (hot for its tier)", "demote": "demote or drop? (cold)",
+                 "poor_fit": "poor ICP fit", "gap": "a required role is missing on an open deal",
+                 "stalled": "a deal is stalled"}  # fmt: skip
+        if not row.agenda:
+            return ""
+        return "\n\n[b yellow]Needs a decision:[/b yellow] " + "; ".join(words[a] for a in row.agenda)
+
+    def _paint_gaps(self, view: AccountView) -> None:
+        table = self.query_one("#gaps", DataTable)
+        table.clear()
+        if not view.gaps:
+            table.add_row(Text("No tier, so no buying group is required.", style="dim"), "", "", "", "")
+        for g in view.gaps:
+            table.add_row(role_name(g["role"]), str(g["min_contacts"]), str(g["contacts"]), str(g["engaged"]),
+                          Text(g["gap"], style=GAP_STYLE[g["gap"]]))  # fmt: skip
+
+    def _paint_chart(self, view: AccountView) -> None:
+        per_role = view.per_role
+        labels = [f"{d:%d %b}" for d in per_role.columns]
+        series = {role_name(r): [float(x) for x in per_role.loc[r]] for r in per_role.index}
+        self.query_one("#per-role", BarChart).show(
+            "Weighted engagement per buying role, last 13 weeks", labels, series, stacked=True
+        )
+
+    def _paint_stakeholders(self, view: AccountView) -> None:
+        table = self.query_one("#stakeholders", DataTable)
+        table.clear()
+        order = {r: i for i, r in enumerate(ROLE_ORDER)}
+        contacts = sorted(view.details["contacts"], key=lambda c: (order.get(c[0].buying_role, 99), c[0].name or ""))
+        if not contacts:
+            table.add_row(Text("No contacts yet.", style="dim"), "", "", "", "")
+        for contact, touches, last in contacts:
+            role = role_name(contact.buying_role) + (" (inferred)" if contact.role_inferred else "")
+            table.add_row(role, contact.name or "–", contact.title or "–", str(touches),
+                          days_ago(last.date() if last else None, view.as_of))  # fmt: skip
+
+    def _paint_opps(self, view: AccountView) -> None:
+        table = self.query_one("#opps", DataTable)
+        table.clear()
+        if not view.opportunities:
+            table.add_row(Text("No opportunities.", style="dim"), "", "", "", "", "")
+        for o in view.opportunities:
+            days = "–" if o["days_in_stage"] is None else f"{o['days_in_stage']} d"
+            table.add_row(o["name"] or "–", o["stage"], money(o["amount"]), o["close_date"] or "–", days,
+                          Text(o["outcome"], style={"won": "green", "lost": "red"}.get(o["outcome"], "yellow")))  # fmt: skip
+
+    def _paint_history(self, view: AccountView) -> None:
+        table = self.query_one("#history", DataTable)
+        table.clear()
+        decisions = view.details["decisions"]
+        if not decisions:
+            table.add_row(Text("Nothing decided yet.", style="dim"), "", "", "")
+        for d in decisions:
+            what = d.kind.replace("_", " ")
+            if d.kind in ("retier", "target"):
+                what = f"Tier {d.from_tier or '–'} → {d.to_tier or 'off list'}"
+            table.add_row(f"{local(d.at):%Y-%m-%d %H:%M}", what, d.decided_by or "–", d.reason or "")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

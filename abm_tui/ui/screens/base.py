@@ -1,0 +1,82 @@
+"""What every screen with a selected account shares: the decision keys."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.binding import Binding
+from textual.screen import Screen
+
+from abm_tui.review.service import Snapshot
+from abm_tui.ui.screens.prompt import TextPrompt
+
+if TYPE_CHECKING:
+    from abm_tui.ui.app import AbmApp
+
+DECISION_BINDINGS = [
+    Binding("1", "retier(1)", "Tier 1", id="decide.tier1"),
+    Binding("2", "retier(2)", "Tier 2", id="decide.tier2"),
+    Binding("3", "retier(3)", "Tier 3", id="decide.tier3"),
+    Binding("d", "drop", "Drop", id="decide.drop"),
+    Binding("r", "restore", "Restore", id="decide.restore"),
+    Binding("n", "note", "Note", id="decide.note"),
+    Binding("u,ctrl+z", "undo", "Undo", id="decide.undo"),
+]
+
+
+class ReviewScreen(Screen):
+    """A screen that may have an account selected, and so offers the decision keys."""
+
+    app: AbmApp
+
+    def selected_account_id(self) -> int | None:
+        raise NotImplementedError
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """Repaint from a new snapshot (called by the app after every load and decision)."""
+
+    def _selected_row(self):
+        account_id = self.selected_account_id()
+        snap = self.app.snapshot
+        if account_id is None or snap is None:
+            self.notify("Select an account first.", severity="warning")
+            return None
+        return snap.row(account_id)
+
+    def action_retier(self, tier: int) -> None:
+        row = self._selected_row()
+        if row is not None:
+            self.app.decide("retier", row.id, tier=tier)
+
+    def action_drop(self) -> None:
+        row = self._selected_row()
+        if row is None:
+            return
+        if row.status == "dropped":
+            self.notify(f"{row.name} is already dropped (r restores it).", severity="warning")
+            return
+
+        def done(reason: str | None) -> None:
+            if reason:
+                self.app.decide("drop", row.id, reason=reason)
+
+        self.app.push_screen(TextPrompt(f"Drop {row.name}: why?", "e.g. no budget this year, poor fit"), done)
+
+    def action_restore(self) -> None:
+        row = self._selected_row()
+        if row is not None:
+            self.app.decide("restore", row.id)
+
+    def action_note(self) -> None:
+        row = self._selected_row()
+        if row is None:
+            return
+
+        def done(text: str | None) -> None:
+            if text:
+                self.app.decide("note", row.id, text=text)
+
+        self.app.push_screen(TextPrompt(f"Note on {row.name}", "what was said or agreed"), done)
+
+    def action_undo(self) -> None:
+        self.app.decide("undo", None)

@@ -1,0 +1,136 @@
+"""Funnel: the whole list at a glance, per tier, ABM vs non-ABM; every count opens its accounts."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal
+from textual.widgets import DataTable, Footer, Header, Static
+
+from abm_tui.metrics.accounts import STAGES
+from abm_tui.review.funnel_view import FunnelLine, funnel_lines
+from abm_tui.review.service import Snapshot
+from abm_tui.review.targets import TargetQuery, owners_of
+from abm_tui.ui.screens.base import ReviewScreen
+from abm_tui.ui.widgets.charts import BarChart
+
+
+class FunnelScreen(ReviewScreen):
+    """Funnel: portfolio overview."""
+
+    BINDINGS = [
+        Binding("enter", "open_count", "Show accounts", id="funnel.open"),
+        Binding("t", "cycle_tier", "Tier filter", id="funnel.tier"),
+        Binding("w", "cycle_owner", "Owner filter", id="funnel.owner"),
+        Binding("u,ctrl+z", "undo", "Undo", id="funnel.undo"),
+        Binding("escape,q", "back", "Back", id="funnel.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tier: int | None = None
+        self.owner: str | None = None
+        self.lines: list[FunnelLine] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading…", id="funnel-summary")
+        with Horizontal(id="funnel"):
+            yield DataTable(id="numbers", cursor_type="row")
+            with Grid(id="charts"):
+                yield BarChart(id="chart-stages")
+                yield BarChart(id="chart-reach")
+                yield BarChart(id="chart-abm")
+                yield BarChart(id="chart-velocity")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#numbers", DataTable)
+        table.add_column("Metric", key="label")
+        table.add_column("Value", key="value")
+        table.focus()
+        if self.app.snapshot is not None:
+            self.show_snapshot(self.app.snapshot)
+
+    def selected_account_id(self) -> int | None:
+        return None
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        self.compute(snapshot, self.tier, self.owner)
+
+    @work(thread=True, exclusive=True, group="funnel", exit_on_error=False)
+    def compute(self, snap: Snapshot, tier: int | None, owner: str | None) -> None:
+        service = self.app.service
+        total = service.funnel(snap, tier, owner)
+        per_tier = {t: service.funnel(snap, t, owner) for t in (1, 2, 3) if tier in (None, t)}
+        lines = funnel_lines(snap, total, tier, owner)
+        self.app.call_from_thread(self.paint, snap, total, per_tier, lines)
+
+    def paint(self, snap: Snapshot, f: dict, per_tier: dict[int, dict], lines: list[FunnelLine]) -> None:
+        scope = f"Tier {self.tier}" if self.tier else "all tiers"
+        owner = f" · owner {self.owner}" if self.owner else ""
+        self.sub_title = f"as of {snap.as_of:%a %d %b %Y}"
+        self.query_one("#funnel-summary", Static).update(
+            f"Active target accounts, {scope}{owner}.  [b]enter[/b] on a count opens those accounts."
+        )
+        self.lines = lines
+        table = self.query_one("#numbers", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for line in lines:
+            style = "bold" if line.heading else "underline" if line.ids else ""
+            table.add_row(Text(line.label, style="bold" if line.heading else ""), Text(line.value, style=style))
+        table.move_cursor(row=min(max(cursor, 1), len(lines) - 1), animate=False)
+
+        short = ["target", "reach", "engag", "mqa", "opp", "cust"]
+        self.query_one("#chart-stages", BarChart).show(
+            "Accounts per journey stage, by tier", short,
+            {f"Tier {t}": [x["stage_counts"][s] for s in STAGES] for t, x in per_tier.items()},
+        )  # fmt: skip
+        reach = {t: (f["reach_by_tier"][t] or 0) * 100 for t in ("1", "2", "3")}
+        self.query_one("#chart-reach", BarChart).show(
+            f"Reach % (touched in {snap.params.window_days} d)", [f"Tier {t}" for t in reach], {"reach": list(reach.values())}
+        )
+        win = f["win_rate"]
+        self.query_one("#chart-abm", BarChart).show(
+            "Win rate % and pipeline coverage",
+            ["win ABM", "win non-ABM", "coverage×100", "bar 3×"],
+            {"": [(win["abm"] or 0) * 100, (win["non_abm"] or 0) * 100, (f["pipeline_coverage"] or 0) * 100, 300]},
+        )
+        vel = f["velocity_days"]
+        self.query_one("#chart-velocity", BarChart).show(
+            "Velocity: mean days per stage", list(vel), {"days": list(vel.values())}
+        )
+
+    @on(DataTable.RowSelected, "#numbers")
+    def _selected(self, _event: DataTable.RowSelected) -> None:
+        self.action_open_count()
+
+    def action_open_count(self) -> None:
+        table = self.query_one("#numbers", DataTable)
+        if not self.lines:
+            return
+        line = self.lines[table.cursor_row]
+        if line.ids is None:
+            self.notify("This number is not a count of accounts.", severity="information")
+            return
+        label = f"{line.label.strip()} ({'Tier ' + str(self.tier) if self.tier else 'all tiers'})"
+        query = TargetQuery(ids=frozenset(line.ids), ids_label=label, tier="targets")
+        self.app.action_show_targets(query)
+
+    def action_cycle_tier(self) -> None:
+        order = [None, 1, 2, 3]
+        self.tier = order[(order.index(self.tier) + 1) % len(order)]
+        if self.app.snapshot:
+            self.show_snapshot(self.app.snapshot)
+
+    def action_cycle_owner(self) -> None:
+        owners = [None, *owners_of(self.app.snapshot.rows)] if self.app.snapshot else [None]
+        self.owner = owners[(owners.index(self.owner) + 1) % len(owners)] if self.owner in owners else None
+        if self.app.snapshot:
+            self.show_snapshot(self.app.snapshot)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

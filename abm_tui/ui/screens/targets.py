@@ -1,0 +1,209 @@
+"""Targets (home): the sortable, filterable target list."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from abm_tui.metrics.accounts import STAGES
+from abm_tui.review.service import Snapshot
+from abm_tui.review.targets import GAP_CHOICES, SORT_COLUMNS, TIER_CHOICES, TargetQuery, TargetRow, owners_of, select_rows
+from abm_tui.ui.format import AGENDA_WORDS, GAP_STYLE, STAGE_STYLE, days_ago, money, role_name, score_text
+from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
+
+COLUMNS = (
+    ("tier", "Tier"), ("name", "Account"), ("icp_fit", "Fit"), ("stage", "Stage"), ("score", "Score"),
+    ("coverage", "Roles"), ("top_gap", "Top gap"), ("pipeline", "Pipeline"), ("last_touch", "Last touch"),
+    ("owners", "Owners"), ("agenda", "Agenda"),
+)  # fmt: skip
+
+
+def _cycle(choices, current):
+    choices = list(choices)
+    return choices[(choices.index(current) + 1) % len(choices)] if current in choices else choices[0]
+
+
+class TargetsScreen(ReviewScreen):
+    """Targets: the account list."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="targets.open"),
+        Binding("slash", "search", "Search", id="targets.search"),
+        Binding("t", "cycle_tier", "Tier filter", id="targets.tier"),
+        Binding("s", "cycle_stage", "Stage filter", id="targets.stage"),
+        Binding("g", "cycle_gap", "Gap filter", id="targets.gap"),
+        Binding("w", "cycle_owner", "Owner filter", id="targets.owner"),
+        Binding("a", "toggle_agenda", "Needs decision", id="targets.agenda"),
+        Binding("x", "toggle_dropped", "Show dropped", id="targets.dropped"),
+        Binding("o", "cycle_sort", "Sort", id="targets.sort"),
+        Binding("c", "clear", "Clear filters", id="targets.clear"),
+        *DECISION_BINDINGS,
+        Binding("q", "app.quit", "Quit", id="targets.quit"),
+        Binding("escape", "escape", "Clear search", show=False, id="targets.escape"),
+    ]
+
+    query_state: reactive[TargetQuery] = reactive(TargetQuery, always_update=True)
+    """Search, filters and sort of the list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown: list[TargetRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading accounts…", id="targets-summary")
+        yield Input(placeholder="search name or domain", id="search", classes="hidden")
+        yield DataTable(id="targets", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="targets-empty", classes="hidden")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        table.focus()
+        if self.app.snapshot is not None:
+            self.show_snapshot(self.app.snapshot)
+
+    # -- painting -----------------------------------------------------------------------------------
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        self.sub_title = f"as of {snapshot.as_of:%a %d %b %Y}"
+        self.refresh_table()
+
+    def watch_query_state(self, _query: TargetQuery) -> None:
+        self.refresh_table()
+
+    def refresh_table(self) -> None:
+        snap = self.app.snapshot
+        if snap is None or not self.is_mounted:
+            return
+        q = self.query_state
+        self.shown, in_scope = select_rows(snap.rows, q)
+        table = self.query_one(DataTable)
+        keep = self.selected_account_id()
+        table.clear()
+        for r in self.shown:
+            table.add_row(*self._cells(r, snap), key=str(r.id))
+        if keep is not None:
+            index = next((i for i, r in enumerate(self.shown) if r.id == keep), None)
+            if index is not None:
+                table.move_cursor(row=index, animate=False)
+        scope = {"targets": "targets", "all": "accounts", "none": "accounts not on the list"}.get(q.tier, "targets")
+        filters = q.labels()
+        arrow = "↓" if not q.descending else "↑"
+        text = f"[b]{len(self.shown)}[/b] of {in_scope} {scope}"
+        if filters:
+            text += "  ·  " + ", ".join(filters)
+        text += f"  ·  sorted by {q.sort.replace('_', ' ')} {arrow}"
+        self.query_one("#targets-summary", Static).update(text)
+        empty = self.query_one("#targets-empty", Static)
+        if not snap.rows:
+            empty.update("No accounts yet.\n\nImport your CRM export with [b]abm-tui import FOLDER[/b], "
+                         "or try the demo with [b]abm-tui demo --db demo.sqlite[/b].")  # fmt: skip
+        elif not self.shown:
+            empty.update("No account matches these filters.  Press [b]c[/b] to clear them.")
+        empty.set_class(bool(self.shown), "hidden")
+        table.set_class(not self.shown, "hidden")
+
+    def _cells(self, r: TargetRow, snap: Snapshot) -> list:
+        dropped = r.status == "dropped"
+        name = Text(r.name, style="strike dim" if dropped else "bold" if r.agenda else "")
+        gap = Text("–", style="dim")
+        if r.top_gap:
+            role, kind = r.top_gap.rsplit(" ", 1)
+            gap = Text(f"{role_name(role)} {kind}", style=GAP_STYLE[kind])
+        roles = "–" if r.engaged_roles is None else f"{r.engaged_roles}/{r.required_roles}"
+        return [
+            Text(str(r.tier) if r.tier else "–", style="bold" if r.tier == 1 else ""),
+            name,
+            str(r.icp_fit or "–"),
+            Text("dropped" if dropped else r.stage, style="dim" if dropped else STAGE_STYLE[r.stage]),
+            score_text(r.score),
+            roles,
+            gap,
+            Text(money(r.pipeline), justify="right"),
+            days_ago(r.last_touch, snap.as_of),
+            r.owners,
+            Text(", ".join(AGENDA_WORDS[a] for a in r.agenda), style="bold yellow"),
+        ]
+
+    # -- selection ----------------------------------------------------------------------------------
+
+    def selected_account_id(self) -> int | None:
+        table = self.query_one(DataTable)
+        if not self.shown or table.row_count == 0:
+            return None
+        row = min(table.cursor_row, len(self.shown) - 1)
+        return self.shown[row].id if row >= 0 else None
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, _event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    @on(DataTable.HeaderSelected)
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        key = str(event.column_key.value)
+        if key in SORT_COLUMNS:
+            q = self.query_state
+            self.query_state = q.with_(sort=key, descending=not q.descending if q.sort == key else False)
+
+    def action_open(self) -> None:
+        account_id = self.selected_account_id()
+        if account_id is not None:
+            self.app.open_account(account_id)
+
+    # -- search and filters -------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.remove_class("hidden")
+        search.focus()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.query_state = self.query_state.with_(search=event.value.strip())
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, _event: Input.Submitted) -> None:
+        self.query_one(DataTable).focus()
+
+    def action_escape(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus or search.value:
+            search.value = ""
+            search.add_class("hidden")
+            self.query_one(DataTable).focus()
+
+    def action_cycle_tier(self) -> None:
+        self.query_state = self.query_state.with_(tier=_cycle(TIER_CHOICES, self.query_state.tier))
+
+    def action_cycle_stage(self) -> None:
+        self.query_state = self.query_state.with_(stage=_cycle((None, *STAGES), self.query_state.stage))
+
+    def action_cycle_gap(self) -> None:
+        self.query_state = self.query_state.with_(gap=_cycle(GAP_CHOICES, self.query_state.gap))
+
+    def action_cycle_owner(self) -> None:
+        owners = owners_of(self.app.snapshot.rows) if self.app.snapshot else []
+        self.query_state = self.query_state.with_(owner=_cycle((None, *owners), self.query_state.owner))
+
+    def action_toggle_agenda(self) -> None:
+        self.query_state = self.query_state.with_(agenda_only=not self.query_state.agenda_only)
+
+    def action_toggle_dropped(self) -> None:
+        self.query_state = self.query_state.with_(show_dropped=not self.query_state.show_dropped)
+
+    def action_cycle_sort(self) -> None:
+        self.query_state = self.query_state.with_(sort=_cycle(SORT_COLUMNS, self.query_state.sort), descending=False)
+
+    def action_clear(self) -> None:
+        search = self.query_one("#search", Input)
+        search.value = ""
+        search.add_class("hidden")
+        self.query_state = TargetQuery(sort=self.query_state.sort, descending=self.query_state.descending)
+        self.query_one(DataTable).focus()

@@ -1,0 +1,43 @@
+"""plotext charts as widgets (textual-plotext), fed with plain lists."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual_plotext import PlotextPlot
+
+
+class BarChart(PlotextPlot):
+    """A (possibly stacked or grouped) bar chart with a title."""
+
+    DEFAULT_CSS = """
+    BarChart { height: 14; min-width: 30; }
+    """
+
+    def show(
+        self,
+        title: str,
+        labels: Sequence[str],
+        series: dict[str, Sequence[float]],
+        *,
+        stacked: bool = False,
+        horizontal: bool = False,
+        ylabel: str = "",
+    ) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(title)
+        orientation = "horizontal" if horizontal else "vertical"
+        names = list(series)
+        if not labels or not names:
+            plt.text("no data", 0, 0)
+        elif len(names) == 1:
+            plt.bar(list(labels), list(series[names[0]]), orientation=orientation, width=0.6)
+        elif stacked:
+            plt.stacked_bar(list(labels), [list(series[n]) for n in names], labels=names, orientation=orientation)
+        else:
+            plt.multiple_bar(list(labels), [list(series[n]) for n in names], labels=names, orientation=orientation)
+        if ylabel:
+            plt.ylabel(ylabel)
+        self.refresh()
