@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -33,18 +34,20 @@ def _tier(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", metavar="URL_OR_PATH", help=f"database URL or SQLite file (default: ${ENV_DB}, "
-                        "else abm.sqlite in the user data folder)")  # fmt: skip
-    parser = argparse.ArgumentParser(
-        prog="abm-tui", parents=[common], description="Review an ABM target list together, from the keyboard."
-    )
+    db_help = f"database URL or SQLite file (default: ${ENV_DB}, else abm.sqlite in the user data folder)"
+    as_of_help = "compute metrics as of this date (default: today)"
+    parser = argparse.ArgumentParser(prog="abm-tui", description="Review an ABM target list together, from the keyboard.")
     parser.add_argument("--version", action="version", version=f"abm-tui {__version__}")
-    parser.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="compute metrics as of this date")
+    parser.add_argument("--db", metavar="URL_OR_PATH", help=db_help)
+    parser.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help=as_of_help)
+    # The same options after the subcommand; SUPPRESS keeps them from overwriting the ones given before it.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--db", metavar="URL_OR_PATH", help=db_help)
+    dated = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    dated.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help=as_of_help)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = sub.add_parser("run", parents=[common], help="open the app (the default)")
-    run.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD")
+    sub.add_parser("run", parents=[common, dated], help="open the app (the default)")
 
     sub.add_parser("demo", parents=[common], help="load the bundled demo data into a new database")
 
@@ -53,9 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
 
     for name, helptext in (("accounts", "print per-account metrics"), ("funnel", "print the funnel metrics")):
-        p = sub.add_parser(name, parents=[common], help=helptext)
+        p = sub.add_parser(name, parents=[common, dated], help=helptext)
         p.add_argument("--json", action="store_true", help="machine-readable output (DESIGN §6)")
-        p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="as-of date (default: today)")
         p.add_argument("--tier", type=_tier, help="only this tier")
         if name == "funnel":
             p.add_argument("--owner", help="only accounts of this sales or marketing owner")
@@ -95,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `abm-tui accounts | head`: the reader left; not an error worth a word
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:  # the last line of defence: a sentence for the user, the traceback for the log
         log.exception("unexpected error")
         where = f" Details are in {log_path}." if log_path else ""
@@ -116,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         load_demo(engine)
     from abm_tui.ui.app import AbmApp
 
-    AbmApp(engine, as_of=getattr(args, "as_of", None)).run()
+    AbmApp(engine, as_of=args.as_of).run()
     return 0
 
 

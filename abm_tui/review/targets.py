@@ -47,6 +47,11 @@ class TargetRow:
     def owners(self) -> str:
         return " / ".join(o for o in (self.owner_sales, self.owner_marketing) if o)
 
+    @property
+    def short_owners(self) -> str:
+        """First names only: "James / Lotte"."""
+        return " / ".join(o.split()[0] for o in (self.owner_sales, self.owner_marketing) if o)
+
 
 @dataclass(frozen=True)
 class TargetQuery:
@@ -109,7 +114,7 @@ def build_rows(accounts: pd.DataFrame, metrics: pd.DataFrame) -> list[TargetRow]
                 engaged_roles=None if pd.isna(x["engaged_roles"]) else int(x["engaged_roles"]),
                 required_roles=int(x["required_roles"]),
                 coverage=None if pd.isna(x["buying_group_coverage"]) else float(x["buying_group_coverage"]),
-                top_gap=x["top_gap"],
+                top_gap=x["top_gap"] if isinstance(x["top_gap"], str) else None,
                 gaps=dict(x["gaps"]),
                 pipeline=float(x["open_pipeline"]),
                 last_touch=None if pd.isna(last) else last.date(),

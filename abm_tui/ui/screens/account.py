@@ -69,7 +69,7 @@ class AccountScreen(ReviewScreen):
                 with Vertical():
                     yield Static("[b]Decisions and notes[/b]", classes="section")
                     yield DataTable(id="history", cursor_type="none", show_cursor=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#gaps", DataTable).add_columns("Buying group role", "needs", "contacts", "engaged", "gap")

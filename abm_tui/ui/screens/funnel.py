@@ -44,7 +44,7 @@ class FunnelScreen(ReviewScreen):
                 yield BarChart(id="chart-reach")
                 yield BarChart(id="chart-abm")
                 yield BarChart(id="chart-velocity")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#numbers", DataTable)

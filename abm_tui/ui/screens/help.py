@@ -19,7 +19,7 @@ def keys_markdown(screen: Screen) -> str:
                 continue
             seen.add(binding.key)
             keys = ", ".join(f"`{k.strip()}`" for k in binding.key.split(","))
-            lines.append(f"| {keys} | {binding.description} |")
+            lines.append(f"| {keys} | {binding.tooltip or binding.description} |")
     lines += ["", "`ctrl+p` opens the command palette: type an account name to jump to it.", "",
               "Press `escape` or `?` to close."]  # fmt: skip
     return "\n".join(lines)

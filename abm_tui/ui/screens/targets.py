@@ -18,7 +18,7 @@ from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
 COLUMNS = (
     ("tier", "Tier"), ("name", "Account"), ("icp_fit", "Fit"), ("stage", "Stage"), ("score", "Score"),
     ("coverage", "Roles"), ("top_gap", "Top gap"), ("pipeline", "Pipeline"), ("last_touch", "Last touch"),
-    ("owners", "Owners"), ("agenda", "Agenda"),
+    ("agenda", "Agenda"), ("owners", "Owners"),
 )  # fmt: skip
 
 
@@ -31,16 +31,19 @@ class TargetsScreen(ReviewScreen):
     """Targets: the account list."""
 
     BINDINGS = [
-        Binding("enter", "open", "Open", id="targets.open"),
-        Binding("slash", "search", "Search", id="targets.search"),
-        Binding("t", "cycle_tier", "Tier filter", id="targets.tier"),
-        Binding("s", "cycle_stage", "Stage filter", id="targets.stage"),
-        Binding("g", "cycle_gap", "Gap filter", id="targets.gap"),
-        Binding("w", "cycle_owner", "Owner filter", id="targets.owner"),
-        Binding("a", "toggle_agenda", "Needs decision", id="targets.agenda"),
-        Binding("x", "toggle_dropped", "Show dropped", id="targets.dropped"),
-        Binding("o", "cycle_sort", "Sort", id="targets.sort"),
-        Binding("c", "clear", "Clear filters", id="targets.clear"),
+        Binding("enter", "open", "Open", tooltip="Open the selected account", id="targets.open"),
+        Binding("slash", "search", "Search", tooltip="Search by name or domain (escape clears)", id="targets.search"),
+        Binding("t", "cycle_tier", "Tier", tooltip="Tier filter: targets, Tier 1/2/3, not on list, all",
+                id="targets.tier"),
+        Binding("s", "cycle_stage", "Stage", tooltip="Journey stage filter", id="targets.stage"),
+        Binding("g", "cycle_gap", "Gap", tooltip="Buying-group gap filter: missing, thin, silent, any",
+                id="targets.gap"),
+        Binding("w", "cycle_owner", "Owner", tooltip="Owner filter (sales or marketing)", id="targets.owner"),
+        Binding("a", "toggle_agenda", "Agenda", tooltip="Only accounts that need a decision", id="targets.agenda"),
+        Binding("x", "toggle_dropped", "Dropped", tooltip="Show or hide dropped accounts", id="targets.dropped"),
+        Binding("o", "cycle_sort", "Sort", tooltip="Sort by the next column (or click a header)",
+                id="targets.sort"),
+        Binding("c", "clear", "Clear", tooltip="Clear search and filters", id="targets.clear"),
         *DECISION_BINDINGS,
         Binding("q", "app.quit", "Quit", id="targets.quit"),
         Binding("escape", "escape", "Clear search", show=False, id="targets.escape"),
@@ -59,7 +62,7 @@ class TargetsScreen(ReviewScreen):
         yield Input(placeholder="search name or domain", id="search", classes="hidden")
         yield DataTable(id="targets", cursor_type="row", zebra_stripes=True)
         yield Static("", id="targets-empty", classes="hidden")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -128,8 +131,8 @@ class TargetsScreen(ReviewScreen):
             gap,
             Text(money(r.pipeline), justify="right"),
             days_ago(r.last_touch, snap.as_of),
-            r.owners,
             Text(", ".join(AGENDA_WORDS[a] for a in r.agenda), style="bold yellow"),
+            r.short_owners,
         ]
 
     # -- selection ----------------------------------------------------------------------------------

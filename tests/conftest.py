@@ -1,0 +1,51 @@
+"""Shared fixtures: an isolated environment and real SQLite databases (never mocks)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from abm_tui.store.db import open_store
+from abm_tui.store.demo import load_demo
+
+# The demo is loaded as if today were this date, and metrics are computed as of it.
+DEMO_TODAY = date(2026, 11, 20)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch):
+    """Never touch the real user data, log or config folders."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("ABM_TUI_DB", str(tmp_path / "default.sqlite"))
+    monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """The demo data loaded once per test session; tests get their own copy."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    engine, _ = open_store(f"sqlite:///{path}")
+    load_demo(engine, today=DEMO_TODAY)
+    with engine.connect() as conn:  # fold the WAL into the main file so a plain copy is complete
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_db(demo_template, tmp_path) -> Path:
+    path = tmp_path / "demo.sqlite"
+    shutil.copyfile(demo_template, path)
+    return path
+
+
+@pytest.fixture
+def demo_engine(demo_db):
+    engine, _ = open_store(f"sqlite:///{demo_db}")
+    yield engine
+    engine.dispose()

@@ -1,0 +1,38 @@
+"""UI fixtures: an app factory on a copy of the demo database, and waiting helpers."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from abm_tui.ui.app import AbmApp
+from tests.conftest import DEMO_TODAY
+
+SIZE = (160, 48)
+
+
+@pytest.fixture
+def make_app(demo_engine):
+    def factory(**kw) -> AbmApp:
+        app = AbmApp(demo_engine, as_of=DEMO_TODAY, **kw)
+        app.theme = "textual-dark"
+        return app
+
+    return factory
+
+
+async def settle(pilot, condition=None, timeout: float = 10.0) -> None:
+    """Wait for workers and repaint; with `condition`, poll it until true (or fail at the deadline)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if condition is None or condition():
+            if condition is None:
+                await pilot.app.workers.wait_for_complete()
+                await pilot.pause()
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.05)

@@ -1,0 +1,356 @@
+"""The store: Alembic migrations, SQLite pragmas, the append-only decision log, backups, bad files."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sqlite3
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import inspect, text
+
+from abm_tui import cli
+from abm_tui.store import db as store_db
+from abm_tui.store.db import StoreError, backup_sqlite, current_revision, head_revision, make_engine, migrate, open_store
+from abm_tui.store.models import metadata
+
+ISSUE_TABLES = {
+    "account",
+    "contact",
+    "engagement",
+    "opportunity",
+    "stagechange",
+    "rolerequirement",
+    "meeting",
+    "decision",
+    "setting",
+}
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """Never touch the real user data/log folders; drop log handlers the CLI adds per call."""
+    monkeypatch.setenv("ABM_TUI_DB", str(tmp_path / "env-default.sqlite"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    logger = logging.getLogger("abm_tui")
+    before = list(logger.handlers)
+    yield
+    for handler in logger.handlers[:]:
+        if handler not in before:
+            logger.removeHandler(handler)
+            handler.close()
+
+
+def url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def store(tmp_path):
+    engine, is_new = open_store(url(tmp_path / "abm.sqlite"))
+    assert is_new
+    yield engine
+    engine.dispose()
+
+
+# --- migrations ---------------------------------------------------------------------------------
+
+
+def test_migration_creates_every_table_of_the_issue(store):
+    tables = set(inspect(store).get_table_names())
+    assert ISSUE_TABLES <= tables
+    assert tables - ISSUE_TABLES == {"alembic_version"}
+
+
+def test_schema_is_at_head_after_open(store):
+    assert current_revision(store) == head_revision()
+
+
+def test_no_drift_between_models_and_migrations(store):
+    """`alembic check`: autogenerate against the migrated database finds nothing to do."""
+    with store.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
+        diffs = compare_metadata(ctx, metadata)
+    assert diffs == []
+
+
+def test_default_buying_groups_are_seeded(store):
+    with store.connect() as conn:
+        rows = conn.execute(text("SELECT tier, role, min_contacts FROM rolerequirement")).all()
+    got = {(t, r): n for t, r, n in rows}
+    assert got == {
+        (1, "decision_maker"): 1,
+        (1, "budget_holder"): 1,
+        (1, "influencer"): 2,
+        (1, "champion"): 1,
+        (1, "technical"): 1,
+        (2, "decision_maker"): 1,
+        (2, "budget_holder"): 1,
+        (2, "influencer"): 1,
+        (2, "champion"): 1,
+        (3, "decision_maker"): 1,
+        (3, "champion"): 1,
+    }
+
+
+def test_reopening_an_up_to_date_database_is_not_new_and_keeps_data(tmp_path):
+    path = tmp_path / "abm.sqlite"
+    engine, is_new = open_store(url(path))
+    assert is_new
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO setting (key, value) VALUES ('user_name', 'sam')"))
+    engine.dispose()
+    engine, is_new = open_store(url(path))
+    assert not is_new
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT value FROM setting WHERE key = 'user_name'")).scalar() == "sam"
+    engine.dispose()
+
+
+def test_make_engine_creates_missing_parent_folders(tmp_path):
+    path = tmp_path / "a" / "b" / "abm.sqlite"
+    engine, _ = open_store(url(path))
+    engine.dispose()
+    assert path.exists()
+
+
+# --- pragmas --------------------------------------------------------------------------------------
+
+
+def test_wal_foreign_keys_and_busy_timeout_are_on(store):
+    with store.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar().lower() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+
+
+def test_pragmas_apply_to_every_new_connection(tmp_path):
+    engine = make_engine(url(tmp_path / "x.sqlite"))
+    for _ in range(3):  # NullPool: each connect is a fresh DB-API connection
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def test_foreign_keys_are_enforced(store):
+    with pytest.raises(sa_exc.IntegrityError):
+        with store.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO contact (source_id, account_id, buying_role, role_inferred) "
+                    "VALUES ('C1', 999, 'other', 0)"
+                )
+            )
+
+
+# --- append-only decision log ---------------------------------------------------------------------
+
+
+def _account_with_decision(engine) -> int:
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO account (source_id, name, is_target, status, created_at, updated_at, version) "
+                "VALUES ('A1', 'Acme', 1, 'active', '2024-01-01 00:00:00', '2024-01-01 00:00:00', 1)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO decision (account_id, at, kind, from_tier, to_tier) "
+                "VALUES (1, '2024-01-02 00:00:00', 'retier', 2, 1)"
+            )
+        )
+        return conn.execute(text("SELECT id FROM decision")).scalar_one()
+
+
+def test_decision_log_refuses_update(store):
+    decision_id = _account_with_decision(store)
+    with pytest.raises(sa_exc.DBAPIError, match="append-only"):
+        with store.begin() as conn:
+            conn.execute(text("UPDATE decision SET to_tier = 3 WHERE id = :id"), {"id": decision_id})
+    with store.connect() as conn:
+        assert conn.execute(text("SELECT to_tier FROM decision")).scalar_one() == 1
+
+
+def test_decision_log_refuses_delete(store):
+    _account_with_decision(store)
+    with pytest.raises(sa_exc.DBAPIError, match="append-only"):
+        with store.begin() as conn:
+            conn.execute(text("DELETE FROM decision"))
+    with store.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM decision")).scalar_one() == 1
+
+
+def test_decision_log_still_accepts_inserts(store):
+    _account_with_decision(store)
+    with store.begin() as conn:
+        conn.execute(text("INSERT INTO decision (account_id, at, kind, reason) VALUES (1, '2024-01-03', 'note', 'hi')"))
+    with store.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM decision")).scalar_one() == 2
+
+
+# --- databases we cannot open -----------------------------------------------------------------------
+
+
+def _fake_newer_schema(path: Path) -> None:
+    con = sqlite3.connect(path)
+    con.execute("DELETE FROM alembic_version")
+    con.execute("INSERT INTO alembic_version (version_num) VALUES ('9999_from_the_future')")
+    con.commit()
+    con.close()
+
+
+def test_newer_schema_gives_store_error(tmp_path):
+    path = tmp_path / "abm.sqlite"
+    engine, _ = open_store(url(path))
+    engine.dispose()
+    _fake_newer_schema(path)
+    with pytest.raises(StoreError, match=r"newer version of abm-tui.*9999_from_the_future"):
+        open_store(url(path))
+    # and nothing was done to the file: still the foreign revision, no backup
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("9999_from_the_future",)]
+    con.close()
+    assert not list(tmp_path.glob("*.bak-*"))
+
+
+def test_newer_schema_via_cli_is_one_clear_line(tmp_path, capsys):
+    path = tmp_path / "abm.sqlite"
+    engine, _ = open_store(url(path))
+    engine.dispose()
+    _fake_newer_schema(path)
+    capsys.readouterr()
+    code = cli.main(["accounts", "--json", "--db", str(path)])
+    out, err = capsys.readouterr()
+    assert code != 0
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert "newer version" in err
+    assert "Traceback" not in err
+
+
+def test_text_file_as_database_gives_store_error(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("this is not a database, just some notes\n" * 20)
+    with pytest.raises(StoreError):
+        open_store(url(path))
+    assert path.read_text().startswith("this is not a database")
+
+
+def test_text_file_as_database_via_cli_is_one_line_not_a_traceback(tmp_path, capsys):
+    # BUG (abm_tui/store/db.py, migrate(), the `except Exception` around current_revision):
+    # the StoreError message embeds str(SQLAlchemy exception), which ends with
+    # "\n(Background on this error at: https://sqlalche.me/e/...)", so the user gets two lines
+    # (and a SQLAlchemy URL) instead of one sentence.  This test fails until that is fixed.
+    path = tmp_path / "notes.txt"
+    path.write_text("this is not a database, just some notes\n" * 20)
+    code = cli.main(["accounts", "--json", "--db", str(path)])
+    out, err = capsys.readouterr()
+    assert code != 0
+    assert out == ""
+    assert "Traceback" not in err
+    assert str(path) in err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def test_directory_as_database_gives_store_error(tmp_path):
+    folder = tmp_path / "folder.sqlite"
+    folder.mkdir()
+    with pytest.raises(StoreError):
+        open_store(url(folder))
+
+
+# --- backups --------------------------------------------------------------------------------------
+
+
+def test_no_backup_for_a_new_database(tmp_path):
+    engine, is_new = open_store(url(tmp_path / "abm.sqlite"))
+    engine.dispose()
+    assert is_new
+    assert not list(tmp_path.glob("*.bak-*"))
+
+
+def test_no_backup_when_already_at_head(tmp_path):
+    path = tmp_path / "abm.sqlite"
+    for _ in range(2):
+        engine, _ = open_store(url(path))
+        engine.dispose()
+    assert not list(tmp_path.glob("*.bak-*"))
+
+
+def test_backup_sqlite_copies_committed_data_including_the_wal(tmp_path):
+    path = tmp_path / "abm.sqlite"
+    engine, _ = open_store(url(path))
+    # keep a connection open so the WAL is not checkpointed into the main file on close
+    with engine.connect() as keep_open:
+        keep_open.exec_driver_sql("SELECT 1")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO setting (key, value) VALUES ('window_days', '60')"))
+        assert (tmp_path / "abm.sqlite-wal").stat().st_size > 0
+        target = backup_sqlite(path, "0001")
+    engine.dispose()
+    assert target == tmp_path / "abm.sqlite.bak-0001"
+    assert target.exists()
+    con = sqlite3.connect(target)
+    try:
+        assert con.execute("SELECT value FROM setting WHERE key = 'window_days'").fetchone() == ("60",)
+        assert con.execute("SELECT version_num FROM alembic_version").fetchone() == (head_revision(),)
+    finally:
+        con.close()
+
+
+def test_upgrading_an_existing_schema_takes_a_backup_first(tmp_path, monkeypatch):
+    """Simulate a release with a second revision: a copy of the migrations plus one more file."""
+    mig = tmp_path / "migrations"
+    shutil.copytree(Path(str(files("abm_tui.migrations"))), mig, ignore=shutil.ignore_patterns("__pycache__"))
+    head = head_revision()
+    (mig / "versions" / "9001_test_extra.py").write_text(
+        "from alembic import op\n"
+        "import sqlalchemy as sa\n"
+        "revision = '9001'\n"
+        f"down_revision = {head!r}\n"
+        "branch_labels = None\n"
+        "depends_on = None\n"
+        "def upgrade():\n"
+        "    op.create_table('zz_test_extra', sa.Column('id', sa.Integer(), primary_key=True))\n"
+        "def downgrade():\n"
+        "    op.drop_table('zz_test_extra')\n"
+    )
+    path = tmp_path / "abm.sqlite"
+    engine, _ = open_store(url(path))  # at the real head
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO setting (key, value) VALUES ('user_name', 'mia')"))
+    engine.dispose()
+
+    real_config = store_db._alembic_config
+
+    def config_with_extra_revision(engine):
+        cfg = real_config(engine)
+        cfg.set_main_option("script_location", str(mig))
+        return cfg
+
+    monkeypatch.setattr(store_db, "_alembic_config", config_with_extra_revision)
+    engine = make_engine(url(path))
+    before = migrate(engine)
+    assert before == head
+    assert current_revision(engine) == "9001"
+    engine.dispose()
+
+    backup = tmp_path / f"abm.sqlite.bak-{head}"
+    assert backup.exists()
+    con = sqlite3.connect(backup)
+    try:
+        assert con.execute("SELECT version_num FROM alembic_version").fetchone() == (head,)
+        assert con.execute("SELECT value FROM setting WHERE key = 'user_name'").fetchone() == ("mia",)
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert "zz_test_extra" not in tables
+    finally:
+        con.close()
