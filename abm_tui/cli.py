@@ -36,7 +36,9 @@ def _tier(value: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     db_help = f"database URL or SQLite file (default: ${ENV_DB}, else abm.sqlite in the user data folder)"
     as_of_help = "compute metrics as of this date (default: today)"
-    parser = argparse.ArgumentParser(prog="abm-tui", description="Review an ABM target list together, from the keyboard.")
+    parser = argparse.ArgumentParser(
+        prog="abm-tui", description="Review an ABM target list together, from the keyboard."
+    )
     parser.add_argument("--version", action="version", version=f"abm-tui {__version__}")
     parser.add_argument("--db", metavar="URL_OR_PATH", help=db_help)
     parser.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help=as_of_help)
@@ -69,6 +71,8 @@ def _setup_logging() -> Path | None:
         folder = log_dir()
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "abm-tui.log"
+        if any(getattr(h, "baseFilename", None) == str(path) for h in log.handlers):
+            return path
         handler = logging.FileHandler(path, encoding="utf-8")
     except OSError:
         return None
@@ -146,18 +150,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from abm_tui.importers.generic import read_folder
+    from abm_tui.store.db import open_store, sqlite_path
     from abm_tui.store.imports import apply_batch
 
     batch = read_folder(args.folder)
-    if batch.errors:  # report bad files before touching (or creating) the database
-        from abm_tui.importers.errors import ImportFailed
-
-        raise ImportFailed(batch.errors)
-    engine, _ = _open(args)
+    url = resolve_db_url(args.db)
+    path = sqlite_path(url)
+    if batch.errors and path is not None and not path.exists():
+        url = "sqlite://"  # check references against an empty schema without creating the file
+    # Even with bad rows the rest is checked against the database, so one run shows every problem.
+    engine, _ = open_store(url)
     summary = apply_batch(engine, batch, dry_run=args.dry_run)
     for warning in summary.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(("Dry run, nothing written:" if args.dry_run else f"Imported {args.folder}:"))
+    print("Dry run, nothing written:" if args.dry_run else f"Imported {args.folder}:")
     print("\n".join("  " + line for line in summary.lines()))
     return 0
 

@@ -97,7 +97,9 @@ def funnel_text(f: dict[str, Any]) -> str:
     lines = [f"Funnel as of {f['as_of']} (active target accounts)"]
     for stage, n in f["stage_counts"].items():
         conv = f["conversion"].get(stage)
-        lines.append(f"  {stage:<12}{n:>6}" + (f"   → next {fmt_pct(conv)}" if stage in f["conversion"] else ""))
+        lines.append(
+            f"  {stage:<12}{n:>6}" + (f"   → next {fmt_pct(conv)}" if stage in f["conversion"] else "")
+        )
     reach = ", ".join(f"Tier {t} {fmt_pct(v)}" for t, v in f["reach_by_tier"].items())
     lines += [
         f"Reach: {reach}",

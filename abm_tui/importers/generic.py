@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Callable, Iterator
+import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,46 +87,51 @@ class Batch:
     """Validated rows of one import, by file, each row with its `_line`; or the errors."""
 
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    columns: dict[str, set[str]] = field(default_factory=dict)  # the columns each file has
+    rejected: dict[str, set[str]] = field(default_factory=dict)  # ids of rows already reported
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
 
 
-def read_rows(path: Path, errors: list[RowError]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Rows of a UTF-8 CSV (BOM allowed) with their line numbers; problems go to `errors`."""
-    name = path.name
+def decode(path: Path, errors: list[RowError]) -> str | None:
+    """The file's text (UTF-8, BOM allowed); a bad byte is reported with its real line."""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            header = reader.fieldnames
-            if not header:
-                errors.append(RowError(name, 1, "-", "the file is empty (a header row is required)"))
-                return
-            for raw in reader:
-                if None in raw:
-                    errors.append(RowError(name, reader.line_num, "-", "more cells than header columns"))
-                    continue
-                if all(not (c or "").strip() for c in raw.values()):
-                    continue
-                yield reader.line_num, {k.strip(): (c or "") for k, c in raw.items() if k}
-    except UnicodeDecodeError as exc:
-        errors.append(RowError(name, _line_of_offset(path, exc.start), "-", "the file is not valid UTF-8"))
-    except csv.Error as exc:
-        errors.append(RowError(name, 0, "-", f"not a readable CSV file: {exc}"))
+        data = path.read_bytes()
     except OSError as exc:
-        errors.append(RowError(name, 0, "-", f"cannot read the file: {exc.strerror}"))
-
-
-def _line_of_offset(path: Path, offset: int) -> int:
-    return path.read_bytes()[:offset].count(b"\n") + 1
-
-
-def _header(path: Path) -> list[str]:
+        errors.append(RowError(path.name, 0, "-", f"cannot read the file: {exc.strerror}"))
+        return None
     try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            return [h.strip() for h in next(csv.reader(fh), [])]
-    except (UnicodeDecodeError, csv.Error, OSError):
-        return []
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        errors.append(RowError(path.name, line, "-", "the file is not valid UTF-8"))
+        return None
+
+
+def read_rows(path: Path, errors: list[RowError]) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Header and rows (with their line numbers) of a CSV file; problems go to `errors`."""
+    name = path.name
+    text = decode(path, errors)
+    if text is None:
+        return [], []
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, dict[str, str]]] = []
+    try:
+        header = [h.strip() for h in reader.fieldnames or []]
+        if not header:
+            errors.append(RowError(name, 1, "-", "the file is empty (a header row is required)"))
+            return [], []
+        for raw in reader:
+            if None in raw:
+                errors.append(RowError(name, reader.line_num, "-", "more cells than header columns"))
+                continue
+            if all(not (c or "").strip() for c in raw.values()):
+                continue
+            rows.append((reader.line_num, {k.strip(): (c or "") for k, c in raw.items() if k}))
+    except csv.Error as exc:
+        errors.append(RowError(name, reader.line_num, "-", f"not a readable CSV file: {exc}"))
+    return header, rows
 
 
 def read_folder(folder: Path) -> Batch:
@@ -141,30 +147,38 @@ def read_folder(folder: Path) -> Batch:
         if not path.exists():
             continue
         batch.files.append(path)
-        batch.rows[name] = _read_file(path, columns, batch.errors, batch.warnings)
+        _read_file(batch, path, columns)
     return batch
 
 
-def _read_file(
-    path: Path, columns: dict[str, tuple[Parser, bool]], errors: list[RowError], warnings: list[RowError]
-) -> list[dict[str, Any]]:
-    name = path.name
-    header = _header(path)
+def _read_file(batch: Batch, path: Path, columns: dict[str, tuple[Parser, bool]]) -> None:
+    name, errors = path.name, batch.errors
+    header, raw_rows = read_rows(path, errors)
+    batch.columns[name] = set(header)
+    out = batch.rows.setdefault(name, [])
+    rejected = batch.rejected.setdefault(name, set())
     missing = [c for c, (_, required) in columns.items() if required and c not in header]
     if header and missing:
         for col in missing:
             errors.append(RowError(name, 1, col, "required column is missing"))
-        return []
-    out: list[dict[str, Any]] = []
+        return
     seen: dict[str, int] = {}
     key = KEYS.get(name)
-    for line, raw in read_rows(path, errors):
+    for line, raw in raw_rows:
+        if key:
+            ident = raw.get(key, "").strip()
+            if ident in seen:
+                errors.append(
+                    RowError(name, line, key, f"duplicate id {ident!r} (first on line {seen[ident]})")
+                )
+                continue
+            if ident:
+                seen[ident] = line
         row: dict[str, Any] = {"_line": line}
         ok = True
         for col, (parse, required) in columns.items():
-            cell = raw.get(col, "")
             try:
-                value = parse(cell)
+                value = parse(raw.get(col, ""))
             except ValueError as exc:
                 errors.append(RowError(name, line, col, str(exc)))
                 ok = False
@@ -173,20 +187,15 @@ def _read_file(
                 errors.append(RowError(name, line, col, "required value is empty"))
                 ok = False
             row[col] = value
-        if not ok:
-            continue
-        if key:
-            if row[key] in seen:
-                errors.append(RowError(name, line, key, f"duplicate id {row[key]!r} (first on line {seen[row[key]]})"))
-                continue
-            seen[row[key]] = line
         check = ROW_CHECKS.get(name)
-        if check and not check(name, row, errors, warnings):
-            continue
-        out.append(row)
+        if ok and check:
+            ok = check(name, row, errors, batch.warnings)
+        if ok:
+            out.append(row)
+        elif key and raw.get(key, "").strip():
+            rejected.add(raw[key].strip())
     if name == "engagements.csv":
         _engagement_keys(out)
-    return out
 
 
 def _check_account(name: str, row: dict[str, Any], errors: list[RowError], _w: list[RowError]) -> bool:
@@ -198,9 +207,13 @@ def _check_account(name: str, row: dict[str, Any], errors: list[RowError], _w: l
     return True
 
 
-def _check_opportunity(name: str, row: dict[str, Any], errors: list[RowError], warnings: list[RowError]) -> bool:
+def _check_opportunity(
+    name: str, row: dict[str, Any], errors: list[RowError], warnings: list[RowError]
+) -> bool:
     if row["outcome"] in ("won", "lost") and row["close_date"] is None:
-        errors.append(RowError(name, row["_line"], "close_date", f"required when the outcome is {row['outcome']}"))
+        errors.append(
+            RowError(name, row["_line"], "close_date", f"required when the outcome is {row['outcome']}")
+        )
         return False
     if row["amount"] < 0:
         errors.append(RowError(name, row["_line"], "amount", "must not be negative"))
@@ -232,7 +245,11 @@ def _check_setting(name: str, row: dict[str, Any], errors: list[RowError], _w: l
     return True
 
 
-ROW_CHECKS = {"accounts.csv": _check_account, "opportunities.csv": _check_opportunity, "settings.csv": _check_setting}
+ROW_CHECKS = {
+    "accounts.csv": _check_account,
+    "opportunities.csv": _check_opportunity,
+    "settings.csv": _check_setting,
+}
 
 
 def _engagement_keys(rows: list[dict[str, Any]]) -> None:
@@ -240,7 +257,8 @@ def _engagement_keys(rows: list[dict[str, Any]]) -> None:
     seen: dict[str, int] = {}
     for row in rows:
         content = "\x1f".join(
-            str(row[c] or "") for c in ("account_id", "contact_id", "occurred_at", "channel", "intent", "description")
+            str(row[c] or "")
+            for c in ("account_id", "contact_id", "occurred_at", "channel", "intent", "description")
         )
         digest = hashlib.sha1(content.encode()).hexdigest()[:32]
         n = seen.get(digest, 0)

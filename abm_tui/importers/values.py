@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime
 
@@ -52,7 +53,7 @@ def number(raw: str) -> float | None:
         result = float(value)
     except ValueError:
         raise ValueError(f"{value!r} is not a number") from None
-    if result != result or result in (float("inf"), float("-inf")):
+    if not math.isfinite(result):
         raise ValueError(f"{value!r} is not a number")
     return result
 

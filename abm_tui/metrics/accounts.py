@@ -8,19 +8,28 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from abm_tui.metrics.dataset import Dataset, Params, as_timestamp
+from abm_tui.metrics.dataset import DEFAULT_PARAMS, Dataset, Params, as_timestamp
 from abm_tui.metrics.opportunities import opportunities_as_of, velocity
 
 STAGES = ("target", "reached", "engaged", "mqa", "opportunity", "customer")
 INTENT_WEIGHTS = {"strategic": 3, "mid": 2, "light": 1}
-ROLE_ORDER = ("decision_maker", "budget_holder", "influencer", "champion", "technical", "procurement", "legal", "other")
+ROLE_ORDER = (
+    "decision_maker",
+    "budget_holder",
+    "influencer",
+    "champion",
+    "technical",
+    "procurement",
+    "legal",
+    "other",
+)
 GAP_SEVERITY = {"missing": 0, "thin": 1, "silent": 2, "covered": 3}
 AGENDA_RULES = ("promote", "demote", "poor_fit", "gap", "stalled")
 
 
 def round_half_up(x: float) -> int:
     # round(…, 9) first so 40·0.6 = 24.000000000000004 or 7/30·30 = 6.999… land on the intended value.
-    return int(math.floor(round(x, 9) + 0.5))
+    return math.floor(round(x, 9) + 0.5)
 
 
 def window_engagements(ds: Dataset, T: pd.Timestamp, days: int) -> pd.DataFrame:
@@ -54,10 +63,10 @@ def role_gaps(ds: Dataset, T: pd.Timestamp, params: Params) -> pd.DataFrame:
     return req.sort_values(["account_id", "role_rank"], kind="stable").reset_index(drop=True)
 
 
-def account_metrics(ds: Dataset, as_of: date | str, params: Params = Params()) -> pd.DataFrame:
+def account_metrics(ds: Dataset, as_of: date | str, params: Params = DEFAULT_PARAMS) -> pd.DataFrame:
     """Every per-account metric of DESIGN §3 at `as_of`, one row per account, indexed by account id.
 
-    Columns: active_stakeholders, breadth, depth, recency, score, required_roles, identified_roles,
+    Columns: active_stakeholders, intent_points, breadth, depth, recency, score, required_roles, identified_roles,
     engaged_roles, role_coverage, buying_group_coverage, gaps (role → gap), top_gap, stage,
     open_pipeline, open_opportunities, first_engagement, last_engagement, days_since_last, agenda.
     """
@@ -73,7 +82,8 @@ def account_metrics(ds: Dataset, as_of: date | str, params: Params = Params()) -
 
     out["active_stakeholders"] = active.reindex(out.index).fillna(0).astype("int64")
     out["breadth"] = np.minimum(1.0, out["active_stakeholders"] / 5)
-    out["depth"] = np.minimum(1.0, weight.reindex(out.index).fillna(0) / 30)
+    out["intent_points"] = weight.reindex(out.index).fillna(0).astype("int64")
+    out["depth"] = np.minimum(1.0, out["intent_points"] / 30)
     days_last_window = (T - last_in_window.reindex(out.index)).dt.days
     out["recency"] = (0.5 ** (days_last_window / 30)).fillna(0.0)
     raw = 40 * out["breadth"] + 30 * out["depth"] + 30 * out["recency"]
@@ -101,7 +111,9 @@ def _coverage(out: pd.DataFrame, ds: Dataset, T: pd.Timestamp, params: Params) -
     out["engaged_roles"] = engaged.reindex(out.index).astype("Int64")
     has_req = out["required_roles"] > 0
     out["role_coverage"] = (out["identified_roles"] / out["required_roles"]).where(has_req).astype("Float64")
-    out["buying_group_coverage"] = (out["engaged_roles"] / out["required_roles"]).where(has_req).astype("Float64")
+    out["buying_group_coverage"] = (
+        (out["engaged_roles"] / out["required_roles"]).where(has_req).astype("Float64")
+    )
 
     gap_map: dict[int, dict[str, str]] = {}
     top: dict[int, str | None] = {}
@@ -114,11 +126,15 @@ def _coverage(out: pd.DataFrame, ds: Dataset, T: pd.Timestamp, params: Params) -
     out["top_gap"] = [top.get(i) for i in out.index]
 
 
-def _pipeline_and_stage(out: pd.DataFrame, ds: Dataset, acc: pd.DataFrame, T: pd.Timestamp, params: Params) -> None:
+def _pipeline_and_stage(
+    out: pd.DataFrame, ds: Dataset, acc: pd.DataFrame, T: pd.Timestamp, params: Params
+) -> None:
     opps = opportunities_as_of(ds.opportunities, ds.stage_changes, T)
     open_opps = opps[opps["is_open"]]
     out["open_pipeline"] = open_opps.groupby("account_id")["amount"].sum().reindex(out.index).fillna(0.0)
-    out["open_opportunities"] = open_opps.groupby("account_id").size().reindex(out.index).fillna(0).astype("int64")
+    out["open_opportunities"] = (
+        open_opps.groupby("account_id").size().reindex(out.index).fillna(0).astype("int64")
+    )
     won_accounts = set(opps.loc[opps["is_won"], "account_id"])
     churned = acc["churned_at"].notna() & (acc["churned_at"] <= T)
     is_customer = out.index.isin(won_accounts) & ~churned.to_numpy()
@@ -140,7 +156,9 @@ def _pipeline_and_stage(out: pd.DataFrame, ds: Dataset, acc: pd.DataFrame, T: pd
     icp = acc["icp_fit"].astype("float64").to_numpy()
     score = out["score"].to_numpy()
     has_open_tier3 = has_open & (tier == 3)
-    quiet = out["days_since_last"].isna().to_numpy() | (out["days_since_last"].to_numpy() >= params.demote_quiet_days)
+    quiet = out["days_since_last"].isna().to_numpy() | (
+        out["days_since_last"].to_numpy() >= params.demote_quiet_days
+    )
     missing = np.array(["missing" in g.values() for g in out["gaps"]], dtype=bool)
     vel = velocity(_target_stage_changes(ds, acc), T, params.period_days)
     stage_velocity = open_opps["current_stage"].map(vel).astype("float64")

@@ -23,7 +23,12 @@ COLUMNS: dict[str, dict[str, str]] = {
         "owner_marketing": "object",
     },
     "contacts": {"id": "int64", "account_id": "int64", "buying_role": "object"},
-    "engagements": {"account_id": "int64", "contact_id": "Int64", "occurred_at": "datetime64[ns]", "intent": "object"},
+    "engagements": {
+        "account_id": "int64",
+        "contact_id": "Int64",
+        "occurred_at": "datetime64[ns]",
+        "intent": "object",
+    },
     "opportunities": {
         "id": "int64",
         "account_id": "int64",
@@ -120,6 +125,9 @@ class Params:
                 continue
             values[f.name] = float(raw) if f.type in ("float", "float | None") else int(float(raw))
         return cls(**values)
+
+
+DEFAULT_PARAMS = Params()
 
 
 def as_timestamp(value: date | str | pd.Timestamp) -> pd.Timestamp:

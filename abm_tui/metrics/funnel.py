@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from abm_tui.metrics.accounts import STAGES, account_metrics, active_target_mask
-from abm_tui.metrics.dataset import Dataset, Params, as_timestamp
+from abm_tui.metrics.dataset import DEFAULT_PARAMS, Dataset, Params, as_timestamp
 from abm_tui.metrics.opportunities import opportunities_as_of, velocity
 
 
@@ -30,7 +30,7 @@ def owner_mask(accounts: pd.DataFrame, owner: str | None) -> pd.Series:
 def funnel(
     ds: Dataset,
     as_of: date | str,
-    params: Params = Params(),
+    params: Params = DEFAULT_PARAMS,
     *,
     tier: int | None = None,
     owner: str | None = None,
@@ -87,7 +87,9 @@ def funnel(
     won_abm = opps[closed_in_period & in_abm & opps["is_won"]]
     cycle = mean_or_none((won_abm["close_date"] - won_abm["created_at"]).dt.days)
     abm_opp_ids = set(opps.loc[in_abm, "id"])
-    vel = velocity(ds.stage_changes[ds.stage_changes["opportunity_id"].isin(abm_opp_ids)], T, params.period_days)
+    vel = velocity(
+        ds.stage_changes[ds.stage_changes["opportunity_id"].isin(abm_opp_ids)], T, params.period_days
+    )
 
     return {
         "as_of": T.date().isoformat(),
@@ -117,7 +119,9 @@ def _influenced_amount(ds: Dataset, opps: pd.DataFrame, days: int) -> float:
     return float(opps.loc[opps["id"].isin(hit), "amount"].sum())
 
 
-def _churn_rate(accounts: pd.DataFrame, opps: pd.DataFrame, T: pd.Timestamp, start: pd.Timestamp) -> float | None:
+def _churn_rate(
+    accounts: pd.DataFrame, opps: pd.DataFrame, T: pd.Timestamp, start: pd.Timestamp
+) -> float | None:
     """Customers at the period's start who churned in the period / customers at the period's start."""
     won_before = set(opps.loc[opps["is_won"] & (opps["close_date"] < start), "account_id"])
     churned_at = accounts["churned_at"]

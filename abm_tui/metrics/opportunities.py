@@ -22,7 +22,9 @@ def opportunities_as_of(opps: pd.DataFrame, stage_changes: pd.DataFrame, T: pd.T
     last = sc.sort_values(["opportunity_id", "entered_at"], kind="stable").groupby("opportunity_id").tail(1)
     last = last.set_index("opportunity_id")
     # reindex, not map: map on an empty datetime series fails in pandas 3.
-    o["current_stage"] = pd.Series(last["stage"].reindex(o["id"]).to_numpy(), index=o.index).fillna(o["stage"])
+    o["current_stage"] = pd.Series(last["stage"].reindex(o["id"]).to_numpy(), index=o.index).fillna(
+        o["stage"]
+    )
     entered = pd.Series(last["entered_at"].reindex(o["id"]).to_numpy(), index=o.index).fillna(o["created_at"])
     o["stage_entered_at"] = entered
     o["days_in_stage"] = np.where(o["is_open"], (T - entered).dt.days, np.nan)
@@ -34,7 +36,8 @@ def stage_stays(stage_changes: pd.DataFrame, T: pd.Timestamp) -> pd.DataFrame:
     sc = stage_changes[stage_changes["entered_at"] <= T]
     sc = sc.sort_values(["opportunity_id", "entered_at"], kind="stable")
     ended = sc.groupby("opportunity_id")["entered_at"].shift(-1)
-    stays = sc.assign(ended_at=ended).dropna(subset=["ended_at"])
+    position = sc.groupby("opportunity_id").cumcount()
+    stays = sc.assign(ended_at=ended, position=position).dropna(subset=["ended_at"])
     return stays.assign(days=(stays["ended_at"] - stays["entered_at"]).dt.days)
 
 
@@ -43,5 +46,8 @@ def velocity(stage_changes: pd.DataFrame, T: pd.Timestamp, period_days: int) -> 
     stays = stage_stays(stage_changes, T)
     start = T - pd.Timedelta(days=period_days - 1)
     stays = stays[stays["ended_at"] >= start]
-    means = stays.groupby("stage", sort=False)["days"].mean()
+    by_stage = stays.groupby("stage", sort=False)
+    # Pipeline order: stages that come earlier in an opportunity's history first.
+    order = by_stage["position"].mean().sort_values(kind="stable").index
+    means = by_stage["days"].mean().reindex(order)
     return {str(k): float(v) for k, v in means.items()}

@@ -47,7 +47,9 @@ def funnel_lines(snap: Snapshot, f: dict[str, Any], tier: int | None, owner: str
     for t in ("1", "2", "3"):
         tier_ids = [i for i in ids if snap.row(i).tier == int(t)]
         hit = frozenset(i for i in tier_ids if bool(reached_mask.get(i, False)))
-        lines.append(FunnelLine(f"  Tier {t}", f"{fmt_pct(f['reach_by_tier'][t])} ({len(hit)}/{len(tier_ids)})", hit))
+        lines.append(
+            FunnelLine(f"  Tier {t}", f"{fmt_pct(f['reach_by_tier'][t])} ({len(hit)}/{len(tier_ids)})", hit)
+        )
     mqa = frozenset(m.index[m["is_mqa"]])
     with_pipeline = frozenset(m.index[m["open_pipeline"] > 0])
     cov = f["pipeline_coverage"]

@@ -85,7 +85,9 @@ class ReviewService:
         per_role = engagement_per_role(ds, account_id, snap.as_of)
         gaps = role_gaps(ds, T, snap.params)
         gaps = gaps[gaps["account_id"] == account_id][["role", "min_contacts", "contacts", "engaged", "gap"]]
-        opps = opportunities_as_of(ds.opportunities[ds.opportunities["account_id"] == account_id], ds.stage_changes, T)
+        opps = opportunities_as_of(
+            ds.opportunities[ds.opportunities["account_id"] == account_id], ds.stage_changes, T
+        )
         names = {o.id: o.name for o in details["opportunities"]}
         opp_rows = [
             {

@@ -6,7 +6,7 @@ import sqlite3
 from importlib.resources import files
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -95,10 +95,18 @@ def migrate(engine: Engine, revision: str = "head") -> str | None:
 
     cfg = _alembic_config(engine)
     script = ScriptDirectory.from_config(cfg)
+    where = describe(engine)
     try:
         current = current_revision(engine)
+        tables = set(inspect(engine).get_table_names()) if current is None else set()
     except Exception as exc:  # not a database at all, unreadable, …
-        raise StoreError(f"{engine.url.render_as_string(hide_password=True)} is not a usable database: {exc}.") from exc
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0].rstrip(".")
+        raise StoreError(f"{where} is not a usable database ({reason}).") from exc
+    if current is None and tables:
+        # Another program's database: adding our tables to it (or half of them) would spoil both.
+        raise StoreError(
+            f"{where} is not an abm-tui database (it already holds other tables); choose another file."
+        )
     known = {rev.revision for rev in script.walk_revisions()}
     if current is not None and current not in known:
         raise StoreError(
@@ -113,6 +121,11 @@ def migrate(engine: Engine, revision: str = "head") -> str | None:
         backup_sqlite(path, current)
     command.upgrade(cfg, revision)
     return current
+
+
+def describe(engine: Engine) -> str:
+    path = sqlite_path(str(engine.url))
+    return str(path) if path is not None else engine.url.render_as_string(hide_password=True)
 
 
 def open_store(url: str) -> tuple[Engine, bool]:

@@ -44,7 +44,9 @@ def _apply(session: Session, account: Account, expected_version: int | None, **c
 
 
 def _log(session: Session, account: Account, who: Who, kind: str, **fields) -> Decision:
-    d = Decision(account_id=account.id, kind=kind, decided_by=who.decided_by, meeting_id=who.meeting_id, **fields)
+    d = Decision(
+        account_id=account.id, kind=kind, decided_by=who.decided_by, meeting_id=who.meeting_id, **fields
+    )
     session.add(d)
     return d
 
@@ -75,10 +77,14 @@ def retier(*, session: Session, account_id: int, tier: int, who: Who = Who(), ve
     kind = "retier" if account.is_target else "target"
     from_tier = account.tier
     _apply(session, account, version, tier=tier, is_target=True)
-    return _commit(session, _log(session, account, who, kind, from_tier=from_tier, to_tier=tier, reason=reason))
+    return _commit(
+        session, _log(session, account, who, kind, from_tier=from_tier, to_tier=tier, reason=reason)
+    )
 
 
-def drop(*, session: Session, account_id: int, reason: str, who: Who = Who(), version: int | None = None) -> Decision:
+def drop(
+    *, session: Session, account_id: int, reason: str, who: Who = Who(), version: int | None = None
+) -> Decision:
     """Take an account off the list, with a reason (required)."""
     reason = reason.strip()
     if not reason:

@@ -17,7 +17,17 @@ ACCOUNT_FIELDS = (
     "owner_marketing", "is_target", "tier", "icp_fit", "churned_at",
 )  # fmt: skip
 CONTACT_FIELDS = ("account_id", "name", "title", "email", "buying_role")
-OPPORTUNITY_FIELDS = ("account_id", "name", "amount", "currency", "stage", "created_at", "close_date", "outcome", "source")
+OPPORTUNITY_FIELDS = (
+    "account_id",
+    "name",
+    "amount",
+    "currency",
+    "stage",
+    "created_at",
+    "close_date",
+    "outcome",
+    "source",
+)
 
 
 @dataclass
@@ -36,7 +46,9 @@ class ImportSummary:
         out = []
         for file, c in self.counts.items():
             parts = [f"{c[k]} {k}" for k in ("created", "updated", "unchanged") if c[k]]
-            out.append(f"{file}: {', '.join(parts) or 'nothing'}{' (' + verb + ')' if verb and parts else ''}")
+            out.append(
+                f"{file}: {', '.join(parts) or 'nothing'}{' (' + verb + ')' if verb and parts else ''}"
+            )
         return out
 
 
@@ -45,27 +57,43 @@ def _t(model: Any) -> Table:
 
 
 def apply_batch(engine: Engine, batch: Batch, *, dry_run: bool = False) -> ImportSummary:
-    """Write `batch` all or nothing; raise ImportFailed with every problem found and write nothing."""
-    if batch.errors:
-        raise ImportFailed(batch.errors)
+    """Write `batch` all or nothing; raise ImportFailed with every problem found and write nothing.
+
+    Rows that failed to parse are already in `batch.errors`; the valid ones are still checked
+    against the database (unknown ids, taken domains) so one run reports every problem.
+    """
     summary = ImportSummary(warnings=list(batch.warnings), dry_run=dry_run)
-    errors: list[RowError] = []
+    errors: list[RowError] = list(batch.errors)
+    rejected_accounts = batch.rejected.get("accounts.csv", set())
+    rejected_opps = batch.rejected.get("opportunities.csv", set())
     with engine.connect() as conn:
         trans = conn.begin()
         try:
-            accounts = _upsert_accounts(conn, batch.rows.get("accounts.csv", []), summary, errors)
+            accounts = _upsert_accounts(
+                conn,
+                batch.rows.get("accounts.csv", []),
+                batch.columns.get("accounts.csv", set()),
+                summary,
+                errors,
+            )
+            rows = batch.rows.get
             contacts = _upsert_keyed(
-                conn, _t(Contact), "contacts.csv", "contact_id", CONTACT_FIELDS,
-                _resolve(batch.rows.get("contacts.csv", []), "account_id", accounts, "contacts.csv", errors),
+                conn, _t(Contact), "contacts.csv", "contact_id",
+                _present(CONTACT_FIELDS, batch.columns.get("contacts.csv", set())),
+                _resolve(rows("contacts.csv", []), "account_id", accounts, rejected_accounts, "contacts.csv", errors),
                 summary, extra=lambda r: {"role_inferred": False, "buying_role": r["buying_role"] or "other"},
             )  # fmt: skip
             opps = _upsert_keyed(
-                conn, _t(Opportunity), "opportunities.csv", "opportunity_id", OPPORTUNITY_FIELDS,
-                _resolve(batch.rows.get("opportunities.csv", []), "account_id", accounts, "opportunities.csv", errors),
+                conn, _t(Opportunity), "opportunities.csv", "opportunity_id",
+                _present(OPPORTUNITY_FIELDS, batch.columns.get("opportunities.csv", set())),
+                _resolve(rows("opportunities.csv", []), "account_id", accounts, rejected_accounts,
+                         "opportunities.csv", errors),
                 summary,
             )  # fmt: skip
-            _insert_engagements(conn, batch.rows.get("engagements.csv", []), accounts, contacts, summary, errors)
-            _insert_stage_changes(conn, batch.rows.get("stage_changes.csv", []), opps, summary, errors)
+            rejected_contacts = batch.rejected.get("contacts.csv", set())
+            _insert_engagements(conn, rows("engagements.csv", []), accounts, contacts,
+                                rejected_accounts | rejected_contacts, summary, errors)  # fmt: skip
+            _insert_stage_changes(conn, rows("stage_changes.csv", []), opps, rejected_opps, summary, errors)
             _upsert_settings(conn, batch.rows.get("settings.csv", []), summary)
             if errors:
                 raise ImportFailed(errors)
@@ -79,59 +107,96 @@ def apply_batch(engine: Engine, batch: Batch, *, dry_run: bool = False) -> Impor
     return summary
 
 
+def _present(fields: tuple[str, ...], columns: set[str]) -> tuple[str, ...]:
+    """The fields a file has a column for (the key columns are always there)."""
+    return tuple(f for f in fields if f in columns or f == "account_id")
+
+
 def _resolve(
-    rows: list[dict[str, Any]], col: str, ids: dict[str, int], file: str, errors: list[RowError]
+    rows: list[dict[str, Any]],
+    col: str,
+    ids: dict[str, int],
+    rejected: set[str],
+    file: str,
+    errors: list[RowError],
 ) -> list[dict[str, Any]]:
-    """Replace the source id in `col` by the database id; unknown ids are errors."""
+    """Replace the source id in `col` by the database id; unknown ids are errors.
+
+    A reference to a row that was itself rejected is skipped quietly: its own error says why.
+    """
     out = []
     for row in rows:
         if row[col] not in ids:
-            errors.append(RowError(file, row["_line"], col, f"unknown account {row[col]!r}"))
+            if row[col] not in rejected:
+                errors.append(RowError(file, row["_line"], col, f"unknown account {row[col]!r}"))
             continue
         out.append({**row, col: ids[row[col]]})
     return out
 
 
 def _upsert_accounts(
-    conn: Connection, rows: list[dict[str, Any]], summary: ImportSummary, errors: list[RowError]
+    conn: Connection,
+    rows: list[dict[str, Any]],
+    columns: set[str],
+    summary: ImportSummary,
+    errors: list[RowError],
 ) -> dict[str, int]:
+    """Upsert by source id, then by domain. Only the columns the file has are updated."""
     t = _t(Account)
+    fields = tuple(f for f in ACCOUNT_FIELDS if f in columns or (f == "is_target" and "tier" in columns))
     existing = {r.id: r for r in conn.execute(select(t))}
     by_source = {r.source_id: r.id for r in existing.values()}
-    by_domain = {r.domain: r.id for r in existing.values() if r.domain}
+    matched = {
+        row["account_id"]: by_source[row["account_id"]] for row in rows if row["account_id"] in by_source
+    }
+    # Who owns each domain once this file is applied: accounts the file does not mention keep theirs.
+    owner = {r.domain: r.id for r in existing.values() if r.domain and r.id not in matched.values()}
+    in_file: dict[str, int] = {}
+    for row in rows:
+        if row["domain"] and row["account_id"] in matched:
+            in_file.setdefault(row["domain"], row["_line"])
     inserts, updates = [], []
     now = utcnow()
-    domains_in_file: dict[str, int] = {}
     for row in rows:
-        data = {f: row[f] for f in ACCOUNT_FIELDS}
-        if row["domain"]:
-            if row["domain"] in domains_in_file:
+        domain, line = row["domain"], row["_line"]
+        target_id = matched.get(row["account_id"])
+        if domain and target_id is None:
+            if in_file.get(domain, line) != line:
                 errors.append(
-                    RowError("accounts.csv", row["_line"], "domain",
-                             f"{row['domain']} is also on line {domains_in_file[row['domain']]}")
-                )  # fmt: skip
+                    RowError("accounts.csv", line, "domain", f"{domain} is also on line {in_file[domain]}")
+                )
                 continue
-            domains_in_file[row["domain"]] = row["_line"]
-        target_id = by_source.get(row["account_id"]) or by_domain.get(row["domain"])
-        if target_id is None:
-            inserts.append({**data, "source_id": row["account_id"], "created_at": now, "updated_at": now, "version": 1})
-            summary.add("accounts.csv", "created")
-            continue
-        old = existing[target_id]
-        other = by_domain.get(row["domain"])
-        if row["domain"] and other is not None and other != target_id:
+            in_file[domain] = line
+            target_id = owner.pop(domain, None)  # upsert by domain: a known company under a new id
+        elif domain and domain in owner:
+            other = existing[owner[domain]]
             errors.append(
-                RowError("accounts.csv", row["_line"], "domain", f"{row['domain']} belongs to another account")
+                RowError("accounts.csv", line, "domain", f"{domain} belongs to account {other.source_id!r}")
             )
             continue
+        elif domain and in_file.get(domain) != line:
+            errors.append(
+                RowError("accounts.csv", line, "domain", f"{domain} is also on line {in_file[domain]}")
+            )
+            continue
+        if target_id is None:
+            data = {f: row[f] for f in ACCOUNT_FIELDS}
+            inserts.append(
+                {**data, "source_id": row["account_id"], "created_at": now, "updated_at": now, "version": 1}
+            )
+            summary.add("accounts.csv", "created")
+            continue
         by_source[row["account_id"]] = target_id
-        if all(getattr(old, f) == data[f] for f in ACCOUNT_FIELDS):
+        old = existing[target_id]
+        data = {f: row[f] for f in fields}
+        if all(getattr(old, f) == data[f] for f in fields):
             summary.add("accounts.csv", "unchanged")
             continue
         updates.append({**data, "_id": target_id, "updated_at": now, "version": old.version + 1})
         summary.add("accounts.csv", "updated")
     if updates:
-        conn.execute(update(t).where(t.c.id == bindparam("_id")), updates)
+        for upd in updates:  # one statement per row: rows may update different columns
+            conn.execute(update(t).where(t.c.id == upd.pop("_id")).values(**upd))
     if inserts:
         conn.execute(insert(t), inserts)
         for r in conn.execute(select(t.c.source_id, t.c.id)):
@@ -177,6 +242,7 @@ def _insert_engagements(
     rows: list[dict[str, Any]],
     accounts: dict[str, int],
     contacts: dict[str, int],
+    rejected: set[str],
     summary: ImportSummary,
     errors: list[RowError],
 ) -> None:
@@ -188,15 +254,28 @@ def _insert_engagements(
     inserts = []
     for row in rows:
         account_id = accounts.get(row["account_id"])
+        if account_id is None and row["account_id"] in rejected:
+            continue
         if account_id is None:
-            errors.append(RowError("engagements.csv", row["_line"], "account_id", f"unknown account {row['account_id']!r}"))
+            errors.append(
+                RowError(
+                    "engagements.csv", row["_line"], "account_id", f"unknown account {row['account_id']!r}"
+                )
+            )
             continue
         contact_id = None
         if row["contact_id"]:
             contact_id = contacts.get(row["contact_id"])
+            if contact_id is None and row["contact_id"] in rejected:
+                continue
             if contact_id is None:
                 errors.append(
-                    RowError("engagements.csv", row["_line"], "contact_id", f"unknown contact {row['contact_id']!r}")
+                    RowError(
+                        "engagements.csv",
+                        row["_line"],
+                        "contact_id",
+                        f"unknown contact {row['contact_id']!r}",
+                    )
                 )
                 continue
             if contact_account.get(contact_id) != account_id:
@@ -225,7 +304,12 @@ def _insert_engagements(
 
 
 def _insert_stage_changes(
-    conn: Connection, rows: list[dict[str, Any]], opps: dict[str, int], summary: ImportSummary, errors: list[RowError]
+    conn: Connection,
+    rows: list[dict[str, Any]],
+    opps: dict[str, int],
+    rejected: set[str],
+    summary: ImportSummary,
+    errors: list[RowError],
 ) -> None:
     if not rows:
         return
@@ -234,6 +318,8 @@ def _insert_stage_changes(
     inserts = []
     for row in rows:
         opp_id = opps.get(row["opportunity_id"])
+        if opp_id is None and row["opportunity_id"] in rejected:
+            continue
         if opp_id is None:
             errors.append(
                 RowError("stage_changes.csv", row["_line"], "opportunity_id",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import DateTime, MetaData, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -35,10 +35,10 @@ DECISION_KINDS = ("retier", "drop", "restore", "target", "note", "follow_up")
 
 def utcnow() -> datetime:
     """Naive UTC: every timestamp column stores naive datetimes (see `Naive`)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
-def Naive(**kw):  # noqa: N802  (reads like a type in the field declarations)
+def Naive(**kw):
     """A naive DateTime column; sqlmodel ≥ 0.0.50 would otherwise insist on tz-aware values."""
     return Field(sa_type=DateTime(), **kw)
 

@@ -56,7 +56,9 @@ def load_dataset(engine: Engine):
         result = conn.execute(stmt)
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
-    a, c, e, o, s, r = (m.__table__.c for m in (Account, Contact, Engagement, Opportunity, StageChange, RoleRequirement))
+    a, c, e, o, s, r = (
+        m.__table__.c for m in (Account, Contact, Engagement, Opportunity, StageChange, RoleRequirement)
+    )
     with engine.connect() as conn:
         return Dataset.build(
             accounts=read(conn, select(a.id, a.source_id, a.name, a.domain, a.is_target, a.tier, a.icp_fit,
@@ -89,9 +91,13 @@ def account_details(*, session: Session, account_id: int) -> dict[str, Any] | No
             .group_by(Engagement.contact_id)
         ).all()
     )
-    contacts = session.execute(select(Contact).where(Contact.account_id == account_id).order_by(Contact.name)).scalars()
+    contacts = session.execute(
+        select(Contact).where(Contact.account_id == account_id).order_by(Contact.name)
+    ).scalars()
     opps = session.execute(
-        select(Opportunity).where(Opportunity.account_id == account_id).order_by(Opportunity.created_at.desc())
+        select(Opportunity)
+        .where(Opportunity.account_id == account_id)
+        .order_by(Opportunity.created_at.desc())
     ).scalars()
     decisions = session.execute(
         select(Decision).where(Decision.account_id == account_id).order_by(Decision.id.desc())

@@ -52,7 +52,9 @@ class AccountCommands(Provider):
             label = f"{row.name} ({row.domain or 'no domain'})"
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), partial(app.open_account, row.id), help="open account")
+                yield Hit(
+                    score, matcher.highlight(label), partial(app.open_account, row.id), help="open account"
+                )
 
 
 class AbmApp(App):

@@ -14,9 +14,9 @@ SIZE = (160, 48)
 
 @pytest.fixture
 def make_app(demo_engine):
-    def factory(**kw) -> AbmApp:
+    def factory(theme: str = "textual-dark", **kw) -> AbmApp:
         app = AbmApp(demo_engine, as_of=DEMO_TODAY, **kw)
-        app.theme = "textual-dark"
+        app.theme = theme
         return app
 
     return factory

@@ -42,9 +42,13 @@ def isolated(tmp_path, monkeypatch):
 def engine(tmp_path):
     engine, _ = open_store(f"sqlite:///{tmp_path / 'abm.sqlite'}")
     with Session(engine) as s:
-        s.add(Account(source_id="T2", name="Tier Two GmbH", domain="t2.de", is_target=True, tier=2, icp_fit=4))
+        s.add(
+            Account(source_id="T2", name="Tier Two GmbH", domain="t2.de", is_target=True, tier=2, icp_fit=4)
+        )
         s.add(Account(source_id="NT", name="Not Targeted BV", domain="nt.nl", is_target=False, tier=None))
-        s.add(Account(source_id="T1", name="Tier One Ltd", domain="t1.co.uk", is_target=True, tier=1, icp_fit=5))
+        s.add(
+            Account(source_id="T1", name="Tier One Ltd", domain="t1.co.uk", is_target=True, tier=1, icp_fit=5)
+        )
         s.commit()
     yield engine
     engine.dispose()
@@ -100,7 +104,9 @@ def test_retier_updates_account_and_logs_decision(engine, session):
 
 def test_retier_records_the_meeting(engine, session):
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO meeting (started_at, participants) VALUES ('2024-06-01 09:00', 'sam, mia')"))
+        conn.execute(
+            text("INSERT INTO meeting (started_at, participants) VALUES ('2024-06-01 09:00', 'sam, mia')")
+        )
         meeting_id = conn.execute(text("SELECT id FROM meeting")).scalar_one()
     retier(session=session, account_id=acc(engine, "T2").id, tier=3, who=Who("mia", meeting_id))
     assert log(engine)[0].meeting_id == meeting_id
@@ -214,7 +220,13 @@ def test_drop_sets_status_and_reason_and_logs_it(engine, session):
     )  # fmt: skip
     assert after.version == a.version + 1
     (r,) = log(engine)
-    assert (r.kind, r.reason, r.from_tier, r.to_tier, r.decided_by) == ("drop", "went with a competitor", 2, 2, "sam")
+    assert (r.kind, r.reason, r.from_tier, r.to_tier, r.decided_by) == (
+        "drop",
+        "went with a competitor",
+        2,
+        2,
+        "sam",
+    )
 
 
 def test_drop_twice_is_refused(engine, session):
@@ -347,7 +359,11 @@ def test_repeated_undo_walks_further_back_and_never_deletes(engine, session):
     assert [r.id for r in rows] == [d1.id, d2.id, d3.id, u1.id, u2.id, u3.id]
     assert [r.undoes_id for r in rows] == [None, None, None, d3.id, d2.id, d1.id]
     # and the original rows are exactly as they were written
-    assert [(r.kind, r.from_tier, r.to_tier) for r in rows[:3]] == [("retier", 2, 3), ("drop", 1, 1), ("retier", 3, 1)]
+    assert [(r.kind, r.from_tier, r.to_tier) for r in rows[:3]] == [
+        ("retier", 2, 3),
+        ("drop", 1, 1),
+        ("retier", 3, 1),
+    ]
 
 
 def test_undo_after_a_new_decision_undoes_the_new_one(engine, session):

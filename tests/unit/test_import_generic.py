@@ -54,22 +54,22 @@ def write(folder: Path, **files: str | bytes) -> Path:
     return folder
 
 
-GOOD = dict(
-    accounts="""
+GOOD = {
+    "accounts": """
         account_id,name,domain,industry,employees,annual_revenue,region,owner_sales,owner_marketing,is_target,tier,icp_fit,churned_at
         A1,Acme,https://www.Acme.com/about,Manufacturing,500,1000000,EMEA,sam,mia,true,1,5,
         A2,Beta,beta.io,Software,50,,NA,sam,mia,true,2,3,
         A3,Gamma,gamma.de,Retail,,,EMEA,tom,mia,false,,2,
         A4,Delta,,Retail,10,,EMEA,tom,mia,,,,2024-02-01
         """,
-    contacts="""
+    "contacts": """
         contact_id,account_id,name,title,email,buying_role
         C1,A1,Ann,CEO,Ann@Acme.com,Decision Maker
         C2,A1,Bob,CTO,bob@acme.com,technical
         C3,A2,Cid,CFO,cid@beta.io,budget_holder
         C4,A2,Dee,Analyst,dee@beta.io,
         """,
-    engagements="""
+    "engagements": """
         account_id,contact_id,occurred_at,channel,intent,description
         A1,C1,2024-05-01,web,strategic,pricing page
         A1,C2,2024-05-10T10:00,email,mid,webinar
@@ -77,25 +77,25 @@ GOOD = dict(
         A1,,2024-05-11,ads,light,impression
         A2,C3,2024-04-01,event,mid,booth
         """,
-    opportunities="""
+    "opportunities": """
         opportunity_id,account_id,name,amount,currency,stage,created_at,close_date,outcome,source
         O1,A1,Acme deal,50000,EUR,proposal,2024-03-01,2024-07-01,open,marketing
         O2,A2,Beta deal,20000.50,EUR,closed_won,2024-01-01,2024-04-15,won,sales
         """,
-    stage_changes="""
+    "stage_changes": """
         opportunity_id,stage,entered_at
         O1,qualification,2024-03-01
         O1,proposal,2024-04-01
         O2,qualification,2024-01-01
         O2,closed_won,2024-04-15
         """,
-    settings="""
+    "settings": """
         key,value
         window_days,60
         as_of,2024-06-01
         user_name,Sam
         """,
-)
+}
 TABLES = [t for t in metadata.sorted_tables]
 
 
@@ -191,7 +191,10 @@ def test_only_accounts_csv_is_required(engine, tmp_path):
 
 
 def test_header_only_file_is_fine(engine, tmp_path):
-    run(engine, write(tmp_path / "in", accounts="account_id,name\nA1,Acme\n", contacts="contact_id,account_id\n"))
+    run(
+        engine,
+        write(tmp_path / "in", accounts="account_id,name\nA1,Acme\n", contacts="contact_id,account_id\n"),
+    )
     assert counts(engine)["contact"] == 0
 
 
@@ -240,7 +243,9 @@ def test_upsert_updates_a_changed_name_and_bumps_version(engine, tmp_path):
 def test_upsert_by_domain_when_the_id_is_new(engine, tmp_path):
     run(engine, write(tmp_path / "one", **GOOD))
     (a2,) = rows(engine, "SELECT id, version FROM account WHERE domain = 'beta.io'")
-    write(tmp_path / "two", accounts="account_id,name,domain,tier\nHS-77,Beta Renamed,https://WWW.Beta.io/,2\n")
+    write(
+        tmp_path / "two", accounts="account_id,name,domain,tier\nHS-77,Beta Renamed,https://WWW.Beta.io/,2\n"
+    )
     summary = run(engine, tmp_path / "two")
     assert dict(summary.counts["accounts.csv"]) == {"updated": 1}
     assert counts(engine)["account"] == 4
@@ -256,15 +261,20 @@ def test_contacts_in_the_same_run_can_use_the_new_id_of_a_domain_match(engine, t
         contacts="contact_id,account_id,name\nC9,HS-77,Eve\n",
     )
     run(engine, tmp_path / "two")
-    assert rows(engine, "SELECT a.domain FROM contact c JOIN account a ON a.id = c.account_id WHERE c.source_id='C9'") == [
-        ("beta.io",)
-    ]
+    assert rows(
+        engine, "SELECT a.domain FROM contact c JOIN account a ON a.id = c.account_id WHERE c.source_id='C9'"
+    ) == [("beta.io",)]
 
 
 def test_contact_update_is_counted_and_applied(engine, tmp_path):
     folder = write(tmp_path / "in", **GOOD)
     run(engine, folder)
-    write(folder, contacts=GOOD["contacts"].replace("C4,A2,Dee,Analyst,dee@beta.io,", "C4,A2,Dee,Analyst,dee@beta.io,Champion"))
+    write(
+        folder,
+        contacts=GOOD["contacts"].replace(
+            "C4,A2,Dee,Analyst,dee@beta.io,", "C4,A2,Dee,Analyst,dee@beta.io,Champion"
+        ),
+    )
     summary = run(engine, folder)
     assert dict(summary.counts["contacts.csv"]) == {"updated": 1, "unchanged": 3}
     assert rows(engine, "SELECT buying_role FROM contact WHERE source_id = 'C4'") == [("champion",)]
@@ -279,9 +289,9 @@ def test_reimport_with_fewer_columns_keeps_what_the_file_does_not_mention(engine
     run(engine, write(tmp_path / "one", **GOOD))
     write(tmp_path / "two", accounts="account_id,name\nA1,Acme Corporation\n")
     run(engine, tmp_path / "two")
-    assert rows(engine, "SELECT name, is_target, tier, icp_fit, industry, domain FROM account WHERE source_id='A1'") == [
-        ("Acme Corporation", 1, 1, 5, "Manufacturing", "acme.com")
-    ]
+    assert rows(
+        engine, "SELECT name, is_target, tier, icp_fit, industry, domain FROM account WHERE source_id='A1'"
+    ) == [("Acme Corporation", 1, 1, 5, "Manufacturing", "acme.com")]
 
 
 def test_domain_moving_to_a_new_account_in_the_same_file_does_not_merge_them(engine, tmp_path):
@@ -313,7 +323,10 @@ def test_duplicate_domain_in_one_file_is_an_error(engine, tmp_path):
 
 
 def test_domain_that_belongs_to_another_account_is_an_error(engine, tmp_path):
-    run(engine, write(tmp_path / "one", accounts="account_id,name,domain\nA1,Acme,acme.com\nA2,Beta,beta.io\n"))
+    run(
+        engine,
+        write(tmp_path / "one", accounts="account_id,name,domain\nA1,Acme,acme.com\nA2,Beta,beta.io\n"),
+    )
     before = snapshot(engine)
     write(tmp_path / "two", accounts="account_id,name,domain\nA1,Acme,beta.io\n")
     errors = rejected(engine, tmp_path / "two")
@@ -437,8 +450,29 @@ BAD_CASES = {
         {("engagements.csv", 2, "contact_id")},
     ),
     "unknown opportunity in stage changes": (
-        {"accounts": "account_id,name\nA1,Acme\n", "stage_changes": "opportunity_id,stage,entered_at\nO404,x,2024-01-01\n"},
+        {
+            "accounts": "account_id,name\nA1,Acme\n",
+            "stage_changes": "opportunity_id,stage,entered_at\nO404,x,2024-01-01\n",
+        },
         {("stage_changes.csv", 2, "opportunity_id")},
+    ),
+    "more cells than header columns": (
+        {"accounts": "account_id,name\nA9,Nine,extra\n"},
+        {("accounts.csv", 2, "-")},
+    ),
+    "unknown buying role": (
+        {
+            "accounts": "account_id,name\nA1,Acme\n",
+            "contacts": "contact_id,account_id,buying_role\nC9,A1,Wizard\n",
+        },
+        {("contacts.csv", 2, "buying_role")},
+    ),
+    "negative amount": (
+        {
+            "accounts": "account_id,name\nA1,Acme\n",
+            "opportunities": "opportunity_id,account_id,amount,stage,created_at,outcome\nO9,A1,-5,x,2024-01-01,open\n",
+        },
+        {("opportunities.csv", 2, "amount")},
     ),
     "tier without is_target": (
         {"accounts": "account_id,name,is_target,tier\nA9,Nine,false,2\n"},
@@ -549,7 +583,9 @@ def test_parse_errors_and_unknown_ids_are_reported_in_one_run(engine, tmp_path, 
         contacts="contact_id,account_id\nC9,NOPE\n",
     )
     errors = rejected(engine, tmp_path / "bad")
-    assert where(errors) == {("accounts.csv", 3, "tier"), ("contacts.csv", 2, "account_id")}, [str(e) for e in errors]
+    assert where(errors) == {("accounts.csv", 3, "tier"), ("contacts.csv", 2, "account_id")}, [
+        str(e) for e in errors
+    ]
     assert snapshot(engine) == loaded
 
 
@@ -605,7 +641,9 @@ def test_warning_does_not_block_the_import(engine, tmp_path):
 
 def test_datetimes_and_dates_round_trip(engine, tmp_path):
     run(engine, write(tmp_path / "in", **GOOD))
-    assert rows(engine, "SELECT occurred_at FROM engagement WHERE channel = 'email'") == [("2024-05-10 10:00:00.000000",)]
+    assert rows(engine, "SELECT occurred_at FROM engagement WHERE channel = 'email'") == [
+        ("2024-05-10 10:00:00.000000",)
+    ]
     batch = read_folder(tmp_path / "in")
     assert batch.rows["engagements.csv"][1]["occurred_at"] == datetime(2024, 5, 10, 10, 0)
     assert batch.rows["opportunities.csv"][0]["created_at"] == date(2024, 3, 1)

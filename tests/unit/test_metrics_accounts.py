@@ -24,12 +24,29 @@ def ago(n: int) -> str:
     return (T - timedelta(days=n)).isoformat()
 
 
-def account(id, *, tier=1, is_target=True, status="active", icp_fit=4, churned_at=None,
-            owner_sales="sam", owner_marketing="mia"):
+def account(
+    id,
+    *,
+    tier=1,
+    is_target=True,
+    status="active",
+    icp_fit=4,
+    churned_at=None,
+    owner_sales="sam",
+    owner_marketing="mia",
+):
     return {
-        "id": id, "source_id": f"S{id}", "name": f"Account {id}", "domain": f"a{id}.example",
-        "is_target": is_target, "tier": tier, "icp_fit": icp_fit, "status": status,
-        "churned_at": churned_at, "owner_sales": owner_sales, "owner_marketing": owner_marketing,
+        "id": id,
+        "source_id": f"S{id}",
+        "name": f"Account {id}",
+        "domain": f"a{id}.example",
+        "is_target": is_target,
+        "tier": tier,
+        "icp_fit": icp_fit,
+        "status": status,
+        "churned_at": churned_at,
+        "owner_sales": owner_sales,
+        "owner_marketing": owner_marketing,
     }
 
 
@@ -42,13 +59,24 @@ def contact(id, account_id, role="other"):
 
 
 def touch(account_id, contact_id, days_ago, intent="light"):
-    return {"account_id": account_id, "contact_id": contact_id, "occurred_at": ago(days_ago), "intent": intent}
+    return {
+        "account_id": account_id,
+        "contact_id": contact_id,
+        "occurred_at": ago(days_ago),
+        "intent": intent,
+    }
 
 
 def opp(id, account_id, amount, *, created, close=None, outcome="open", stage="qualify", source="sales"):
     return {
-        "id": id, "account_id": account_id, "amount": amount, "stage": stage, "created_at": created,
-        "close_date": close, "outcome": outcome, "source": source,
+        "id": id,
+        "account_id": account_id,
+        "amount": amount,
+        "stage": stage,
+        "created_at": created,
+        "close_date": close,
+        "outcome": outcome,
+        "source": source,
     }
 
 
@@ -169,7 +197,9 @@ def test_breadth_caps_at_five_stakeholders():
     contacts += [contact(300 + i, 3) for i in range(4)]  # account 3: 4 contacts
     engagements = [touch(c["account_id"], c["id"], 0, "light") for c in contacts]
     engagements.append(touch(3, 300, 1, "light"))  # same contact twice: still one stakeholder
-    ds = build(accounts=[non_target(1), non_target(2), non_target(3)], contacts=contacts, engagements=engagements)
+    ds = build(
+        accounts=[non_target(1), non_target(2), non_target(3)], contacts=contacts, engagements=engagements
+    )
     m = metrics(ds)
     # 7 active: B = min(1, 7/5) = 1; D = 7/30; R = 1 → 40 + 7 + 30 = 77
     assert m.loc[1, "active_stakeholders"] == 7
@@ -266,7 +296,10 @@ def test_tier1_coverages_and_gap_precedence():
             contact(105, 1, "procurement"),  # not required on tier 1
         ],
         engagements=[
-            touch(1, 100, 0), touch(1, 102, 0), touch(1, 103, 0), touch(1, 105, 0),
+            touch(1, 100, 0),
+            touch(1, 102, 0),
+            touch(1, 103, 0),
+            touch(1, 105, 0),
             touch(1, 101, 95),  # budget holder engaged only outside the window
         ],
     )
@@ -290,11 +323,14 @@ def test_tier1_coverages_and_gap_precedence():
 
 def test_tier1_influencer_min_two():
     ds = build(
-        accounts=[account(1, tier=1), account(2, tier=1), account(3, tier=2)],
+        accounts=[account(1, tier=1), account(2, tier=1), account(3, tier=2), account(4, tier=1)],
         contacts=[
-            contact(10, 1, "influencer"), contact(11, 1, "influencer"),  # 2 contacts, none engaged
-            contact(20, 2, "influencer"), contact(21, 2, "influencer"),  # 2 contacts, one engaged
+            contact(10, 1, "influencer"),
+            contact(11, 1, "influencer"),  # 2 contacts, none engaged
+            contact(20, 2, "influencer"),
+            contact(21, 2, "influencer"),  # 2 contacts, one engaged
             contact(30, 3, "influencer"),  # tier 2 needs only 1
+            contact(40, 4, "influencer"),  # tier 1: 1 of 2, and not engaged: thin comes before silent
         ],
         engagements=[touch(2, 20, 0), touch(3, 30, 0)],
     )
@@ -302,6 +338,7 @@ def test_tier1_influencer_min_two():
     assert m.loc[1, "gaps"]["influencer"] == "silent"
     assert m.loc[2, "gaps"]["influencer"] == "covered"
     assert m.loc[3, "gaps"]["influencer"] == "covered"
+    assert m.loc[4, "gaps"]["influencer"] == "thin"
     # account 2: identified = influencer only (dm, bh, champion, technical missing) → 1/5
     assert m.loc[2, "role_coverage"] == pytest.approx(0.2)
     assert m.loc[2, "buying_group_coverage"] == pytest.approx(0.2)
@@ -311,8 +348,11 @@ def test_tier2_and_tier3_coverage_fractions_and_required_roles():
     ds = build(
         accounts=[account(1, tier=2), account(2, tier=3)],
         contacts=[
-            contact(10, 1, "decision_maker"), contact(11, 1, "champion"), contact(12, 1, "budget_holder"),
-            contact(20, 2, "decision_maker"), contact(21, 2, "technical"),
+            contact(10, 1, "decision_maker"),
+            contact(11, 1, "champion"),
+            contact(12, 1, "budget_holder"),
+            contact(20, 2, "decision_maker"),
+            contact(21, 2, "technical"),
         ],
         engagements=[touch(1, 10, 0), touch(1, 11, 89), touch(2, 21, 0)],
     )
@@ -322,7 +362,10 @@ def test_tier2_and_tier3_coverage_fractions_and_required_roles():
     # engaged: dm (day 0), champion (day 89, in window) → 2/4 = 0.5
     assert m.loc[1, "buying_group_coverage"] == pytest.approx(0.5)
     assert m.loc[1, "gaps"] == {
-        "decision_maker": "covered", "budget_holder": "silent", "influencer": "missing", "champion": "covered",
+        "decision_maker": "covered",
+        "budget_holder": "silent",
+        "influencer": "missing",
+        "champion": "covered",
     }
     # tier 3 requires dm, champion only: identified dm → 1/2; engaged none (technical is not required) → 0/2
     assert m.loc[2, "role_coverage"] == pytest.approx(0.5)
@@ -371,12 +414,21 @@ def test_journey_stages():
     engagements += [touch(4, None, 0) for _ in range(9)]
     # 5: mqa at exactly 60 with coverage exactly 0.5 — 3 stakeholders (24) + weights 3+2+1 (6) + 30 = 60;
     #    dm engaged, champion silent → 1/2
-    contacts += [contact(50, 5, "decision_maker"), contact(51, 5, "champion"),
-                 contact(52, 5, "other"), contact(53, 5, "other")]
+    contacts += [
+        contact(50, 5, "decision_maker"),
+        contact(51, 5, "champion"),
+        contact(52, 5, "other"),
+        contact(53, 5, "other"),
+    ]
     engagements += [touch(5, 50, 0, "strategic"), touch(5, 52, 0, "mid"), touch(5, 53, 0, "light")]
     # 6: score 60 but coverage 0/2 → engaged
-    contacts += [contact(60, 6, "decision_maker"), contact(61, 6, "champion"),
-                 contact(62, 6, "other"), contact(63, 6, "other"), contact(64, 6, "other")]
+    contacts += [
+        contact(60, 6, "decision_maker"),
+        contact(61, 6, "champion"),
+        contact(62, 6, "other"),
+        contact(63, 6, "other"),
+        contact(64, 6, "other"),
+    ]
     engagements += [touch(6, 62, 0, "strategic"), touch(6, 63, 0, "mid"), touch(6, 64, 0, "light")]
     # 7: coverage 2/2 but score 59 — 3 stakeholders (24) + 2+2+1 (5) + 30 = 59 → engaged
     contacts += [contact(70, 7, "decision_maker"), contact(71, 7, "champion"), contact(72, 7, "other")]
@@ -392,8 +444,10 @@ def test_journey_stages():
     # 9: open opportunity, no engagement → opportunity
     opps.append(opp(90, 9, 1000, created=ago(30), close=ago(-30)))
     # 10: won (closed @10) and another open one → customer is the highest
-    opps += [opp(100, 10, 1000, created=ago(60), close=ago(10), outcome="won"),
-             opp(101, 10, 1000, created=ago(5), close=ago(-60))]
+    opps += [
+        opp(100, 10, 1000, created=ago(60), close=ago(10), outcome="won"),
+        opp(101, 10, 1000, created=ago(5), close=ago(-60)),
+    ]
     # 11: won but churned @5 (≤ T) → not a customer; no engagement → target
     opps.append(opp(110, 11, 1000, created=ago(200), close=ago(100), outcome="won"))
     # 12: won, churned_at after T → still a customer at T
@@ -405,12 +459,18 @@ def test_journey_stages():
     # 15: only a lost opportunity → target
     opps.append(opp(150, 15, 1000, created=ago(60), close=ago(10), outcome="lost"))
     # 16: churned customer with a new open opportunity → opportunity
-    opps += [opp(160, 16, 1000, created=ago(300), close=ago(200), outcome="won"),
-             opp(161, 16, 1000, created=ago(3), close=ago(-30))]
+    opps += [
+        opp(160, 16, 1000, created=ago(300), close=ago(200), outcome="won"),
+        opp(161, 16, 1000, created=ago(3), close=ago(-30)),
+    ]
 
     accounts = [account(i, tier=3) for i in (1, 2, 3, 4, 5, 6, 7, 9, 10, 13, 14, 15, 18)]
-    accounts += [non_target(8), account(11, tier=3, churned_at=ago(5)),
-                 account(12, tier=3, churned_at=ago(-5)), account(16, tier=3, churned_at=ago(50))]
+    accounts += [
+        non_target(8),
+        account(11, tier=3, churned_at=ago(5)),
+        account(12, tier=3, churned_at=ago(-5)),
+        account(16, tier=3, churned_at=ago(50)),
+    ]
     m = metrics(build(accounts=accounts, contacts=contacts, engagements=engagements, opportunities=opps))
 
     assert m.loc[2, "score"] == 14
@@ -422,9 +482,23 @@ def test_journey_stages():
     assert m.loc[8, "score"] == 75
     assert m.loc[18, "score"] == 75
     expected = {
-        1: "target", 2: "reached", 3: "engaged", 4: "reached", 5: "mqa", 6: "engaged", 7: "engaged",
-        8: "engaged", 18: "mqa", 9: "opportunity", 10: "customer", 11: "target", 12: "customer",
-        13: "opportunity", 14: "target", 15: "target", 16: "opportunity",
+        1: "target",
+        2: "reached",
+        3: "engaged",
+        4: "reached",
+        5: "mqa",
+        6: "engaged",
+        7: "engaged",
+        8: "engaged",
+        18: "mqa",
+        9: "opportunity",
+        10: "customer",
+        11: "target",
+        12: "customer",
+        13: "opportunity",
+        14: "target",
+        15: "target",
+        16: "opportunity",
     }
     assert {i: m.loc[i, "stage"] for i in expected} == expected
 

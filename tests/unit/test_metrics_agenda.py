@@ -20,9 +20,17 @@ def ago(n: int) -> str:
 
 def account(id, *, tier=1, is_target=True, status="active", icp_fit=4, churned_at=None):
     return {
-        "id": id, "source_id": f"S{id}", "name": f"Account {id}", "domain": f"a{id}.example",
-        "is_target": is_target, "tier": tier, "icp_fit": icp_fit, "status": status,
-        "churned_at": churned_at, "owner_sales": "sam", "owner_marketing": "mia",
+        "id": id,
+        "source_id": f"S{id}",
+        "name": f"Account {id}",
+        "domain": f"a{id}.example",
+        "is_target": is_target,
+        "tier": tier,
+        "icp_fit": icp_fit,
+        "status": status,
+        "churned_at": churned_at,
+        "owner_sales": "sam",
+        "owner_marketing": "mia",
     }
 
 
@@ -35,13 +43,24 @@ def contact(id, account_id, role="other"):
 
 
 def touch(account_id, contact_id, days_ago, intent="light"):
-    return {"account_id": account_id, "contact_id": contact_id, "occurred_at": ago(days_ago), "intent": intent}
+    return {
+        "account_id": account_id,
+        "contact_id": contact_id,
+        "occurred_at": ago(days_ago),
+        "intent": intent,
+    }
 
 
 def opp(id, account_id, amount, *, created, close=None, outcome="open", stage="qualify", source="sales"):
     return {
-        "id": id, "account_id": account_id, "amount": amount, "stage": stage, "created_at": created,
-        "close_date": close, "outcome": outcome, "source": source,
+        "id": id,
+        "account_id": account_id,
+        "amount": amount,
+        "stage": stage,
+        "created_at": created,
+        "close_date": close,
+        "outcome": outcome,
+        "source": source,
     }
 
 
@@ -89,10 +108,19 @@ def test_promote():
     ]
     ds = build(
         accounts=[
-            account(1, tier=3), account(2, tier=2), account(3, tier=1), account(4, tier=2), account(5, tier=2),
-            account(6, tier=3), account(7, tier=2), non_target(8), account(9, tier=3, status="dropped"),
+            account(1, tier=3),
+            account(2, tier=2),
+            account(3, tier=1),
+            account(4, tier=2),
+            account(5, tier=2),
+            account(6, tier=3),
+            account(7, tier=2),
+            non_target(8),
+            account(9, tier=3, status="dropped"),
         ],
-        contacts=contacts, engagements=engagements, opportunities=opps,
+        contacts=contacts,
+        engagements=engagements,
+        opportunities=opps,
     )
     a, m = agendas(ds)
     assert [m.loc[i, "score"] for i in (1, 2, 3, 4, 5)] == [75, 75, 75, 70, 69]
@@ -125,11 +153,21 @@ def test_demote_score_below_20_and_quiet_60_days():
     engagements.append(touch(11, None, -1, "strategic"))  # only after T: as if none
     ds = build(
         accounts=[
-            account(1, tier=1), account(2, tier=2), account(3, tier=2), account(4, tier=3), account(5, tier=1),
-            account(6, tier=1), account(7, tier=2), account(8, tier=1), account(9, tier=1),
-            account(10, tier=1, status="dropped"), account(11, tier=1), non_target(12),
+            account(1, tier=1),
+            account(2, tier=2),
+            account(3, tier=2),
+            account(4, tier=3),
+            account(5, tier=1),
+            account(6, tier=1),
+            account(7, tier=2),
+            account(8, tier=1),
+            account(9, tier=1),
+            account(10, tier=1, status="dropped"),
+            account(11, tier=1),
+            non_target(12),
         ],
-        contacts=contacts, engagements=engagements,
+        contacts=contacts,
+        engagements=engagements,
     )
     a, m = agendas(ds)
     assert [m.loc[i, "score"] for i in (2, 3, 5, 6, 7, 9)] == [9, 9, 52, 20, 19, 16]
@@ -148,10 +186,16 @@ def test_demote_score_below_20_and_quiet_60_days():
 
 
 def test_poor_fit():
-    ds = build(accounts=[
-        account(1, tier=3, icp_fit=2), account(2, tier=3, icp_fit=1), account(3, tier=3, icp_fit=3),
-        account(4, tier=3, icp_fit=None), non_target(5, icp_fit=1), account(6, tier=3, icp_fit=1, status="dropped"),
-    ])
+    ds = build(
+        accounts=[
+            account(1, tier=3, icp_fit=2),
+            account(2, tier=3, icp_fit=1),
+            account(3, tier=3, icp_fit=3),
+            account(4, tier=3, icp_fit=None),
+            non_target(5, icp_fit=1),
+            account(6, tier=3, icp_fit=1, status="dropped"),
+        ]
+    )
     a, _ = agendas(ds)
     assert a[1] == {"poor_fit"}
     assert a[2] == {"poor_fit"}
@@ -172,7 +216,12 @@ def test_gap_tier1_open_opportunity_and_missing_role():
     tier1_no_champion = ["decision_maker", "budget_holder", "influencer", "influencer", "technical"]
     tier1_thin = ["decision_maker", "budget_holder", "influencer", "champion", "technical"]
     contacts, engagements = [], []
-    for acc_id, roles in ((1, tier1_no_champion), (2, tier1_thin), (3, tier1_no_champion), (5, tier1_no_champion)):
+    for acc_id, roles in (
+        (1, tier1_no_champion),
+        (2, tier1_thin),
+        (3, tier1_no_champion),
+        (5, tier1_no_champion),
+    ):
         cs, es = engaged_contacts(acc_id, acc_id * 10, roles)  # 5 stakeholders today: 75 (no demote)
         contacts += cs
         engagements += es
@@ -189,8 +238,16 @@ def test_gap_tier1_open_opportunity_and_missing_role():
         opp(5, 5, 1000, created=ago(10), close=ago(-30)),
     ]
     ds = build(
-        accounts=[account(1, tier=1), account(2, tier=1), account(3, tier=1), account(4, tier=2), account(5, tier=1)],
-        contacts=contacts, engagements=engagements, opportunities=opps,
+        accounts=[
+            account(1, tier=1),
+            account(2, tier=1),
+            account(3, tier=1),
+            account(4, tier=2),
+            account(5, tier=1),
+        ],
+        contacts=contacts,
+        engagements=engagements,
+        opportunities=opps,
     )
     a, m = agendas(ds)
     assert m.loc[1, "gaps"]["champion"] == "missing"
@@ -220,16 +277,21 @@ def test_stalled_days_in_stage_over_twice_velocity():
     ]
     stage_changes = [
         # reference: qualify @100 → propose @90 → closed_won @80: qualify 10, propose 10 (both end in period)
-        sc(1, "qualify", 100), sc(1, "propose", 90), sc(1, "closed_won", 80),
+        sc(1, "qualify", 100),
+        sc(1, "propose", 90),
+        sc(1, "closed_won", 80),
         # old: a 300-day qualify stay that ended @500, before the period (T-364): not in velocity
-        sc(11, "qualify", 800), sc(11, "propose", 500),
+        sc(11, "qualify", 800),
+        sc(11, "propose", 500),
         # non-target: a 100-day qualify stay that must not count (velocity is over active targets)
-        sc(6, "qualify", 300), sc(6, "propose", 200),
+        sc(6, "qualify", 300),
+        sc(6, "propose", 200),
         # → velocity: qualify 10, propose 10 → stalled when days in stage > 20
         sc(2, "qualify", 21),  # 21 > 20 → stalled
         sc(3, "qualify", 20),  # 20 is not > 20
         sc(4, "negotiate", 500),  # no stays of "negotiate" → no velocity → not stalled
-        sc(5, "qualify", 30), sc(5, "propose", -1),  # at T still in qualify for 30 days → stalled
+        sc(5, "qualify", 30),
+        sc(5, "propose", -1),  # at T still in qualify for 30 days → stalled
         sc(7, "qualify", 50),  # non-target → no agenda
         sc(10, "qualify", 50),  # dropped → no agenda
     ]

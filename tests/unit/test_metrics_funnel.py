@@ -23,12 +23,29 @@ def ago(n: int) -> str:
     return (T - timedelta(days=n)).isoformat()
 
 
-def account(id, *, tier=1, is_target=True, status="active", icp_fit=4, churned_at=None,
-            owner_sales="sam", owner_marketing="max"):
+def account(
+    id,
+    *,
+    tier=1,
+    is_target=True,
+    status="active",
+    icp_fit=4,
+    churned_at=None,
+    owner_sales="sam",
+    owner_marketing="max",
+):
     return {
-        "id": id, "source_id": f"S{id}", "name": f"Account {id}", "domain": f"a{id}.example",
-        "is_target": is_target, "tier": tier, "icp_fit": icp_fit, "status": status,
-        "churned_at": churned_at, "owner_sales": owner_sales, "owner_marketing": owner_marketing,
+        "id": id,
+        "source_id": f"S{id}",
+        "name": f"Account {id}",
+        "domain": f"a{id}.example",
+        "is_target": is_target,
+        "tier": tier,
+        "icp_fit": icp_fit,
+        "status": status,
+        "churned_at": churned_at,
+        "owner_sales": owner_sales,
+        "owner_marketing": owner_marketing,
     }
 
 
@@ -41,13 +58,24 @@ def contact(id, account_id, role="other"):
 
 
 def touch(account_id, contact_id, days_ago, intent="light"):
-    return {"account_id": account_id, "contact_id": contact_id, "occurred_at": ago(days_ago), "intent": intent}
+    return {
+        "account_id": account_id,
+        "contact_id": contact_id,
+        "occurred_at": ago(days_ago),
+        "intent": intent,
+    }
 
 
 def opp(id, account_id, amount, *, created, close=None, outcome="open", stage="qualify", source="sales"):
     return {
-        "id": id, "account_id": account_id, "amount": amount, "stage": stage, "created_at": created,
-        "close_date": close, "outcome": outcome, "source": source,
+        "id": id,
+        "account_id": account_id,
+        "amount": amount,
+        "stage": stage,
+        "created_at": created,
+        "close_date": close,
+        "outcome": outcome,
+        "source": source,
     }
 
 
@@ -125,7 +153,14 @@ def test_stage_counts_conversion_reach_mqa():
     f = run(stage_dataset())
     assert f["as_of"] == "2024-06-15"
     # exactly-at counts over A1…A7
-    assert f["stage_counts"] == {"target": 2, "reached": 1, "engaged": 1, "mqa": 1, "opportunity": 1, "customer": 1}
+    assert f["stage_counts"] == {
+        "target": 2,
+        "reached": 1,
+        "engaged": 1,
+        "mqa": 1,
+        "opportunity": 1,
+        "customer": 1,
+    }
     # at or beyond: target 7, reached 5, engaged 4, mqa 3, opportunity 2, customer 1
     conv = f["conversion"]
     assert conv["target"] == pytest.approx(5 / 7)
@@ -146,7 +181,14 @@ def test_stage_counts_conversion_reach_mqa():
 def test_tier_filter():
     f = run(stage_dataset(), tier=3)
     # tier 3 active targets: A4 (mqa), A6 (customer)
-    assert f["stage_counts"] == {"target": 0, "reached": 0, "engaged": 0, "mqa": 1, "opportunity": 0, "customer": 1}
+    assert f["stage_counts"] == {
+        "target": 0,
+        "reached": 0,
+        "engaged": 0,
+        "mqa": 1,
+        "opportunity": 0,
+        "customer": 1,
+    }
     # at or beyond: 2, 2, 2, 2, 1, 1
     conv = f["conversion"]
     assert conv["target"] == pytest.approx(1.0)
@@ -159,7 +201,14 @@ def test_tier_filter():
 
     f1 = run(stage_dataset(), tier=1)
     # tier 1: A1 target, A2 reached, A7 target → at or beyond 3, 1, 0, 0, 0, 0
-    assert f1["stage_counts"] == {"target": 2, "reached": 1, "engaged": 0, "mqa": 0, "opportunity": 0, "customer": 0}
+    assert f1["stage_counts"] == {
+        "target": 2,
+        "reached": 1,
+        "engaged": 0,
+        "mqa": 0,
+        "opportunity": 0,
+        "customer": 0,
+    }
     assert f1["conversion"]["target"] == pytest.approx(1 / 3)
     assert f1["conversion"]["reached"] == 0.0  # 0/1 is a real zero
     assert f1["conversion"]["engaged"] is None  # 0/0: nothing to divide by
@@ -172,12 +221,26 @@ def test_tier_filter():
 def test_owner_filter_matches_sales_or_marketing_owner():
     # "mia" is only A1's marketing owner
     f = run(stage_dataset(), owner="mia")
-    assert f["stage_counts"] == {"target": 1, "reached": 0, "engaged": 0, "mqa": 0, "opportunity": 0, "customer": 0}
+    assert f["stage_counts"] == {
+        "target": 1,
+        "reached": 0,
+        "engaged": 0,
+        "mqa": 0,
+        "opportunity": 0,
+        "customer": 0,
+    }
     assert f["conversion"]["target"] == 0.0
     assert f["conversion"]["reached"] is None
     # "sam" is the sales owner of A1, A2, A3
     f = run(stage_dataset(), owner="sam")
-    assert f["stage_counts"] == {"target": 1, "reached": 1, "engaged": 1, "mqa": 0, "opportunity": 0, "customer": 0}
+    assert f["stage_counts"] == {
+        "target": 1,
+        "reached": 1,
+        "engaged": 1,
+        "mqa": 0,
+        "opportunity": 0,
+        "customer": 0,
+    }
     assert f["reach_by_tier"]["1"] == pytest.approx(1 / 2)  # A1 ✗, A2 ✓
     assert f["reach_by_tier"]["2"] == pytest.approx(1.0)  # A3 ✓
     assert f["reach_by_tier"]["3"] is None  # no tier-3 account of sam's
@@ -207,8 +270,12 @@ def test_empty_dataset_rates_are_none_not_zero():
 
 def pipeline_dataset():
     """P1 tier 1, P2 tier 2 (active targets), P3 non-target, P4 dropped tier 1."""
-    accounts = [account(1, tier=1), account(2, tier=2, owner_sales="sue"), non_target(3),
-                account(4, tier=1, status="dropped")]
+    accounts = [
+        account(1, tier=1),
+        account(2, tier=2, owner_sales="sue"),
+        non_target(3),
+        account(4, tier=1, status="dropped"),
+    ]
     opps = [
         # o1 P1 marketing, created @364 (first day of the period), open, closes 2024-06-30 (in Q2)
         opp(1, 1, 1000, created=ago(364), close="2024-06-30", source="marketing"),
@@ -234,7 +301,8 @@ def pipeline_dataset():
         # P2 @10 = o3.created_at (lag 0) → o3 influenced; it is after o4's creation → not for o4
         touch(2, None, 10),
         # excluded accounts engaged too
-        touch(3, None, 10), touch(4, None, 10),
+        touch(3, None, 10),
+        touch(4, None, 10),
     ]
     return build(accounts=accounts, opportunities=opps, engagements=engagements)
 
@@ -277,12 +345,18 @@ def test_pipeline_tier_and_owner_filter():
 
 
 def deals_dataset():
-    accounts = [account(1, tier=1), account(2, tier=3, owner_sales="sue"), non_target(3),
-                account(4, tier=2, status="dropped")]
+    accounts = [
+        account(1, tier=1),
+        account(2, tier=3, owner_sales="sue"),
+        non_target(3),
+        account(4, tier=2, status="dropped"),
+    ]
     opps = [
         # ABM, closed in the period
         opp(1, 1, 1000, created=ago(30), close=ago(0), outcome="won"),  # cycle 30
-        opp(2, 2, 3000, created=ago(400), close=ago(364), outcome="won"),  # cycle 36, close on the period's first day
+        opp(
+            2, 2, 3000, created=ago(400), close=ago(364), outcome="won"
+        ),  # cycle 36, close on the period's first day
         opp(3, 1, 500, created=ago(200), close=ago(100), outcome="lost"),
         # ABM, not in the period or not closed at T
         opp(4, 1, 9999, created=ago(500), close=ago(365), outcome="won"),  # a day before the period
@@ -360,15 +434,22 @@ def test_velocity_over_stays_that_ended_in_the_period():
     stage_changes = [
         # o1: qualify @100 → propose @70 → negotiate @50 (open stay, excluded)
         #     stays: qualify 30 (ended @70), propose 20 (ended @50)
-        sc(1, "qualify", 100), sc(1, "propose", 70), sc(1, "negotiate", 50),
+        sc(1, "qualify", 100),
+        sc(1, "propose", 70),
+        sc(1, "negotiate", 50),
         # o2: qualify @400 → propose @380 → negotiate @364 → closed_won @340
         #     qualify 20 ended @380 (before the period: out); propose 16 ended @364 (first day: in);
         #     negotiate 24 ended @340 (in); closed_won has no later change (no stay)
-        sc(2, "qualify", 400), sc(2, "propose", 380), sc(2, "negotiate", 364), sc(2, "closed_won", 340),
+        sc(2, "qualify", 400),
+        sc(2, "propose", 380),
+        sc(2, "negotiate", 364),
+        sc(2, "closed_won", 340),
         # o3: qualify @20 → propose on T+5: at T the qualify stay has not ended
-        sc(3, "qualify", 20), sc(3, "propose", -5),
+        sc(3, "qualify", 20),
+        sc(3, "propose", -5),
         # o4 (non-target): a 40-day qualify stay that must not count
-        sc(4, "qualify", 50), sc(4, "propose", 10),
+        sc(4, "qualify", 50),
+        sc(4, "propose", 10),
     ]
     f = run(build(accounts=accounts, opportunities=opps, stage_changes=stage_changes))
     v = f["velocity_days"]

@@ -16,7 +16,15 @@ from sqlalchemy import inspect, text
 
 from abm_tui import cli
 from abm_tui.store import db as store_db
-from abm_tui.store.db import StoreError, backup_sqlite, current_revision, head_revision, make_engine, migrate, open_store
+from abm_tui.store.db import (
+    StoreError,
+    backup_sqlite,
+    current_revision,
+    head_revision,
+    make_engine,
+    migrate,
+    open_store,
+)
 from abm_tui.store.models import metadata
 
 ISSUE_TABLES = {
@@ -141,14 +149,13 @@ def test_pragmas_apply_to_every_new_connection(tmp_path):
 
 
 def test_foreign_keys_are_enforced(store):
-    with pytest.raises(sa_exc.IntegrityError):
-        with store.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO contact (source_id, account_id, buying_role, role_inferred) "
-                    "VALUES ('C1', 999, 'other', 0)"
-                )
+    with pytest.raises(sa_exc.IntegrityError), store.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO contact (source_id, account_id, buying_role, role_inferred) "
+                "VALUES ('C1', 999, 'other', 0)"
             )
+        )
 
 
 # --- append-only decision log ---------------------------------------------------------------------
@@ -173,18 +180,16 @@ def _account_with_decision(engine) -> int:
 
 def test_decision_log_refuses_update(store):
     decision_id = _account_with_decision(store)
-    with pytest.raises(sa_exc.DBAPIError, match="append-only"):
-        with store.begin() as conn:
-            conn.execute(text("UPDATE decision SET to_tier = 3 WHERE id = :id"), {"id": decision_id})
+    with pytest.raises(sa_exc.DBAPIError, match="append-only"), store.begin() as conn:
+        conn.execute(text("UPDATE decision SET to_tier = 3 WHERE id = :id"), {"id": decision_id})
     with store.connect() as conn:
         assert conn.execute(text("SELECT to_tier FROM decision")).scalar_one() == 1
 
 
 def test_decision_log_refuses_delete(store):
     _account_with_decision(store)
-    with pytest.raises(sa_exc.DBAPIError, match="append-only"):
-        with store.begin() as conn:
-            conn.execute(text("DELETE FROM decision"))
+    with pytest.raises(sa_exc.DBAPIError, match="append-only"), store.begin() as conn:
+        conn.execute(text("DELETE FROM decision"))
     with store.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM decision")).scalar_one() == 1
 
@@ -192,7 +197,9 @@ def test_decision_log_refuses_delete(store):
 def test_decision_log_still_accepts_inserts(store):
     _account_with_decision(store)
     with store.begin() as conn:
-        conn.execute(text("INSERT INTO decision (account_id, at, kind, reason) VALUES (1, '2024-01-03', 'note', 'hi')"))
+        conn.execute(
+            text("INSERT INTO decision (account_id, at, kind, reason) VALUES (1, '2024-01-03', 'note', 'hi')")
+        )
     with store.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM decision")).scalar_one() == 2
 
@@ -258,6 +265,39 @@ def test_text_file_as_database_via_cli_is_one_line_not_a_traceback(tmp_path, cap
     assert out == ""
     assert "Traceback" not in err
     assert str(path) in err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("foreign_table", ["moz_places", "meeting"])
+def test_a_foreign_sqlite_database_is_refused_and_left_untouched(tmp_path, capsys, foreign_table):
+    # BUG (abm_tui/store/db.py migrate(): `current is None` is taken to mean "new database"):
+    # a SQLite file of another program (tables, but no alembic_version) is silently given our whole
+    # schema ("moz_places" case; and `abm-tui`/`make run` then loads the demo into it because
+    # open_store reports it as new). If one of its tables clashes with ours ("meeting" case) the
+    # upgrade fails half-way and, because pysqlite runs DDL outside the transaction, leaves
+    # alembic_version + account behind (a database that can never be opened again), and the user
+    # gets "unexpected error" with the SQL statement over many lines.
+    # Expected: StoreError in one line, file unchanged. Fails until migrate() refuses a non-empty
+    # database without alembic_version (and/or runs the upgrade with transactional DDL).
+    path = tmp_path / "other-app.sqlite"
+    con = sqlite3.connect(path)
+    con.execute(f"CREATE TABLE {foreign_table} (x TEXT)")
+    con.execute(f"INSERT INTO {foreign_table} VALUES ('precious')")
+    con.commit()
+    con.close()
+
+    def tables() -> set[str]:
+        c = sqlite3.connect(path)
+        try:
+            return {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            c.close()
+
+    code = cli.main(["accounts", "--json", "--db", str(path)])
+    out, err = capsys.readouterr()
+    assert tables() == {foreign_table}
+    assert code != 0
+    assert out == ""
     assert len(err.strip().splitlines()) == 1, err
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rich.text import Text
 from textual import work
@@ -20,7 +20,7 @@ from abm_tui.ui.widgets.charts import BarChart
 
 def local(utc: datetime) -> datetime:
     """Decision times are stored as naive UTC; show them in the laptop's time zone."""
-    return utc.replace(tzinfo=timezone.utc).astimezone()
+    return utc.replace(tzinfo=UTC).astimezone()
 
 
 def score_lines(view: AccountView) -> list[str]:
@@ -28,14 +28,13 @@ def score_lines(view: AccountView) -> list[str]:
     m, row = view.metrics, view.row
     active = int(m["active_stakeholders"])
     b, d, r = 40 * m["breadth"], 30 * m["depth"], 30 * m["recency"]
-    points = round(m["depth"] * 30)
+    points = int(m["intent_points"])
     last = row.last_touch
     since = "no touch in the window" if m["recency"] == 0 else f"last touch {days_ago(last, view.as_of)}"
     return [
         f"[b]Engagement score {row.score}[/b] / 100",
         f"  breadth  {b:4.1f}/40  {active} of 5 stakeholders active in the last {view.window_days} days",
-        f"  depth    {d:4.1f}/30  {points if m['depth'] < 1 else '30+'} of 30 intent points "
-        "(strategic 3, mid 2, light 1)",
+        f"  depth    {d:4.1f}/30  {points} intent points, 30 fill it (strategic 3, mid 2, light 1)",
         f"  recency  {r:4.1f}/30  {since} (halves every 30 days)",
     ]
 
@@ -72,9 +71,15 @@ class AccountScreen(ReviewScreen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#gaps", DataTable).add_columns("Buying group role", "needs", "contacts", "engaged", "gap")
-        self.query_one("#stakeholders", DataTable).add_columns("Role", "Name", "Title", "Touches", "Last touch")
-        self.query_one("#opps", DataTable).add_columns("Opportunity", "Stage", "Amount", "Close", "In stage", "Outcome")
+        self.query_one("#gaps", DataTable).add_columns(
+            "Buying group role", "needs", "contacts", "engaged", "gap"
+        )
+        self.query_one("#stakeholders", DataTable).add_columns(
+            "Role", "Name", "Title", "Touches", "Last touch"
+        )
+        self.query_one("#opps", DataTable).add_columns(
+            "Opportunity", "Stage", "Amount", "Close", "In stage", "Outcome"
+        )
         self.query_one("#history", DataTable).add_columns("When", "Decision", "By", "Reason / note")
         if self.app.snapshot is not None:
             self.show_snapshot(self.app.snapshot)
@@ -143,7 +148,9 @@ class AccountScreen(ReviewScreen):
         table = self.query_one("#stakeholders", DataTable)
         table.clear()
         order = {r: i for i, r in enumerate(ROLE_ORDER)}
-        contacts = sorted(view.details["contacts"], key=lambda c: (order.get(c[0].buying_role, 99), c[0].name or ""))
+        contacts = sorted(
+            view.details["contacts"], key=lambda c: (order.get(c[0].buying_role, 99), c[0].name or "")
+        )
         if not contacts:
             table.add_row(Text("No contacts yet.", style="dim"), "", "", "", "")
         for contact, touches, last in contacts:

@@ -14,14 +14,17 @@ if TYPE_CHECKING:
     from abm_tui.ui.app import AbmApp
 
 DECISION_BINDINGS = [
-    Binding("1", "retier(1)", "T1", tooltip="Move to Tier 1 (adds a non-target to the list)", id="decide.tier1"),
+    Binding(
+        "1", "retier(1)", "T1", tooltip="Move to Tier 1 (adds a non-target to the list)", id="decide.tier1"
+    ),
     Binding("2", "retier(2)", "T2", tooltip="Move to Tier 2", id="decide.tier2"),
     Binding("3", "retier(3)", "T3", tooltip="Move to Tier 3", id="decide.tier3"),
     Binding("d", "drop", "Drop", tooltip="Drop from the list (asks for a reason)", id="decide.drop"),
     Binding("r", "restore", "Restore", tooltip="Restore a dropped account", id="decide.restore"),
     Binding("n", "note", "Note", tooltip="Add a note to the account", id="decide.note"),
-    Binding("u,ctrl+z", "undo", "Undo", tooltip="Undo the last decision (appends its opposite)",
-            id="decide.undo"),
+    Binding(
+        "u,ctrl+z", "undo", "Undo", tooltip="Undo the last decision (appends its opposite)", id="decide.undo"
+    ),
 ]
 
 

@@ -17,6 +17,17 @@ from abm_tui.ui.screens.base import ReviewScreen
 from abm_tui.ui.widgets.charts import BarChart
 
 
+def coverage_gauge(coverage: float | None, bar: float = 3.0, width: int = 24) -> str:
+    """Pipeline coverage against the usual 3× bar, as a text gauge."""
+    if coverage is None:
+        return "Pipeline coverage: – (set sales_target_quarter)"
+    filled = min(width, round(coverage / bar * width))
+    colour = "green" if coverage >= bar else "yellow" if coverage >= bar / 2 else "red"
+    return (
+        f"Pipeline coverage [{colour}]{'█' * filled}[/]{'░' * (width - filled)} {coverage:.2f}× of {bar:.0f}×"
+    )
+
+
 class FunnelScreen(ReviewScreen):
     """Funnel: portfolio overview."""
 
@@ -73,7 +84,8 @@ class FunnelScreen(ReviewScreen):
         owner = f" · owner {self.owner}" if self.owner else ""
         self.sub_title = f"as of {snap.as_of:%a %d %b %Y}"
         self.query_one("#funnel-summary", Static).update(
-            f"Active target accounts, {scope}{owner}.  [b]enter[/b] on a count opens those accounts."
+            f"Active target accounts, {scope}{owner}.  {coverage_gauge(f['pipeline_coverage'])}  "
+            "·  [b]enter[/b] on a count opens those accounts."
         )
         self.lines = lines
         table = self.query_one("#numbers", DataTable)
@@ -81,7 +93,9 @@ class FunnelScreen(ReviewScreen):
         table.clear()
         for line in lines:
             style = "bold" if line.heading else "underline" if line.ids else ""
-            table.add_row(Text(line.label, style="bold" if line.heading else ""), Text(line.value, style=style))
+            table.add_row(
+                Text(line.label, style="bold" if line.heading else ""), Text(line.value, style=style)
+            )
         table.move_cursor(row=min(max(cursor, 1), len(lines) - 1), animate=False)
 
         short = ["target", "reach", "engag", "mqa", "opp", "cust"]
@@ -91,17 +105,23 @@ class FunnelScreen(ReviewScreen):
         )  # fmt: skip
         reach = {t: (f["reach_by_tier"][t] or 0) * 100 for t in ("1", "2", "3")}
         self.query_one("#chart-reach", BarChart).show(
-            f"Reach % (touched in {snap.params.window_days} d)", [f"Tier {t}" for t in reach], {"reach": list(reach.values())}
+            f"Reach % (touched in {snap.params.window_days} d)",
+            [f"Tier {t}" for t in reach],
+            {"reach": list(reach.values())},
+            horizontal=True,
         )
-        win = f["win_rate"]
+        win, deal = f["win_rate"], f["avg_deal_size"]
         self.query_one("#chart-abm", BarChart).show(
-            "Win rate % and pipeline coverage",
-            ["win ABM", "win non-ABM", "coverage×100", "bar 3×"],
-            {"": [(win["abm"] or 0) * 100, (win["non_abm"] or 0) * 100, (f["pipeline_coverage"] or 0) * 100, 300]},
+            "ABM vs non-ABM: win rate % and avg deal k€",
+            ["win rate %", "avg deal k€"],
+            {
+                "ABM": [(win["abm"] or 0) * 100, (deal["abm"] or 0) / 1000],
+                "non-ABM": [(win["non_abm"] or 0) * 100, (deal["non_abm"] or 0) / 1000],
+            },
         )
         vel = f["velocity_days"]
         self.query_one("#chart-velocity", BarChart).show(
-            "Velocity: mean days per stage", list(vel), {"days": list(vel.values())}
+            "Velocity: mean days per stage", list(vel), {"days": list(vel.values())}, horizontal=True
         )
 
     @on(DataTable.RowSelected, "#numbers")

@@ -18,7 +18,9 @@ def keys_markdown(screen: Screen) -> str:
             if not isinstance(binding, Binding) or not binding.description or binding.key in seen:
                 continue
             seen.add(binding.key)
-            keys = ", ".join(f"`{k.strip()}`" for k in binding.key.split(","))
+            keys = ", ".join(
+                f"`{screen.app.get_key_display(Binding(k.strip(), ''))}`" for k in binding.key.split(",")
+            )
             lines.append(f"| {keys} | {binding.tooltip or binding.description} |")
     lines += ["", "`ctrl+p` opens the command palette: type an account name to jump to it.", "",
               "Press `escape` or `?` to close."]  # fmt: skip

@@ -11,7 +11,15 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from abm_tui.metrics.accounts import STAGES
 from abm_tui.review.service import Snapshot
-from abm_tui.review.targets import GAP_CHOICES, SORT_COLUMNS, TIER_CHOICES, TargetQuery, TargetRow, owners_of, select_rows
+from abm_tui.review.targets import (
+    GAP_CHOICES,
+    SORT_COLUMNS,
+    TIER_CHOICES,
+    TargetQuery,
+    TargetRow,
+    owners_of,
+    select_rows,
+)
 from abm_tui.ui.format import AGENDA_WORDS, GAP_STYLE, STAGE_STYLE, days_ago, money, role_name, score_text
 from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
 
@@ -32,17 +40,42 @@ class TargetsScreen(ReviewScreen):
 
     BINDINGS = [
         Binding("enter", "open", "Open", tooltip="Open the selected account", id="targets.open"),
-        Binding("slash", "search", "Search", tooltip="Search by name or domain (escape clears)", id="targets.search"),
-        Binding("t", "cycle_tier", "Tier", tooltip="Tier filter: targets, Tier 1/2/3, not on list, all",
-                id="targets.tier"),
+        Binding(
+            "slash",
+            "search",
+            "Search",
+            tooltip="Search by name or domain (escape clears)",
+            id="targets.search",
+        ),
+        Binding(
+            "t",
+            "cycle_tier",
+            "Tier",
+            tooltip="Tier filter: targets, Tier 1/2/3, not on list, all",
+            id="targets.tier",
+        ),
         Binding("s", "cycle_stage", "Stage", tooltip="Journey stage filter", id="targets.stage"),
-        Binding("g", "cycle_gap", "Gap", tooltip="Buying-group gap filter: missing, thin, silent, any",
-                id="targets.gap"),
+        Binding(
+            "g",
+            "cycle_gap",
+            "Gap",
+            tooltip="Buying-group gap filter: missing, thin, silent, any",
+            id="targets.gap",
+        ),
         Binding("w", "cycle_owner", "Owner", tooltip="Owner filter (sales or marketing)", id="targets.owner"),
-        Binding("a", "toggle_agenda", "Agenda", tooltip="Only accounts that need a decision", id="targets.agenda"),
-        Binding("x", "toggle_dropped", "Dropped", tooltip="Show or hide dropped accounts", id="targets.dropped"),
-        Binding("o", "cycle_sort", "Sort", tooltip="Sort by the next column (or click a header)",
-                id="targets.sort"),
+        Binding(
+            "a", "toggle_agenda", "Agenda", tooltip="Only accounts that need a decision", id="targets.agenda"
+        ),
+        Binding(
+            "x", "toggle_dropped", "Dropped", tooltip="Show or hide dropped accounts", id="targets.dropped"
+        ),
+        Binding(
+            "o",
+            "cycle_sort",
+            "Sort",
+            tooltip="Sort by the next column (or click a header)",
+            id="targets.sort",
+        ),
         Binding("c", "clear", "Clear", tooltip="Clear search and filters", id="targets.clear"),
         *DECISION_BINDINGS,
         Binding("q", "app.quit", "Quit", id="targets.quit"),
@@ -86,17 +119,18 @@ class TargetsScreen(ReviewScreen):
         if snap is None or not self.is_mounted:
             return
         q = self.query_state
-        self.shown, in_scope = select_rows(snap.rows, q)
         table = self.query_one(DataTable)
-        keep = self.selected_account_id()
+        # The cursor follows its account (a retier moves it); if it left the list (a drop), it stays put.
+        keep, position = self.selected_account_id(), table.cursor_row
+        self.shown, in_scope = select_rows(snap.rows, q)
         table.clear()
         for r in self.shown:
             table.add_row(*self._cells(r, snap), key=str(r.id))
-        if keep is not None:
-            index = next((i for i, r in enumerate(self.shown) if r.id == keep), None)
-            if index is not None:
-                table.move_cursor(row=index, animate=False)
-        scope = {"targets": "targets", "all": "accounts", "none": "accounts not on the list"}.get(q.tier, "targets")
+        index = next((i for i, r in enumerate(self.shown) if r.id == keep), None)
+        table.move_cursor(row=position if index is None else index, animate=False)
+        scope = {"targets": "targets", "all": "accounts", "none": "accounts not on the list"}.get(
+            q.tier, "targets"
+        )
         filters = q.labels()
         arrow = "↓" if not q.descending else "↑"
         text = f"[b]{len(self.shown)}[/b] of {in_scope} {scope}"
@@ -202,7 +236,9 @@ class TargetsScreen(ReviewScreen):
         self.query_state = self.query_state.with_(show_dropped=not self.query_state.show_dropped)
 
     def action_cycle_sort(self) -> None:
-        self.query_state = self.query_state.with_(sort=_cycle(SORT_COLUMNS, self.query_state.sort), descending=False)
+        self.query_state = self.query_state.with_(
+            sort=_cycle(SORT_COLUMNS, self.query_state.sort), descending=False
+        )
 
     def action_clear(self) -> None:
         search = self.query_one("#search", Input)

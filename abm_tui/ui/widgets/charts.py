@@ -35,9 +35,13 @@ class BarChart(PlotextPlot):
         elif len(names) == 1:
             plt.bar(list(labels), list(series[names[0]]), orientation=orientation, width=0.6)
         elif stacked:
-            plt.stacked_bar(list(labels), [list(series[n]) for n in names], labels=names, orientation=orientation)
+            plt.stacked_bar(
+                list(labels), [list(series[n]) for n in names], labels=names, orientation=orientation
+            )
         else:
-            plt.multiple_bar(list(labels), [list(series[n]) for n in names], labels=names, orientation=orientation)
+            plt.multiple_bar(
+                list(labels), [list(series[n]) for n in names], labels=names, orientation=orientation
+            )
         if ylabel:
             plt.ylabel(ylabel)
         self.refresh()

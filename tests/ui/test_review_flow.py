@@ -1,0 +1,256 @@
+"""Pilot tests: every review action, asserting what the database holds afterwards."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel import Session
+from textual.widgets import DataTable, Input
+
+from abm_tui.store.models import Account, Decision
+from abm_tui.ui.screens.account import AccountScreen
+from abm_tui.ui.screens.funnel import FunnelScreen
+from abm_tui.ui.screens.prompt import TextPrompt
+from abm_tui.ui.screens.targets import TargetsScreen
+from tests.ui.conftest import SIZE, settle
+
+
+def decisions(engine) -> list[Decision]:
+    with Session(engine) as s:
+        return list(s.execute(select(Decision).order_by(Decision.id)).scalars())
+
+
+def account(engine, account_id: int) -> Account:
+    with Session(engine) as s:
+        return s.get(Account, account_id)
+
+
+def summary(app) -> str:
+    return str(app.screen.query_one("#targets-summary").render())
+
+
+async def test_home_lists_the_targets_with_counts(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        screen = app.screen
+        assert isinstance(screen, TargetsScreen)
+        table = screen.query_one(DataTable)
+        assert table.row_count == 200
+        assert summary(app).startswith("200 of 200 targets")
+        # Default sort: tier, then score descending.
+        tiers = [r.tier for r in screen.shown]
+        assert tiers == sorted(tiers)
+        first_tier1 = [r.score for r in screen.shown if r.tier == 1]
+        assert first_tier1 == sorted(first_tier1, reverse=True)
+
+
+async def test_search_filters_incrementally_and_escape_clears(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"bakker")
+        await settle(pilot)
+        shown = app.screen.shown
+        assert shown and all("bakker" in (r.name.lower() + (r.domain or "")) for r in shown)
+        assert '"bakker"' in summary(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(app.screen.shown) == 200
+
+
+async def test_filters_combine_and_show_in_the_header(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        await pilot.press("t")  # Tier 1
+        await pilot.press("g")  # gap: missing
+        await settle(pilot)
+        shown = app.screen.shown
+        assert shown and all(r.tier == 1 and "missing" in r.gaps.values() for r in shown)
+        assert "Tier 1" in summary(app) and "gap missing" in summary(app)
+        assert summary(app).startswith(f"{len(shown)} of 40 targets")
+        await pilot.press("a")
+        await settle(pilot)
+        assert all(r.agenda for r in app.screen.shown)
+        await pilot.press("c")
+        await settle(pilot)
+        assert len(app.screen.shown) == 200
+
+
+async def test_sort_by_header_and_key(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        await pilot.press("o")  # tier → name
+        await settle(pilot)
+        names = [r.name.lower() for r in app.screen.shown]
+        assert names == sorted(names)
+        app.screen.query_state = app.screen.query_state.with_(sort="score", descending=False)
+        await settle(pilot)
+        scores = [r.score for r in app.screen.shown]
+        assert scores == sorted(scores, reverse=True)
+
+
+async def test_retier_commits_before_repaint_and_undo_appends(make_app, demo_engine):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        row = app.screen.shown[0]
+        assert row.tier == 1
+        await pilot.press("3")
+        await settle(pilot, lambda: app.snapshot.row(row.id).tier == 3)
+        assert account(demo_engine, row.id).tier == 3
+        [d] = decisions(demo_engine)
+        assert (d.kind, d.account_id, d.from_tier, d.to_tier) == ("retier", row.id, 1, 3)
+        assert d.decided_by
+        # The cursor stays on the account that moved.
+        assert app.screen.selected_account_id() == row.id
+        await pilot.press("u")
+        await settle(pilot, lambda: app.snapshot.row(row.id).tier == 1)
+        assert account(demo_engine, row.id).tier == 1
+        log = decisions(demo_engine)
+        assert (
+            len(log) == 2 and log[1].undoes_id == log[0].id and (log[1].from_tier, log[1].to_tier) == (3, 1)
+        )
+
+
+async def test_drop_asks_for_a_reason_escape_cancels(make_app, demo_engine):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        row = app.screen.shown[0]
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, TextPrompt)
+        await pilot.press("enter")  # empty reason is refused
+        assert isinstance(app.screen, TextPrompt)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert decisions(demo_engine) == []
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press(*"no budget", "enter")
+        await settle(pilot, lambda: app.snapshot.row(row.id).status == "dropped")
+        a = account(demo_engine, row.id)
+        assert (a.status, a.dropped_reason) == ("dropped", "no budget")
+        assert [(d.kind, d.reason) for d in decisions(demo_engine)] == [("drop", "no budget")]
+        # Dropped accounts are hidden by default; x shows them, r restores.
+        assert row.id not in [r.id for r in app.screen.shown]
+        await pilot.press("x")
+        await settle(pilot)
+        index = [r.id for r in app.screen.shown].index(row.id)
+        app.screen.query_one(DataTable).move_cursor(row=index)
+        await pilot.press("r")
+        await settle(pilot, lambda: app.snapshot.row(row.id).status == "active")
+        assert account(demo_engine, row.id).status == "active"
+        assert [d.kind for d in decisions(demo_engine)] == ["drop", "restore"]
+
+
+async def test_retier_a_non_target_adds_it_to_the_list(make_app, demo_engine):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        for _ in range(4):  # targets → 1 → 2 → 3 → not on list
+            await pilot.press("t")
+        await settle(pilot)
+        row = app.screen.shown[0]
+        assert not row.is_target
+        await pilot.press("2")
+        await settle(pilot, lambda: app.snapshot.row(row.id).is_target)
+        a = account(demo_engine, row.id)
+        assert (a.is_target, a.tier) == (True, 2)
+        assert [(d.kind, d.from_tier, d.to_tier) for d in decisions(demo_engine)] == [("target", None, 2)]
+
+
+async def test_account_screen_explains_the_score_and_gaps(make_app, demo_engine):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        row = app.screen.shown[0]
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, AccountScreen))
+        await settle(pilot)
+        score = str(app.screen.query_one("#score").render())
+        assert f"Engagement score {row.score}" in score
+        assert "stakeholders active" in score and "intent points" in score and "last touch" in score
+        gaps = app.screen.query_one("#gaps", DataTable)
+        assert gaps.row_count == row.required_roles
+        # Decide from the account screen: a note.
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"call the CFO", "enter")
+        await settle(pilot, lambda: len(decisions(demo_engine)) == 1)
+        assert [(d.kind, d.reason, d.account_id) for d in decisions(demo_engine)] == [
+            ("note", "call the CFO", row.id)
+        ]
+        await settle(pilot, lambda: app.screen.query_one("#history", DataTable).row_count == 1)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, TargetsScreen)
+
+
+async def test_funnel_count_opens_exactly_those_accounts(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        await pilot.press("f")
+        await settle(pilot, lambda: isinstance(app.screen, FunnelScreen) and app.screen.lines)
+        screen = app.screen
+        mqa_index = next(i for i, line in enumerate(screen.lines) if line.label.strip() == "MQAs")
+        expected = screen.lines[mqa_index].ids
+        screen.query_one(DataTable).move_cursor(row=mqa_index)
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, TargetsScreen))
+        await settle(pilot)
+        assert {r.id for r in app.screen.shown} == set(expected)
+        assert summary(app).startswith(f"{len(expected)} of 200 targets")
+
+
+async def test_funnel_reflects_a_drop(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        before = app.service.funnel(app.snapshot)
+        row = app.screen.shown[0]
+        await pilot.press("d")
+        await pilot.press(*"poor fit", "enter")
+        await settle(pilot, lambda: app.snapshot.row(row.id).status == "dropped")
+        after = app.service.funnel(app.snapshot)
+        assert sum(after["stage_counts"].values()) == sum(before["stage_counts"].values()) - 1
+        assert after["stage_counts"][row.stage] == before["stage_counts"][row.stage] - 1
+
+
+async def test_help_lists_every_key_of_the_screen(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        from abm_tui.ui.screens.help import HelpScreen
+
+        assert isinstance(app.screen, HelpScreen)
+        for needle in ("`/`", "`1`", "`d`", "`u`", "Undo the last decision", "Drop from the list"):
+            assert needle in app.screen.text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, TargetsScreen)
+
+
+async def test_empty_database_shows_an_empty_state(tmp_path):
+    from abm_tui.store.db import open_store
+    from abm_tui.ui.app import AbmApp
+
+    engine, _ = open_store(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    app = AbmApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        empty = str(app.screen.query_one("#targets-empty").render())
+        assert "No accounts yet" in empty and "abm-tui import" in empty
+        await pilot.press("enter", "1", "d", "f")
+        await settle(pilot)
+        assert isinstance(app.screen, FunnelScreen)
+        await pilot.press("escape", "u")
+        await settle(pilot)
+        assert isinstance(app.screen, TargetsScreen)

@@ -1,0 +1,61 @@
+"""Snapshot tests of each screen on the demo data at a fixed as-of date (pytest-textual-snapshot).
+
+Update after an intended change with `.venv/bin/pytest tests/ui/test_snapshots.py --snapshot-update`
+and look at the report before committing.
+"""
+
+from __future__ import annotations
+
+from abm_tui.ui.screens.account import AccountScreen
+from abm_tui.ui.screens.funnel import FunnelScreen
+from tests.ui.conftest import SIZE, settle
+
+
+def loaded(app) -> bool:
+    return app.snapshot is not None
+
+
+def test_targets_screen(snap_compare, make_app):
+    async def run_before(pilot):
+        await settle(pilot, lambda: loaded(pilot.app))
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_targets_screen_filtered_small_terminal(snap_compare, make_app):
+    async def run_before(pilot):
+        await settle(pilot, lambda: loaded(pilot.app))
+        await pilot.press("t", "g", "a")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_account_screen(snap_compare, make_app):
+    async def run_before(pilot):
+        await settle(pilot, lambda: loaded(pilot.app))
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(pilot.app.screen, AccountScreen))
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_funnel_screen(snap_compare, make_app):
+    async def run_before(pilot):
+        await settle(pilot, lambda: loaded(pilot.app))
+        await pilot.press("f")
+        await settle(pilot, lambda: isinstance(pilot.app.screen, FunnelScreen) and pilot.app.screen.lines)
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_light_theme_account_screen(snap_compare, make_app):
+    async def run_before(pilot):
+        await settle(pilot, lambda: loaded(pilot.app))
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(pilot.app.screen, AccountScreen))
+        await settle(pilot)
+
+    assert snap_compare(make_app(theme="textual-light"), terminal_size=SIZE, run_before=run_before)
