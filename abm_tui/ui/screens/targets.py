@@ -145,7 +145,8 @@ class TargetsScreen(ReviewScreen):
         elif not self.shown:
             empty.update("No account matches these filters.  Press [b]c[/b] to clear them.")
         empty.set_class(bool(self.shown), "hidden")
-        table.set_class(not self.shown, "hidden")
+        # An empty table keeps its header and the focus (so decision keys and undo still work).
+        table.set_class(not self.shown, "-empty")
 
     def _cells(self, r: TargetRow, snap: Snapshot) -> list:
         dropped = r.status == "dropped"
@@ -199,7 +200,8 @@ class TargetsScreen(ReviewScreen):
     def action_search(self) -> None:
         search = self.query_one("#search", Input)
         search.remove_class("hidden")
-        search.focus()
+        # Focus now, not on the next idle: keys typed right after `/` must land in the box.
+        self.set_focus(search)
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:

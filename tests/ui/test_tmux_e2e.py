@@ -1,0 +1,86 @@
+"""The real `abm-tui` process in tmux, driven by keys like a person would, checked in the database."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+ABM_TUI = Path(sys.executable).with_name("abm-tui")
+
+
+class Tmux:
+    """A tmux session running one command."""
+
+    def __init__(self, name: str, command: str, env: dict[str, str]):
+        self.name = name
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+        envs = [x for k, v in env.items() for x in ("-e", f"{k}={v}")]
+        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "160", "-y", "48", *envs, command], check=True)
+
+    def screen(self) -> str:
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
+
+    def wait_for(self, text: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} never appeared; screen:\n{self.screen()}")
+
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *(["-l"] if literal else []), *keys], check=True)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+def decisions(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT kind, from_tier, to_tier, reason FROM decision ORDER BY id").fetchall()
+
+
+def test_search_open_retier_and_quit_in_a_real_terminal(demo_db, tmp_path):
+    env = {"XDG_DATA_HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path), "TERM": "xterm-256color"}
+    t = Tmux(f"abm-e2e-{tmp_path.name}", f"{ABM_TUI} --db {demo_db} --as-of 2026-11-20", env)
+    try:
+        t.wait_for("of 200 targets")
+        t.keys("/")
+        t.keys("Highmere", literal=True)
+        t.wait_for("1 of 200 targets")
+        t.keys("Enter")  # leave the search box
+        t.keys("Enter")  # open the account
+        t.wait_for("Engagement score")
+        t.keys("Escape")
+        t.wait_for("1 of 200 targets")
+        t.keys("3")
+        t.wait_for("Tier 1 → Tier 3")
+        assert decisions(demo_db) == [("retier", 1, 3, None)]
+        t.keys("d")
+        t.wait_for("why?")
+        t.keys("wrong segment", literal=True)
+        t.keys("Enter")
+        t.wait_for("dropped: wrong segment")
+        t.keys("u")
+        t.wait_for("restored (undo)")
+        assert [d[0] for d in decisions(demo_db)] == ["retier", "drop", "restore"]
+        t.keys("q")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "of 200 targets" in t.screen():
+            time.sleep(0.05)
+        assert "Traceback" not in t.screen()
+    finally:
+        t.close()
+    with sqlite3.connect(demo_db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        tier, status = conn.execute("SELECT tier, status FROM account WHERE name = 'Highmere Biotech plc'").fetchone()
+    assert (tier, status) == (3, "active")
