@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
 from abm_tui.metrics.accounts import ROLE_ORDER
@@ -33,9 +33,9 @@ def score_lines(view: AccountView) -> list[str]:
     since = "no touch in the window" if m["recency"] == 0 else f"last touch {days_ago(last, view.as_of)}"
     return [
         f"[b]Engagement score {row.score}[/b] / 100",
-        f"  breadth  {b:4.1f}/40  {active} of 5 stakeholders active in the last {view.window_days} days",
-        f"  depth    {d:4.1f}/30  {points} intent points, 30 fill it (strategic 3, mid 2, light 1)",
-        f"  recency  {r:4.1f}/30  {since} (halves every 30 days)",
+        f"  breadth  {b:4.1f}/40  {active} of 5 stakeholders active ({view.window_days} d)",
+        f"  depth    {d:4.1f}/30  {points} intent points, 30 = full (strategic 3, mid 2, light 1)",
+        f"  recency  {r:4.1f}/30  {since} (half-life 30 d)",
     ]
 
 
@@ -61,19 +61,15 @@ class AccountScreen(ReviewScreen):
             yield BarChart(id="per-role")
             yield Static("[b]Stakeholders by buying role[/b]", classes="section")
             yield DataTable(id="stakeholders", cursor_type="none", show_cursor=False, zebra_stripes=True)
-            with Horizontal(id="account-bottom"):
-                with Vertical():
-                    yield Static("[b]Opportunities[/b]", classes="section")
-                    yield DataTable(id="opps", cursor_type="none", show_cursor=False)
-                with Vertical():
-                    yield Static("[b]Decisions and notes[/b]", classes="section")
-                    yield DataTable(id="history", cursor_type="none", show_cursor=False)
+            yield Static("[b]Opportunities[/b]", classes="section")
+            yield DataTable(id="opps", cursor_type="none", show_cursor=False)
+            yield Static("[b]Decisions and notes[/b]", classes="section")
+            yield DataTable(id="history", cursor_type="none", show_cursor=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#gaps", DataTable).add_columns(
-            "Buying group role", "needs", "contacts", "engaged", "gap"
-        )
+        self.query_one("#gaps", DataTable).add_columns("Buying group", "have/need", "engaged", "gap")
+        self.on_resize()
         self.query_one("#stakeholders", DataTable).add_columns(
             "Role", "Name", "Title", "Touches", "Last touch"
         )
@@ -86,6 +82,10 @@ class AccountScreen(ReviewScreen):
 
     def selected_account_id(self) -> int | None:
         return self.account_id
+
+    def on_resize(self) -> None:
+        """Side-by-side panels on a wide terminal, stacked on a narrow one."""
+        self.set_class(self.app.size.width < 120, "-narrow")
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.load_view(snapshot)
@@ -131,10 +131,10 @@ class AccountScreen(ReviewScreen):
         table = self.query_one("#gaps", DataTable)
         table.clear()
         if not view.gaps:
-            table.add_row(Text("No tier, so no buying group is required.", style="dim"), "", "", "", "")
+            table.add_row(Text("No tier: no buying group required.", style="dim"), "", "", "")
         for g in view.gaps:
-            table.add_row(role_name(g["role"]), str(g["min_contacts"]), str(g["contacts"]), str(g["engaged"]),
-                          Text(g["gap"], style=GAP_STYLE[g["gap"]]))  # fmt: skip
+            have = f"{g['contacts']}/{g['min_contacts']}"
+            table.add_row(role_name(g["role"]), have, str(g["engaged"]), Text(g["gap"], style=GAP_STYLE[g["gap"]]))
 
     def _paint_chart(self, view: AccountView) -> None:
         per_role = view.per_role

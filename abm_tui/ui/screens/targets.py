@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets.data_table import ColumnKey
 
 from abm_tui.metrics.accounts import STAGES
 from abm_tui.review.service import Snapshot
@@ -101,9 +102,19 @@ class TargetsScreen(ReviewScreen):
         table = self.query_one(DataTable)
         for key, label in COLUMNS:
             table.add_column(label, key=key)
-        table.focus()
+        self.set_focus(table)
+        self.fit_columns()
         if self.app.snapshot is not None:
             self.show_snapshot(self.app.snapshot)
+
+    def on_resize(self) -> None:
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """On a narrow terminal long names are cut, so the decision columns stay in view."""
+        column = self.query_one(DataTable).columns[ColumnKey("name")]
+        column.auto_width = self.app.size.width >= 120
+        column.width = 24 if not column.auto_width else column.content_width
 
     # -- painting -----------------------------------------------------------------------------------
 
@@ -209,14 +220,14 @@ class TargetsScreen(ReviewScreen):
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self, _event: Input.Submitted) -> None:
-        self.query_one(DataTable).focus()
+        self.set_focus(self.query_one(DataTable))
 
     def action_escape(self) -> None:
         search = self.query_one("#search", Input)
         if search.has_focus or search.value:
             search.value = ""
             search.add_class("hidden")
-            self.query_one(DataTable).focus()
+            self.set_focus(self.query_one(DataTable))
 
     def action_cycle_tier(self) -> None:
         self.query_state = self.query_state.with_(tier=_cycle(TIER_CHOICES, self.query_state.tier))
@@ -247,4 +258,4 @@ class TargetsScreen(ReviewScreen):
         search.value = ""
         search.add_class("hidden")
         self.query_state = TargetQuery(sort=self.query_state.sort, descending=self.query_state.descending)
-        self.query_one(DataTable).focus()
+        self.set_focus(self.query_one(DataTable))
