@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("folder", type=Path)
     imp.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
 
+    exp = sub.add_parser("export", parents=[common], help="export meeting minutes")
+    exp_sub = exp.add_subparsers(dest="what", metavar="WHAT", required=True)
+    minutes = exp_sub.add_parser("minutes", parents=[common], help="a meeting's minutes in Markdown")
+    minutes.add_argument("meeting", nargs="?", type=int, help="meeting number (default: the latest)")
+    minutes.add_argument("--out", type=Path, help="write to this file instead of printing")
+
     for name, helptext in (("accounts", "print per-account metrics"), ("funnel", "print the funnel metrics")):
         p = sub.add_parser(name, parents=[common, dated], help=helptext)
         p.add_argument("--json", action="store_true", help="machine-readable output (DESIGN §6)")
@@ -202,10 +208,34 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from abm_tui.review.service import ReviewService
+    from abm_tui.store.meetings import list_meetings
+
+    engine, _ = _open(args)
+    with Session(engine) as session:
+        ids = [m.id for m in list_meetings(session=session)]
+    if not ids:
+        print("abm-tui: no meeting has been held yet (press m in the app to start one).", file=sys.stderr)
+        return 2
+    meeting = args.meeting or ids[-1]
+    service = ReviewService(engine)
+    text = service.minutes(meeting, service.load())
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"Minutes of meeting {meeting} written to {args.out}")
+    else:
+        print(text, end="")
+    return 0
+
+
 COMMANDS = {
     "run": cmd_run,
     "demo": cmd_demo,
     "import": cmd_import,
     "accounts": cmd_accounts,
     "funnel": cmd_funnel,
+    "export": cmd_export,
 }

@@ -8,7 +8,8 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -19,9 +20,21 @@ from abm_tui.metrics.accounts import engagement_per_role, role_gaps
 from abm_tui.metrics.dataset import as_timestamp
 from abm_tui.metrics.opportunities import opportunities_as_of
 from abm_tui.review.targets import TargetRow, build_rows
-from abm_tui.store import decisions
-from abm_tui.store.models import Decision
-from abm_tui.store.repo import account_details, get_settings, load_dataset, resolve_as_of, set_setting
+
+if TYPE_CHECKING:
+    from abm_tui.review.agenda import Agenda
+from abm_tui.config import data_dir
+from abm_tui.exporters.minutes import minutes_markdown, net_decisions
+from abm_tui.store import decisions, meetings
+from abm_tui.store.models import Decision, Meeting
+from abm_tui.store.repo import (
+    account_details,
+    account_names,
+    get_settings,
+    load_dataset,
+    resolve_as_of,
+    set_setting,
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,8 @@ class AccountView:
     gaps: list[dict[str, Any]]  # role, min_contacts, contacts, engaged, gap
     opportunities: list[dict[str, Any]]  # name, stage (as of T), amount, close_date, days_in_stage, outcome
     window_days: int = 90
+    changes: str = ""  # since the last meeting
+    follow_ups: tuple[str, ...] = ()
 
 
 class ReviewService:
@@ -59,6 +74,7 @@ class ReviewService:
     def __init__(self, engine: Engine, as_of: date | None = None):
         self.engine = engine
         self.as_of_override = as_of
+        self.meeting: Meeting | None = None
 
     def load(self) -> Snapshot:
         with Session(self.engine) as session:
@@ -100,12 +116,35 @@ class ReviewService:
             }
             for o in opps.sort_values(["is_open", "created_at"], ascending=False).itertuples()
         ]
+        changes, follow_ups = self._since_last_meeting(snap, account_id)
         return AccountView(row, details, snap.metrics.loc[account_id], per_role, snap.as_of,
-                           gaps.to_dict("records"), opp_rows, snap.params.window_days)  # fmt: skip
+                           gaps.to_dict("records"), opp_rows, snap.params.window_days, changes, follow_ups)  # fmt: skip
+
+    def _since_last_meeting(self, snap: Snapshot, account_id: int) -> tuple[str, tuple[str, ...]]:
+        from abm_tui.metrics.changes import changes_since
+        from abm_tui.review.agenda import change_text
+
+        with Session(self.engine) as session:
+            last = meetings.last_ended_meeting(
+                session=session, before=self.meeting.id if self.meeting else None
+            )
+            follows = meetings.open_follow_ups(session=session, account_id=account_id)
+            follow_ups = tuple(
+                f"{f.text} ({f.owner or 'no owner'}" + (f", due {f.due_date:%d %b})" if f.due_date else ")")
+                for f in follows
+            )
+        if last is None or last.started_at.date() >= snap.as_of:
+            return "", follow_ups
+        since = last.started_at.date()
+        c = changes_since(snap.dataset, since, snap.as_of, snap.params, snap.metrics)
+        return f"Since the meeting of {since:%d %b}: " + change_text(c.loc[account_id]), follow_ups
 
     # -- decisions ---------------------------------------------------------------------------------
 
     def who(self) -> decisions.Who:
+        """Who decides: the meeting's participants, else the name set once in settings."""
+        if self.meeting is not None:
+            return decisions.Who(decided_by=self.meeting.participants, meeting_id=self.meeting.id)
         with Session(self.engine) as session:
             name = get_settings(session=session).get("user_name")
         return decisions.Who(decided_by=name or getpass.getuser())
@@ -114,9 +153,11 @@ class ReviewService:
         with Session(self.engine) as session:
             set_setting(session=session, key="user_name", value=name.strip())
 
-    def retier(self, account_id: int, tier: int) -> Decision:
+    def retier(self, account_id: int, tier: int, reason: str | None = None) -> Decision:
         with Session(self.engine) as session:
-            return decisions.retier(session=session, account_id=account_id, tier=tier, who=self.who())
+            return decisions.retier(
+                session=session, account_id=account_id, tier=tier, who=self.who(), reason=reason
+            )
 
     def drop(self, account_id: int, reason: str) -> Decision:
         with Session(self.engine) as session:
@@ -133,3 +174,95 @@ class ReviewService:
     def undo(self) -> Decision:
         with Session(self.engine) as session:
             return decisions.undo(session=session, who=self.who())
+
+    # -- meetings ----------------------------------------------------------------------------------
+
+    def unfinished_meeting(self) -> Meeting | None:
+        with Session(self.engine, expire_on_commit=False) as session:
+            return meetings.unfinished_meeting(session=session)
+
+    def last_participants(self) -> list[str]:
+        with Session(self.engine) as session:
+            return meetings.last_participants(session=session)
+
+    def start_meeting(self, participants: list[str]) -> Meeting:
+        with Session(self.engine, expire_on_commit=False) as session:
+            self.meeting = meetings.start_meeting(session=session, participants=participants)
+        return self.meeting
+
+    def resume_meeting(self, meeting: Meeting) -> None:
+        self.meeting = meeting
+
+    def skip(self, account_id: int) -> None:
+        assert self.meeting is not None
+        with Session(self.engine) as session:
+            meetings.skip(session=session, meeting_id=self.meeting.id, account_id=account_id)
+
+    def follow_up(self, account_id: int, text: str, owner: str | None, due: date | None) -> Decision:
+        with Session(self.engine, expire_on_commit=False) as session:
+            follow = meetings.add_follow_up(
+                session=session, account_id=account_id, text=text, owner=owner, due=due, who=self.who()
+            )
+            return session.get(Decision, follow.decision_id)
+
+    def agenda(self, snap: Snapshot) -> Agenda:
+        """The agenda of the running meeting (or of a meeting that would start now)."""
+        from abm_tui.metrics.changes import changes_since
+        from abm_tui.review.agenda import DECIDING_KINDS, build_agenda
+
+        meeting_id = self.meeting.id if self.meeting else None
+        with Session(self.engine) as session:
+            decided: set[int] = set()
+            skipped: list[int] = []
+            if meeting_id is not None:
+                kept, _ = net_decisions(meetings.meeting_decisions(session=session, meeting_id=meeting_id))
+                decided = {d.account_id for d in kept if d.kind in DECIDING_KINDS}
+                skipped = meetings.skipped(session=session, meeting_id=meeting_id)
+            last = meetings.last_ended_meeting(session=session, before=meeting_id)
+            follow = {}
+            for f in meetings.open_follow_ups(session=session):
+                due = f" (due {f.due_date:%d %b})" if f.due_date else ""
+                follow.setdefault(f.account_id, []).append(f"{f.text}, {f.owner or 'no owner'}{due}")
+        changes = None
+        if last is not None and last.started_at.date() < snap.as_of:
+            changes = changes_since(
+                snap.dataset, last.started_at.date(), snap.as_of, snap.params, snap.metrics
+            )
+        return build_agenda(
+            snap, decided_ids=decided, skipped_ids=skipped, changes=changes, follow_ups=follow
+        )
+
+    def minutes(self, meeting_id: int, snap: Snapshot | None = None) -> str:
+        with Session(self.engine, expire_on_commit=False) as session:
+            meeting = session.get(Meeting, meeting_id)
+            if meeting is None:
+                raise decisions.DecisionError(f"There is no meeting {meeting_id}.")
+            made = meetings.meeting_decisions(session=session, meeting_id=meeting_id)
+            follows = meetings.meeting_follow_ups(session=session, meeting_id=meeting_id)
+            skipped = meetings.skipped(session=session, meeting_id=meeting_id)
+            ids = {d.account_id for d in made} | {f.account_id for f in follows} | set(skipped)
+            names = account_names(session=session, ids=ids)
+        warnings = None
+        if snap is not None:
+            from abm_tui.review.agenda import hygiene_warnings
+
+            warnings = hygiene_warnings(snap)
+        return minutes_markdown(meeting, made, names, follows, [names[i] for i in skipped], warnings)
+
+    def end_meeting(self, snap: Snapshot | None = None) -> tuple[str, Path]:
+        """End the running meeting; write its minutes to a Markdown file and return text and path."""
+        assert self.meeting is not None
+        with Session(self.engine, expire_on_commit=False) as session:
+            meeting = meetings.end_meeting(session=session, meeting_id=self.meeting.id)
+        text = self.minutes(meeting.id, snap)
+        path = write_minutes(text, meeting)
+        self.meeting = None
+        return text, path
+
+
+def write_minutes(text: str, meeting: Meeting) -> Path:
+    folder = data_dir() / "minutes"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{meeting.started_at:%Y-%m-%d}-meeting-{meeting.id}.md"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -30,6 +30,9 @@ class Who:
     meeting_id: int | None = None
 
 
+ANYONE = Who()
+
+
 def _apply(session: Session, account: Account, expected_version: int | None, **changes) -> None:
     version = account.version if expected_version is None else expected_version
     t = Account.__table__
@@ -64,7 +67,7 @@ def _commit(session: Session, d: Decision) -> Decision:
     return d
 
 
-def retier(*, session: Session, account_id: int, tier: int, who: Who = Who(), version: int | None = None,
+def retier(*, session: Session, account_id: int, tier: int, who: Who = ANYONE, version: int | None = None,
            reason: str | None = None) -> Decision:  # fmt: skip
     """Move an account to `tier`; a non-target account joins the list (kind `target`)."""
     if tier not in (1, 2, 3):
@@ -83,7 +86,7 @@ def retier(*, session: Session, account_id: int, tier: int, who: Who = Who(), ve
 
 
 def drop(
-    *, session: Session, account_id: int, reason: str, who: Who = Who(), version: int | None = None
+    *, session: Session, account_id: int, reason: str, who: Who = ANYONE, version: int | None = None
 ) -> Decision:
     """Take an account off the list, with a reason (required)."""
     reason = reason.strip()
@@ -97,7 +100,7 @@ def drop(
                                  reason=reason))  # fmt: skip
 
 
-def restore(*, session: Session, account_id: int, who: Who = Who(), version: int | None = None,
+def restore(*, session: Session, account_id: int, who: Who = ANYONE, version: int | None = None,
             reason: str | None = None) -> Decision:  # fmt: skip
     """Bring a dropped account back onto the list at its old tier."""
     account = _load(session, account_id)
@@ -108,7 +111,7 @@ def restore(*, session: Session, account_id: int, who: Who = Who(), version: int
                                  reason=reason))  # fmt: skip
 
 
-def note(*, session: Session, account_id: int, text: str, who: Who = Who()) -> Decision:
+def note(*, session: Session, account_id: int, text: str, who: Who = ANYONE) -> Decision:
     """A free-text note on an account (changes nothing else)."""
     text = text.strip()
     if not text:
@@ -129,7 +132,7 @@ def last_undoable(*, session: Session) -> Decision | None:
     return session.execute(stmt).scalars().first()
 
 
-def undo(*, session: Session, who: Who = Who()) -> Decision:
+def undo(*, session: Session, who: Who = ANYONE) -> Decision:
     """Reverse the newest decision by appending its opposite (the log is never rewritten)."""
     last = last_undoable(session=session)
     if last is None:

@@ -164,6 +164,32 @@ class Decision(SQLModel, table=True):
     undoes_id: int | None = Field(default=None, foreign_key="decision.id")
 
 
+class FollowUp(SQLModel, table=True):
+    """An action item on an account, with an owner and a due date; logged as a `follow_up` decision."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)
+    decision_id: int | None = Field(default=None, foreign_key="decision.id")
+    text: str
+    owner: str | None = None
+    due_date: date | None = Field(default=None, index=True)
+    created_at: datetime = Naive(default_factory=utcnow)
+    done_at: datetime | None = Naive(default=None)
+
+
+class MeetingSkip(SQLModel, table=True):
+    """An agenda entry passed over in a meeting (it stays on the agenda for next time)."""
+
+    __table_args__ = (UniqueConstraint("meeting_id", "account_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    reason: str | None = None
+    at: datetime = Naive(default_factory=utcnow)
+
+
 class Setting(SQLModel, table=True):
     """A key/value setting: thresholds, window, sales target, as-of date, user name."""
 

@@ -108,3 +108,10 @@ def account_details(*, session: Session, account_id: int) -> dict[str, Any] | No
         "opportunities": list(opps),
         "decisions": list(decisions),
     }
+
+
+def account_names(*, session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = session.execute(select(Account.id, Account.name).where(Account.id.in_(ids))).all()
+    return dict(rows)

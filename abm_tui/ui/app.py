@@ -30,6 +30,8 @@ class AccountCommands(Provider):
             ("Targets: show the target list", app.action_show_targets),
             ("Funnel: show the funnel overview", app.action_show_funnel),
             ("Help: show every key", app.action_help),
+            ("Meeting: start a review meeting, or open its agenda", app.action_meeting),
+            ("Meeting: end it and write the minutes", app.end_meeting),
             ("Set your name (recorded on decisions)", app.action_set_name),
             ("Undo the last decision", partial(app.decide, "undo", None)),
         ]
@@ -66,6 +68,9 @@ class AbmApp(App):
     BINDINGS = [
         Binding("question_mark", "help", "Keys", id="app.help"),
         Binding("f", "show_funnel", "Funnel", id="app.funnel"),
+        Binding(
+            "m", "meeting", "Meeting", tooltip="Start a review meeting, or open its agenda", id="app.meeting"
+        ),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit", priority=True),
     ]
 
@@ -81,6 +86,7 @@ class AbmApp(App):
 
         self.push_screen(TargetsScreen())
         self.reload()
+        self.check_unfinished_meeting()
 
     # -- loading ------------------------------------------------------------------------------------
 
@@ -105,8 +111,14 @@ class AbmApp(App):
         """Commit one decision, then reload the metrics; the screens repaint after the commit."""
         service = self.service
         try:
+            if kind == "skip":
+                service.skip(account_id)
+                self.post_message(MetricsLoaded(service.load()))
+                return
             if kind == "retier":
-                d = service.retier(account_id, kw["tier"])
+                d = service.retier(account_id, kw["tier"], reason=kw.get("reason"))
+            elif kind == "follow_up":
+                d = service.follow_up(account_id, kw["text"], kw.get("owner"), kw.get("due"))
             elif kind == "drop":
                 d = service.drop(account_id, kw["reason"])
             elif kind == "restore":
@@ -131,6 +143,79 @@ class AbmApp(App):
         if event.state == WorkerState.ERROR:
             self.log.error(event.worker.error)
             self.notify(f"Something went wrong: {event.worker.error}", severity="error", timeout=10)
+
+    # -- meetings -----------------------------------------------------------------------------------
+
+    @work(thread=True, group="meeting", exit_on_error=False)
+    def check_unfinished_meeting(self) -> None:
+        meeting = self.service.unfinished_meeting()
+        if meeting is not None:
+            self.call_from_thread(self._offer_resume, meeting)
+
+    def _offer_resume(self, meeting) -> None:
+        from abm_tui.exporters.minutes import local
+        from abm_tui.ui.screens.meeting_dialogs import ResumeMeetingDialog
+
+        def done(choice: str | None) -> None:
+            if choice == "resume":
+                self.service.resume_meeting(meeting)
+                self.action_meeting()
+            elif choice == "end":
+                self.service.resume_meeting(meeting)
+                self.end_meeting()
+
+        text = (
+            f"[b]A meeting was not ended[/b]: {meeting.participants}, started "
+            f"{local(meeting.started_at):%a %d %b %H:%M}.\nEverything decided in it is saved. Resume it?"
+        )
+        self.push_screen(ResumeMeetingDialog(text), done)
+
+    def action_meeting(self) -> None:
+        """Open the running meeting's agenda, or start a meeting (asking who is present)."""
+        from abm_tui.ui.screens.meeting import MeetingScreen
+        from abm_tui.ui.screens.meeting_dialogs import StartMeetingDialog
+
+        if isinstance(self.screen, MeetingScreen):
+            return
+        if self.service.meeting is not None:
+            self.push_screen(MeetingScreen())
+            return
+
+        def start(names: list[str] | None) -> None:
+            if names:
+                self.start_meeting(names)
+
+        self.push_screen(StartMeetingDialog(self.service.last_participants()), start)
+
+    @work(thread=True, group="meeting", exit_on_error=False)
+    def start_meeting(self, names: list[str]) -> None:
+        from abm_tui.ui.screens.meeting import MeetingScreen
+
+        try:
+            meeting = self.service.start_meeting(names)
+        except DecisionError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="warning")
+            return
+        self.call_from_thread(
+            self.notify, f"Meeting started: {meeting.participants}. Decisions are recorded for it."
+        )
+        self.call_from_thread(self.push_screen, MeetingScreen())
+
+    @work(thread=True, group="meeting", exit_on_error=False)
+    def end_meeting(self) -> None:
+        from abm_tui.ui.screens.meeting import MeetingScreen, MeetingSummaryScreen
+
+        if self.service.meeting is None:
+            self.call_from_thread(self.notify, "No meeting is running (m starts one).", severity="warning")
+            return
+        text, path = self.service.end_meeting(self.snapshot)
+
+        def show() -> None:
+            while isinstance(self.screen, MeetingScreen) or len(self.screen_stack) > 2:
+                self.pop_screen()
+            self.push_screen(MeetingSummaryScreen(text, str(path)))
+
+        self.call_from_thread(show)
 
     # -- navigation ---------------------------------------------------------------------------------
 
@@ -184,4 +269,6 @@ def describe(d, snapshot: Snapshot) -> str:
         return f"{name} dropped: {d.reason}"
     if d.kind == "restore":
         return f"{name} restored{undo}"
+    if d.kind == "follow_up":
+        return f"Follow-up on {name} saved{undo}"
     return f"Note on {name} saved{undo}"

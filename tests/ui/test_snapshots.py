@@ -59,3 +59,16 @@ def test_light_theme_account_screen(snap_compare, make_app):
         await settle(pilot)
 
     assert snap_compare(make_app(theme="textual-light"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_meeting_screen(snap_compare, make_app):
+    from abm_tui.ui.screens.meeting import MeetingScreen
+
+    async def run_before(pilot):
+        await settle(pilot, lambda: loaded(pilot.app))
+        pilot.app.service.start_meeting(["Sam Jansen", "Mia de Vries"])
+        await pilot.press("m")
+        await settle(pilot, lambda: isinstance(pilot.app.screen, MeetingScreen) and pilot.app.screen.agenda)
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)

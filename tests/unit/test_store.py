@@ -75,7 +75,8 @@ def store(tmp_path):
 def test_migration_creates_every_table_of_the_issue(store):
     tables = set(inspect(store).get_table_names())
     assert ISSUE_TABLES <= tables
-    assert tables - ISSUE_TABLES == {"alembic_version"}
+    # Meetings (issue 4) add follow-ups and skipped agenda entries.
+    assert tables - ISSUE_TABLES == {"alembic_version", "followup", "meetingskip"}
 
 
 def test_schema_is_at_head_after_open(store):
@@ -394,3 +395,36 @@ def test_upgrading_an_existing_schema_takes_a_backup_first(tmp_path, monkeypatch
         assert "zz_test_extra" not in tables
     finally:
         con.close()
+
+
+def test_upgrade_from_the_first_revision_keeps_every_row_and_backs_up(tmp_path):
+    """A database made at revision 0001, with data, upgrades to head; a backup is taken first."""
+    from sqlalchemy import text
+
+    from abm_tui.store.db import make_engine, migrate
+
+    path = tmp_path / "old.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO account (source_id, name, is_target, tier, status, created_at, updated_at, version) "
+                "VALUES ('A1', 'Acme', 1, 1, 'active', '2026-01-01', '2026-01-01', 1)"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO decision (account_id, at, kind, to_tier) VALUES (1, '2026-01-02', 'retier', 1)")
+        )
+    assert migrate(engine) == "0001"
+    assert current_revision(engine) == head_revision()
+    assert (tmp_path / "old.sqlite.bak-0001").exists()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT source_id, name, tier FROM account")).all() == [("A1", "Acme", 1)]
+        assert conn.execute(text("SELECT kind, to_tier FROM decision")).all() == [("retier", 1)]
+        assert conn.execute(text("SELECT count(*) FROM followup")).scalar() == 0
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "old.sqlite.bak-0001") as backup:
+        assert backup.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+        assert backup.execute("SELECT name FROM account").fetchall() == [("Acme",)]

@@ -112,7 +112,12 @@ class AccountScreen(ReviewScreen):
             f"Sales: {a.owner_sales or '–'} · Marketing: {a.owner_marketing or '–'} · "
             f"open pipeline {money(row.pipeline)}"
         )
-        self.query_one("#score", Static).update("\n".join(score_lines(view)) + self._agenda_text(row))
+        extra = self._agenda_text(row)
+        if view.changes:
+            extra += f"\n\n[b]{view.changes}[/b]"
+        if view.follow_ups:
+            extra += "\n\n[b]Open follow-ups:[/b] " + "; ".join(view.follow_ups)
+        self.query_one("#score", Static).update("\n".join(score_lines(view)) + extra)
         self._paint_gaps(view)
         self._paint_chart(view)
         self._paint_stakeholders(view)
@@ -134,7 +139,9 @@ class AccountScreen(ReviewScreen):
             table.add_row(Text("No tier: no buying group required.", style="dim"), "", "", "")
         for g in view.gaps:
             have = f"{g['contacts']}/{g['min_contacts']}"
-            table.add_row(role_name(g["role"]), have, str(g["engaged"]), Text(g["gap"], style=GAP_STYLE[g["gap"]]))
+            table.add_row(
+                role_name(g["role"]), have, str(g["engaged"]), Text(g["gap"], style=GAP_STYLE[g["gap"]])
+            )
 
     def _paint_chart(self, view: AccountView) -> None:
         per_role = view.per_role

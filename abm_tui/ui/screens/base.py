@@ -23,6 +23,9 @@ DECISION_BINDINGS = [
     Binding("r", "restore", "Restore", tooltip="Restore a dropped account", id="decide.restore"),
     Binding("n", "note", "Note", tooltip="Add a note to the account", id="decide.note"),
     Binding(
+        "F", "follow_up", "Follow-up", tooltip="Add a follow-up: what, owner, due date", id="decide.follow_up"
+    ),
+    Binding(
         "u,ctrl+z", "undo", "Undo", tooltip="Undo the last decision (appends its opposite)", id="decide.undo"
     ),
 ]
@@ -81,6 +84,21 @@ class ReviewScreen(Screen):
                 self.app.decide("note", row.id, text=text)
 
         self.app.push_screen(TextPrompt(f"Note on {row.name}", "what was said or agreed"), done)
+
+    def action_follow_up(self) -> None:
+        row = self._selected_row()
+        if row is None:
+            return
+        from abm_tui.ui.screens.meeting_dialogs import FollowUpDialog
+
+        def done(result) -> None:
+            if result:
+                text, owner, due = result
+                self.app.decide("follow_up", row.id, text=text, owner=owner or None, due=due)
+
+        meeting = self.app.service.meeting
+        owner = meeting.participants.split(",")[0] if meeting else ""
+        self.app.push_screen(FollowUpDialog(row.name, owner, self.app.snapshot.as_of), done)
 
     def action_undo(self) -> None:
         self.app.decide("undo", None)

@@ -1,0 +1,107 @@
+"""Meeting minutes in Markdown: what was decided, by whom, and what happens next."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from abm_tui.store.models import Decision, FollowUp, Meeting
+
+
+def local(utc: datetime) -> datetime:
+    """Times are stored as naive UTC; minutes show the laptop's time zone."""
+    return utc.replace(tzinfo=UTC).astimezone()
+
+
+def _cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def net_decisions(decisions: list[Decision]) -> tuple[list[Decision], int]:
+    """Decisions that still stand: an undo and the decision it undoes cancel out."""
+    undone = {d.undoes_id for d in decisions if d.undoes_id}
+    kept = [d for d in decisions if d.undoes_id is None and d.id not in undone]
+    return kept, len(undone)
+
+
+def minutes_markdown(
+    meeting: Meeting,
+    decisions: list[Decision],
+    names: dict[int, str],
+    follow_ups: list[FollowUp],
+    skipped: list[str],
+    warnings: list[str] | None = None,
+) -> str:
+    start = local(meeting.started_at)
+    end = local(meeting.ended_at) if meeting.ended_at else None
+    kept, corrected = net_decisions(decisions)
+    kinds = Counter(d.kind for d in kept)
+    name = lambda d: _cell(names.get(d.account_id, f"account {d.account_id}"))  # noqa: E731
+
+    lines = [f"# ABM review, {start:%A %d %B %Y}", ""]
+    when = f"{start:%H:%M}" + (
+        f"–{end:%H:%M} ({int((end - start).total_seconds() // 60)} min)" if end else " (not ended)"
+    )
+    lines += [f"**Participants:** {meeting.participants}  ", f"**Time:** {when}", ""]
+
+    words = {
+        "retier": ("tier change", "tier changes"),
+        "target": ("account added to the list", "accounts added to the list"),
+        "drop": ("drop", "drops"),
+        "restore": ("restore", "restores"),
+        "follow_up": ("follow-up", "follow-ups"),
+        "note": ("note", "notes"),
+    }
+    summary = [f"{kinds[k]} {w[kinds[k] > 1]}" for k, w in words.items() if kinds[k]]
+    lines += ["## Summary", ""]
+    if summary:
+        lines.append("- " + ", ".join(summary) + ".")
+    if skipped:
+        lines.append(
+            f"- {len(skipped)} agenda item{'s' if len(skipped) > 1 else ''} skipped, kept for the next meeting."
+        )
+    if corrected:
+        lines.append(f"- {corrected} decision(s) taken back during the meeting (not listed below).")
+    lines.append("")
+
+    moves = [d for d in kept if d.kind in ("retier", "target")]
+    if moves:
+        lines += ["## Tier changes", "", "| Account | From | To | Why |", "|---|---|---|---|"]
+        for d in moves:
+            origin = f"Tier {d.from_tier}" if d.from_tier else "not on the list"
+            lines.append(f"| {name(d)} | {origin} | Tier {d.to_tier} | {_cell(d.reason) or '–'} |")
+        lines.append("")
+    drops = [d for d in kept if d.kind == "drop"]
+    if drops:
+        lines += ["## Dropped from the list", "", "| Account | Tier | Reason |", "|---|---|---|"]
+        for d in drops:
+            lines.append(f"| {name(d)} | {d.from_tier or '–'} | {_cell(d.reason)} |")
+        lines.append("")
+    restores = [d for d in kept if d.kind == "restore"]
+    if restores:
+        lines += (
+            ["## Restored to the list", ""]
+            + [f"- {name(d)} (Tier {d.to_tier or '–'})" for d in restores]
+            + [""]
+        )
+    standing = {d.id for d in kept}
+    follows = [f for f in follow_ups if f.decision_id is None or f.decision_id in standing]
+    if follows:
+        lines += ["## Follow-ups", "", "| Account | What | Owner | Due |", "|---|---|---|---|"]
+        for f in follows:
+            due = f.due_date.isoformat() if f.due_date else "–"
+            lines.append(
+                f"| {_cell(names.get(f.account_id))} | {_cell(f.text)} | {_cell(f.owner) or '–'} | {due} |"
+            )
+        lines.append("")
+    notes = [d for d in kept if d.kind == "note"]
+    if notes:
+        lines += ["## Notes", ""] + [f"- **{name(d)}**: {_cell(d.reason)}" for d in notes] + [""]
+    if skipped:
+        lines += ["## Skipped (on the agenda next time)", ""] + [f"- {_cell(s)}" for s in skipped] + [""]
+    if warnings:
+        lines += ["## List hygiene", ""] + [f"- {w}" for w in warnings] + [""]
+    if not kept and not skipped:
+        lines += ["No decisions were recorded in this meeting.", ""]
+    lines.append(f"_Recorded with abm-tui; meeting #{meeting.id}._")
+    return "\n".join(lines) + "\n"

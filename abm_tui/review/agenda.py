@@ -1,0 +1,209 @@
+"""The meeting agenda: the accounts the DESIGN §4 rules flag, in plain words, in meeting order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from abm_tui.exporters.report import fmt_money
+from abm_tui.metrics.accounts import role_gaps
+from abm_tui.metrics.dataset import as_timestamp
+from abm_tui.metrics.opportunities import opportunities_as_of, velocity
+from abm_tui.review.service import Snapshot
+from abm_tui.review.targets import TargetRow
+
+# Deals at risk first, then list hygiene, then opportunities to invest.
+URGENCY = {"stalled": 0, "gap": 1, "demote": 2, "promote": 3, "poor_fit": 4}
+DECIDING_KINDS = ("retier", "target", "drop", "restore")
+
+
+@dataclass(frozen=True)
+class AgendaEntry:
+    """One account to decide on, with why, and what changed since the last meeting."""
+
+    account_id: int
+    name: str
+    tier: int | None
+    rules: tuple[str, ...]
+    reasons: tuple[str, ...]
+    changes: str = ""
+    follow_ups: tuple[str, ...] = ()
+    skipped: bool = False
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+    @property
+    def facts(self) -> str:
+        """The reasons without their questions, as the 'why' of a decision taken on this entry."""
+        return "; ".join(r.rsplit(": ", 1)[0] for r in self.reasons)
+
+
+@dataclass(frozen=True)
+class Agenda:
+    """The agenda of a meeting: open entries, list-hygiene warnings, and what is already done."""
+
+    entries: list[AgendaEntry]
+    warnings: list[str]
+    decided: int
+    skipped: int
+    total_flagged: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def reasons_for(
+    row: TargetRow, m: pd.Series, stalled: dict[int, str], missing_on_deal: dict[int, str]
+) -> list[str]:
+    engaged = (
+        f"{row.engaged_roles} of {row.required_roles} roles engaged"
+        if row.required_roles
+        else "no buying group"
+    )
+    out = []
+    for rule in row.agenda:
+        if rule == "promote":
+            if row.tier == 3 and row.pipeline > 0 and row.score < 70:
+                out.append(f"Tier 3 with an open deal (€{fmt_money(row.pipeline)}): promote?")
+            else:
+                out.append(f"Tier {row.tier}, score {row.score}, {engaged}: promote?")
+        elif rule == "demote":
+            days = m["days_since_last"]
+            quiet = "never touched" if pd.isna(days) else f"no touch in {int(days)} days"
+            out.append(f"Tier {row.tier}, score {row.score}, {quiet}: demote or drop?")
+        elif rule == "poor_fit":
+            out.append(f"ICP fit {row.icp_fit}/5 on Tier {row.tier}: keep it on the list?")
+        elif rule == "gap":
+            out.append(
+                f"Open deal €{fmt_money(row.pipeline)} but {missing_on_deal.get(row.id, 'a role')} missing: find them"
+            )
+        elif rule == "stalled":
+            out.append(f"{stalled.get(row.id, 'A deal is stalled')}: unstick or close?")
+    return out
+
+
+def _stalled_texts(snap: Snapshot) -> dict[int, str]:
+    T = as_timestamp(snap.as_of)
+    ds = snap.dataset
+    targets = {r.id for r in snap.rows if r.is_target and r.status == "active"}
+    opps = opportunities_as_of(ds.opportunities, ds.stage_changes, T)
+    target_opps = set(ds.opportunities.loc[ds.opportunities["account_id"].isin(targets), "id"])
+    vel = velocity(
+        ds.stage_changes[ds.stage_changes["opportunity_id"].isin(target_opps)], T, snap.params.period_days
+    )
+    out: dict[int, str] = {}
+    for o in opps[opps["is_open"]].itertuples():
+        usual = vel.get(o.current_stage)
+        if usual is not None and o.days_in_stage > 2 * usual:
+            out.setdefault(
+                o.account_id, f"Deal {o.days_in_stage:.0f} days in {o.current_stage} (usual {usual:.0f})"
+            )
+    return out
+
+
+def _missing_roles(snap: Snapshot) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for r in snap.rows:
+        missing = [role.replace("_", " ") for role, gap in r.gaps.items() if gap == "missing"]
+        if missing:
+            out[r.id] = " and ".join(missing)
+    return out
+
+
+def change_text(c: pd.Series | None) -> str:
+    """'Since last meeting: 12 touches (decision maker 3, champion 9) · score +14 · coverage 50 → 75 %'."""
+    if c is None:
+        return ""
+    parts = []
+    if c["new_touches"]:
+        roles = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(c["touches_by_role"].items()))
+        parts.append(f"{c['new_touches']} touches ({roles})")
+    else:
+        parts.append("no new touches")
+    if c["new_opportunities"]:
+        parts.append(f"{c['new_opportunities']} new deal(s)")
+    if c["moved_opportunities"]:
+        parts.append(f"{c['moved_opportunities']} deal(s) moved stage")
+    if c["score_delta"]:
+        parts.append(
+            f"score {c['score_before']} → {c['score_before'] + c['score_delta']} ({c['score_delta']:+d})"
+        )
+    before, delta = c["coverage_before"], c["coverage_delta"]
+    if not pd.isna(before) and not pd.isna(delta) and delta != 0:
+        parts.append(f"coverage {before * 100:.0f} → {(before + delta) * 100:.0f} %")
+    return " · ".join(parts)
+
+
+def build_agenda(
+    snap: Snapshot,
+    *,
+    decided_ids: set[int],
+    skipped_ids: list[int],
+    changes: pd.DataFrame | None = None,
+    follow_ups: dict[int, list[str]] | None = None,
+) -> Agenda:
+    """Flagged active targets not yet decided in this meeting (skipped ones last), plus open follow-ups."""
+    follow_ups = follow_ups or {}
+    stalled, missing = _stalled_texts(snap), _missing_roles(snap)
+    flagged = [r for r in snap.rows if r.agenda and r.is_target and r.status == "active"]
+    with_follow_up = [r for r in snap.rows if r.id in follow_ups and not r.agenda]
+    entries = []
+    for r in flagged + with_follow_up:
+        if r.id in decided_ids:
+            continue
+        c = changes.loc[r.id] if changes is not None and r.id in changes.index else None
+        entries.append(
+            AgendaEntry(
+                account_id=r.id,
+                name=r.name,
+                tier=r.tier,
+                rules=r.agenda,
+                reasons=tuple(reasons_for(r, snap.metrics.loc[r.id], stalled, missing))
+                or ("Open follow-up: check it",),
+                changes=change_text(c),
+                follow_ups=tuple(follow_ups.get(r.id, ())),
+                skipped=r.id in skipped_ids,
+            )
+        )
+    pipeline = {r.id: r.pipeline for r in snap.rows}
+
+    def order(e: AgendaEntry):
+        urgency = min((URGENCY[x] for x in e.rules), default=5)
+        return (e.skipped, e.tier or 9, urgency, -pipeline.get(e.account_id, 0), e.name.lower())
+
+    entries.sort(key=order)
+    return Agenda(
+        entries=entries,
+        warnings=hygiene_warnings(snap),
+        decided=len(decided_ids),
+        skipped=len(set(skipped_ids)),
+        total_flagged=len(flagged),
+    )
+
+
+def hygiene_warnings(snap: Snapshot, biggest: int = 3) -> list[str]:
+    """List hygiene: Tier 1 over capacity; the biggest open deals with no decision maker engaged."""
+    out = []
+    tier1 = sum(1 for r in snap.rows if r.is_target and r.status == "active" and r.tier == 1)
+    capacity = snap.params.tier1_capacity
+    if tier1 > capacity:
+        out.append(
+            f"Tier 1 holds {tier1} accounts, over its capacity of {capacity}: demote {tier1 - capacity}."
+        )
+    gaps = role_gaps(snap.dataset, as_timestamp(snap.as_of), snap.params)
+    dm = gaps[(gaps["role"] == "decision_maker") & (gaps["engaged"] == 0)]
+    silent_dm = set(dm["account_id"])
+    deals = [
+        r for r in snap.rows if r.is_target and r.status == "active" and r.pipeline > 0 and r.id in silent_dm
+    ]
+    deals.sort(key=lambda r: -r.pipeline)
+    for r in deals[:biggest]:
+        out.append(f"€{fmt_money(r.pipeline)} open at {r.name} with no decision maker engaged.")
+    return out
+
+
+def since_date(last_meeting_started: date | None, as_of: date) -> date | None:
+    return None if last_meeting_started is None or last_meeting_started >= as_of else last_meeting_started

@@ -1,0 +1,200 @@
+"""Meeting: step through the agenda, decide, skip, follow up; end with minutes."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Markdown, Static
+
+from abm_tui.review.agenda import Agenda, AgendaEntry
+from abm_tui.review.service import Snapshot
+from abm_tui.ui.format import role_name
+from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
+
+MEETING_BINDINGS = [
+    Binding("n,j", "step(1)", "Next", tooltip="Next agenda entry", id="meeting.next"),
+    Binding("p,k", "step(-1)", "Prev", tooltip="Previous agenda entry", id="meeting.prev"),
+    Binding("enter", "open", "Open", tooltip="Open the account (escape comes back here)", id="meeting.open"),
+    Binding("s", "skip", "Skip", tooltip="Skip: keep it for the next meeting", id="meeting.skip"),
+    *[b for b in DECISION_BINDINGS if b.key != "n"],
+    Binding("N", "note", "Note", tooltip="Add a note to the account", id="meeting.note"),
+    Binding("e", "end", "End meeting", tooltip="End the meeting and write the minutes", id="meeting.end"),
+    Binding(
+        "escape,q", "back", "Back", tooltip="Back to the list (the meeting keeps running)", id="meeting.back"
+    ),
+]
+
+
+class MeetingScreen(ReviewScreen):
+    """Meeting: the review agenda."""
+
+    BINDINGS = MEETING_BINDINGS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.agenda: Agenda | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading the agenda…", id="meeting-status")
+        yield Static("", id="meeting-warnings")
+        with Horizontal(id="meeting"):
+            yield DataTable(id="agenda", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="entry"):
+                yield Static("", id="entry-detail")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#agenda", DataTable)
+        table.add_column("Tier", key="tier")
+        table.add_column("Account", key="name", width=30)
+        table.add_column("Why", key="why")
+        self.set_focus(table)
+        meeting = self.app.service.meeting
+        if meeting is not None:
+            self.sub_title = f"meeting with {meeting.participants}"
+        if self.app.snapshot is not None:
+            self.show_snapshot(self.app.snapshot)
+
+    # -- data ---------------------------------------------------------------------------------------
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        self.load_agenda(snapshot)
+
+    @work(thread=True, exclusive=True, group="agenda", exit_on_error=False)
+    def load_agenda(self, snapshot: Snapshot) -> None:
+        agenda = self.app.service.agenda(snapshot)
+        self.app.call_from_thread(self.paint, agenda)
+
+    def paint(self, agenda: Agenda) -> None:
+        self.agenda = agenda
+        table = self.query_one("#agenda", DataTable)
+        position = table.cursor_row
+        table.clear()
+        for e in agenda.entries:
+            style = "dim" if e.skipped else ""
+            table.add_row(
+                Text(str(e.tier or "–"), style=style),
+                Text(e.name, style=style),
+                Text(("(skipped) " if e.skipped else "") + e.reason, style=style or "yellow"),
+                key=str(e.account_id),
+            )
+        if agenda.entries:
+            table.move_cursor(row=min(max(position, 0), len(agenda.entries) - 1), animate=False)
+        warnings = self.query_one("#meeting-warnings", Static)
+        warnings.update("\n".join(f"[yellow]⚠[/yellow] {w}" for w in agenda.warnings))
+        warnings.display = bool(agenda.warnings)
+        self._paint_status()
+        self._paint_entry()
+
+    def _paint_status(self) -> None:
+        agenda = self.agenda
+        if agenda is None:
+            return
+        open_entries = [e for e in agenda.entries if not e.skipped]
+        total = len(agenda.entries)
+        at = self.query_one("#agenda", DataTable).cursor_row + 1 if total else 0
+        self.query_one("#meeting-status", Static).update(
+            f"[b]{at} of {total}[/b] on the agenda · {agenda.decided} decided · {agenda.skipped} skipped · "
+            f"{len(open_entries)} still open    "
+            "[dim]n/p step · 1 2 3 retier · d drop · s skip · F follow-up · N note · e end[/dim]"
+        )
+
+    def current(self) -> AgendaEntry | None:
+        if not self.agenda or not self.agenda.entries:
+            return None
+        row = self.query_one("#agenda", DataTable).cursor_row
+        return self.agenda.entries[min(row, len(self.agenda.entries) - 1)]
+
+    def _paint_entry(self) -> None:
+        detail = self.query_one("#entry-detail", Static)
+        e = self.current()
+        if e is None:
+            detail.update(
+                "[b]The agenda is done.[/b]\n\nPress [b]e[/b] to end the meeting and write the minutes."
+            )
+            return
+        row = self.app.snapshot.row(e.account_id) if self.app.snapshot else None
+        lines = [f"[b]{e.name}[/b]" + (f"  Tier {e.tier}" if e.tier else ""), ""]
+        lines += [f"• {r}" for r in e.reasons]
+        if row is not None:
+            roles = "–" if row.engaged_roles is None else f"{row.engaged_roles}/{row.required_roles}"
+            lines += [
+                "",
+                f"score {row.score} · roles engaged {roles} · stage {row.stage} · top gap {role_name(row.top_gap or '–')}",
+            ]
+        if e.changes:
+            lines += ["", "[b]Since the last meeting[/b]", e.changes]
+        if e.follow_ups:
+            lines += ["", "[b]Open follow-ups[/b]"] + [f"• {f}" for f in e.follow_ups]
+        lines += ["", "[dim]enter opens the account · decide with 1 2 3 d · s skips[/dim]"]
+        detail.update("\n".join(lines))
+
+    @on(DataTable.RowHighlighted, "#agenda")
+    def _moved(self, _event: DataTable.RowHighlighted) -> None:
+        self._paint_status()
+        self._paint_entry()
+
+    @on(DataTable.RowSelected, "#agenda")
+    def _selected(self, _event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    # -- actions ------------------------------------------------------------------------------------
+
+    def selected_account_id(self) -> int | None:
+        e = self.current()
+        return e.account_id if e else None
+
+    def action_step(self, delta: int) -> None:
+        table = self.query_one("#agenda", DataTable)
+        if table.row_count:
+            table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + delta)))
+
+    def action_open(self) -> None:
+        e = self.current()
+        if e is not None:
+            self.app.open_account(e.account_id)
+
+    def action_retier(self, tier: int) -> None:
+        e = self.current()
+        if e is not None:
+            self.app.decide("retier", e.account_id, tier=tier, reason=e.facts)
+
+    def action_skip(self) -> None:
+        e = self.current()
+        if e is not None:
+            self.app.decide("skip", e.account_id)
+            self.action_step(1)
+
+    def action_end(self) -> None:
+        self.app.end_meeting()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+class MeetingSummaryScreen(Screen):
+    """Meeting summary: the minutes, as written to the file."""
+
+    BINDINGS = [Binding("escape,q", "close", "Close", id="summary.close")]
+
+    def __init__(self, minutes: str, path: str) -> None:
+        super().__init__()
+        self.minutes = minutes
+        self.path = path
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(
+            f"Minutes saved to [b]{self.path}[/b]  (also: abm-tui export minutes)", id="summary-path"
+        )
+        with VerticalScroll():
+            yield Markdown(self.minutes, id="minutes")
+        yield Footer(compact=True)
+
+    def action_close(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,113 @@
+"""Dialogs of a meeting: who is present, a follow-up, resuming an unfinished meeting."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label
+
+
+class StartMeetingDialog(ModalScreen[list[str] | None]):
+    """Who is present: a sales and a marketing name at least (remembered from last time)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="start.cancel")]
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__()
+        self.names = [*names, "", ""]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("[b]Start a review meeting[/b]: who is present?")
+            yield Input(self.names[0], placeholder="sales (e.g. Sam Jansen)", id="sales")
+            yield Input(self.names[1], placeholder="marketing (e.g. Mia de Vries)", id="marketing")
+            yield Input(", ".join(self.names[2:]).strip(", "), placeholder="others (optional, comma separated)",
+                        id="others")  # fmt: skip
+            yield Label("enter start · tab next field · escape cancel", id="start-hint", classes="hint")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        sales = self.query_one("#sales", Input).value.strip()
+        marketing = self.query_one("#marketing", Input).value.strip()
+        others = [x.strip() for x in self.query_one("#others", Input).value.split(",") if x.strip()]
+        if not sales or not marketing:
+            self.query_one("#start-hint", Label).update(
+                "[b]A sales and a marketing name are both needed.[/b]"
+            )
+            self.set_focus(self.query_one("#sales" if not sales else "#marketing", Input))
+            return
+        self.dismiss([sales, marketing, *others])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class FollowUpDialog(ModalScreen[tuple[str, str, date | None] | None]):
+    """An action item: what, who, by when."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="follow.cancel")]
+
+    def __init__(self, account: str, owner: str, today: date) -> None:
+        super().__init__()
+        self.account = account
+        self.owner = owner
+        self.today = today
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"[b]Follow-up on {self.account}[/b]")
+            yield Input(placeholder="what (e.g. find the budget holder via the CFO)", id="what")
+            yield Input(self.owner, placeholder="owner", id="owner")
+            yield Input((self.today + timedelta(days=7)).isoformat(), placeholder="due YYYY-MM-DD", id="due")
+            yield Label("enter save · tab next field · escape cancel", id="follow-hint", classes="hint")
+
+    def on_input_submitted(self, _event: Input.Submitted) -> None:
+        what = self.query_one("#what", Input).value.strip()
+        owner = self.query_one("#owner", Input).value.strip()
+        due_text = self.query_one("#due", Input).value.strip()
+        hint = self.query_one("#follow-hint", Label)
+        if not what:
+            hint.update("[b]Say what has to happen.[/b]")
+            self.set_focus(self.query_one("#what", Input))
+            return
+        try:
+            due = date.fromisoformat(due_text) if due_text else None
+        except ValueError:
+            hint.update(f"[b]{due_text!r} is not a date (YYYY-MM-DD).[/b]")
+            self.set_focus(self.query_one("#due", Input))
+            return
+        self.dismiss((what, owner, due))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ResumeMeetingDialog(ModalScreen[str]):
+    """An unfinished meeting was found: resume it, end it, or decide later."""
+
+    BINDINGS = [
+        Binding("r", "choose('resume')", "Resume", id="resume.resume"),
+        Binding("e", "choose('end')", "End it", id="resume.end"),
+        Binding("escape", "choose('later')", "Later", id="resume.later"),
+    ]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.text)
+            with Horizontal(classes="buttons"):
+                yield Button("Resume (r)", id="resume", variant="primary")
+                yield Button("End it now (e)", id="end")
+                yield Button("Later (esc)", id="later")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(str(event.button.id))
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(choice)

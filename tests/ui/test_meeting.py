@@ -1,0 +1,167 @@
+"""A whole meeting on the demo data: agenda, decisions, skip, follow-up, note, end, minutes."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel import Session
+from textual.widgets import DataTable
+
+from abm_tui.store.models import Decision, FollowUp, Meeting, MeetingSkip
+from abm_tui.ui.screens.meeting import MeetingScreen, MeetingSummaryScreen
+from abm_tui.ui.screens.meeting_dialogs import FollowUpDialog, ResumeMeetingDialog, StartMeetingDialog
+from tests.ui.conftest import SIZE, settle
+
+
+def rows(engine, model):
+    with Session(engine) as s:
+        return list(s.execute(select(model).order_by(model.id)).scalars())
+
+
+async def start(pilot, app, sales="Sam Jansen", marketing="Mia de Vries"):
+    await settle(pilot, lambda: app.snapshot is not None)
+    await pilot.press("m")
+    await settle(pilot, lambda: isinstance(app.screen, StartMeetingDialog))
+    await pilot.press(*sales, "tab", *marketing, "enter")
+    await settle(pilot, lambda: isinstance(app.screen, MeetingScreen) and app.screen.agenda is not None)
+
+
+async def test_a_whole_meeting(make_app, demo_engine, tmp_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await start(pilot, app)
+        screen = app.screen
+        agenda = screen.agenda
+        total = len(agenda.entries)
+        assert total > 20 and agenda.decided == 0
+        # Ordered by tier then urgency: stalled/gap before demote before promote before poor fit.
+        tiers = [e.tier for e in agenda.entries]
+        assert tiers == sorted(tiers)
+        status = str(screen.query_one("#meeting-status").render())
+        assert status.startswith(f"1 of {total}")
+
+        promote = next(i for i, e in enumerate(agenda.entries) if "promote" in e.rules and e.tier == 3)
+        target = agenda.entries[promote]
+        screen.query_one("#agenda", DataTable).move_cursor(row=promote)
+        await pilot.press("2")
+        await settle(
+            pilot, lambda: target.account_id not in [e.account_id for e in app.screen.agenda.entries]
+        )
+
+        first = app.screen.agenda.entries[0]
+        app.screen.query_one("#agenda", DataTable).move_cursor(row=0)
+        await pilot.press("s")  # skip: stays, marked, moves to the end
+        await settle(pilot, lambda: app.screen.agenda.skipped == 1)
+        assert (
+            app.screen.agenda.entries[-1].account_id == first.account_id
+            and app.screen.agenda.entries[-1].skipped
+        )
+
+        drop_entry = app.screen.agenda.entries[0]
+        app.screen.query_one("#agenda", DataTable).move_cursor(row=0)
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press(*"no budget until 2028", "enter")
+        await settle(
+            pilot, lambda: drop_entry.account_id not in [e.account_id for e in app.screen.agenda.entries]
+        )
+
+        follow_entry = app.screen.agenda.entries[0]
+        await pilot.press("F")
+        await settle(pilot, lambda: isinstance(app.screen, FollowUpDialog))
+        await pilot.press(
+            *"find the budget holder", "tab", "ctrl+u", *"Sam", "tab", "ctrl+u", *"2026-12-01", "enter"
+        )
+        await settle(pilot, lambda: len(rows(demo_engine, FollowUp)) == 1)
+
+        await pilot.press("N")
+        await settle(pilot)
+        await pilot.press(*"champion left", "enter")
+        await settle(pilot, lambda: len(rows(demo_engine, Decision)) == 4)
+
+        # The status line counts what happened.
+        await settle(pilot, lambda: app.screen.agenda.decided == 2)
+        assert len(app.screen.agenda.entries) == total - 2
+
+        await pilot.press("e")
+        await settle(pilot, lambda: isinstance(app.screen, MeetingSummaryScreen))
+        minutes = app.screen.minutes
+
+    [meeting] = rows(demo_engine, Meeting)
+    assert meeting.participants == "Sam Jansen, Mia de Vries" and meeting.ended_at is not None
+    made = rows(demo_engine, Decision)
+    assert [(d.kind, d.account_id) for d in made] == [
+        ("retier", target.account_id),
+        ("drop", drop_entry.account_id),
+        ("follow_up", follow_entry.account_id),
+        ("note", follow_entry.account_id),
+    ]
+    assert all(d.meeting_id == meeting.id and d.decided_by == "Sam Jansen, Mia de Vries" for d in made)
+    assert made[0].reason and "promote" not in made[0].reason  # the facts, not the question
+    [follow] = rows(demo_engine, FollowUp)
+    assert (follow.text, follow.owner, str(follow.due_date)) == (
+        "find the budget holder",
+        "Sam",
+        "2026-12-01",
+    )
+    assert [s.account_id for s in rows(demo_engine, MeetingSkip)] == [first.account_id]
+
+    assert "**Participants:** Sam Jansen, Mia de Vries" in minutes
+    assert "1 tier change, 1 drop, 1 follow-up, 1 note." in minutes
+    assert f"| {target.name} | Tier 3 | Tier 2 |" in minutes
+    assert f"| {drop_entry.name} | {drop_entry.tier} | no budget until 2028 |" in minutes
+    assert f"| {follow_entry.name} | find the budget holder | Sam | 2026-12-01 |" in minutes
+    assert f"- **{follow_entry.name}**: champion left" in minutes
+    assert f"## Skipped (on the agenda next time)\n\n- {first.name}" in minutes
+
+
+async def test_meeting_needs_two_names(make_app, demo_engine):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        await pilot.press("m")
+        await settle(pilot)
+        await pilot.press(*"Sam", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, StartMeetingDialog)
+        assert "both needed" in str(app.screen.query_one("#start-hint").render())
+        await pilot.press("escape")
+        await settle(pilot)
+    assert rows(demo_engine, Meeting) == []
+
+
+async def test_unfinished_meeting_is_offered_and_resumed(make_app, demo_engine):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await start(pilot, app)
+        assert app.screen.agenda.entries[0].tier == 1
+        await pilot.press("3")
+        await settle(pilot, lambda: len(rows(demo_engine, Decision)) == 1)
+    # The app went away without ending the meeting (as if killed); the next start offers to resume.
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: isinstance(app.screen, ResumeMeetingDialog))
+        await pilot.press("r")
+        await settle(pilot, lambda: isinstance(app.screen, MeetingScreen) and app.screen.agenda is not None)
+        assert app.screen.agenda.decided == 1
+        await pilot.press("e")
+        await settle(pilot, lambda: isinstance(app.screen, MeetingSummaryScreen))
+        assert "1 tier change" in app.screen.minutes
+    [meeting] = rows(demo_engine, Meeting)
+    assert meeting.ended_at is not None
+
+
+async def test_follow_ups_come_back_on_the_next_agenda(make_app, demo_engine):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        # An account without agenda flags gets a follow-up outside a meeting.
+        row = next(r for r in app.screen.shown if not r.agenda)
+        index = [r.id for r in app.screen.shown].index(row.id)
+        app.screen.query_one(DataTable).move_cursor(row=index)
+        await pilot.press("F")
+        await settle(pilot, lambda: isinstance(app.screen, FollowUpDialog))
+        await pilot.press(*"send the case study", "enter")
+        await settle(pilot, lambda: len(rows(demo_engine, FollowUp)) == 1)
+        await start(pilot, app)
+        entry = next(e for e in app.screen.agenda.entries if e.account_id == row.id)
+        assert entry.follow_ups and "send the case study" in entry.follow_ups[0]
