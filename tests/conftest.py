@@ -26,6 +26,27 @@ def isolated_env(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def postgres_server():
+    """One PostgreSQL server for the whole run (skips with the reason where it cannot start)."""
+    from tests.pg import PostgresServer
+
+    try:
+        server = PostgresServer()
+    except RuntimeError as exc:
+        pytest.skip(f"PostgreSQL tests skipped: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """A fresh, empty database of each kind: a SQLite file, and a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'abm.sqlite'}"
+    return request.getfixturevalue("postgres_server").new_database()
+
+
+@pytest.fixture(scope="session")
 def demo_template(tmp_path_factory) -> Path:
     """The demo data loaded once per test session; tests get their own copy."""
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"

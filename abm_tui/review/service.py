@@ -153,19 +153,30 @@ class ReviewService:
         with Session(self.engine) as session:
             set_setting(session=session, key="user_name", value=name.strip())
 
-    def retier(self, account_id: int, tier: int, reason: str | None = None) -> Decision:
+    # `version` is the account's version as the screen showed it: a mismatch raises StaleAccount.
+
+    def retier(
+        self, account_id: int, tier: int, reason: str | None = None, version: int | None = None
+    ) -> Decision:
         with Session(self.engine) as session:
             return decisions.retier(
-                session=session, account_id=account_id, tier=tier, who=self.who(), reason=reason
+                session=session,
+                account_id=account_id,
+                tier=tier,
+                who=self.who(),
+                reason=reason,
+                version=version,
             )
 
-    def drop(self, account_id: int, reason: str) -> Decision:
+    def drop(self, account_id: int, reason: str, version: int | None = None) -> Decision:
         with Session(self.engine) as session:
-            return decisions.drop(session=session, account_id=account_id, reason=reason, who=self.who())
+            return decisions.drop(
+                session=session, account_id=account_id, reason=reason, who=self.who(), version=version
+            )
 
-    def restore(self, account_id: int) -> Decision:
+    def restore(self, account_id: int, version: int | None = None) -> Decision:
         with Session(self.engine) as session:
-            return decisions.restore(session=session, account_id=account_id, who=self.who())
+            return decisions.restore(session=session, account_id=account_id, who=self.who(), version=version)
 
     def note(self, account_id: int, text: str) -> Decision:
         with Session(self.engine) as session:

@@ -42,6 +42,7 @@ class TargetRow:
     owner_sales: str | None
     owner_marketing: str | None
     agenda: tuple[str, ...]
+    version: int = 1  # the account row's version when read: decisions check it (optimistic concurrency)
 
     @property
     def owners(self) -> str:
@@ -121,6 +122,7 @@ def build_rows(accounts: pd.DataFrame, metrics: pd.DataFrame) -> list[TargetRow]
                 owner_sales=None if pd.isna(a["owner_sales"]) else a["owner_sales"],
                 owner_marketing=None if pd.isna(a["owner_marketing"]) else a["owner_marketing"],
                 agenda=tuple(x["agenda"]),
+                version=int(a["version"]) if "version" in a and not pd.isna(a["version"]) else 1,
             )
         )
     return rows

@@ -43,7 +43,10 @@ def _apply(session: Session, account: Account, expected_version: int | None, **c
     )
     if result.rowcount != 1:
         session.rollback()
-        raise StaleAccount(f"{account.name} was changed elsewhere in the meantime; it has been reloaded.")
+        raise StaleAccount(
+            f"{account.name} was changed in another window meanwhile; nothing was overwritten. "
+            "The list now shows the saved state: decide again if still needed."
+        )
 
 
 def _log(session: Session, account: Account, who: Who, kind: str, **fields) -> Decision:

@@ -62,7 +62,7 @@ def load_dataset(engine: Engine):
     with engine.connect() as conn:
         return Dataset.build(
             accounts=read(conn, select(a.id, a.source_id, a.name, a.domain, a.is_target, a.tier, a.icp_fit,
-                                       a.status, a.churned_at, a.owner_sales, a.owner_marketing, a.industry)),
+                                       a.status, a.churned_at, a.owner_sales, a.owner_marketing, a.industry, a.version)),
             contacts=read(conn, select(c.id, c.account_id, c.buying_role)),
             engagements=read(conn, select(e.account_id, e.contact_id, e.occurred_at, e.intent)),
             opportunities=read(conn, select(o.id, o.account_id, o.amount, o.stage, o.created_at, o.close_date,

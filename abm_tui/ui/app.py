@@ -6,6 +6,7 @@ from datetime import date
 from functools import partial
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from textual import work
 from textual.app import App
 from textual.binding import Binding
@@ -14,7 +15,7 @@ from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
 from abm_tui.review.service import ReviewService, Snapshot
-from abm_tui.store.decisions import DecisionError
+from abm_tui.store.decisions import DecisionError, StaleAccount
 from abm_tui.ui.messages import DecisionSaved, MetricsLoaded
 from abm_tui.ui.screens.base import ReviewScreen
 from abm_tui.ui.screens.help import HelpScreen, keys_markdown
@@ -115,22 +116,36 @@ class AbmApp(App):
                 service.skip(account_id)
                 self.post_message(MetricsLoaded(service.load()))
                 return
+            version = kw.get("version")
             if kind == "retier":
-                d = service.retier(account_id, kw["tier"], reason=kw.get("reason"))
+                d = service.retier(account_id, kw["tier"], reason=kw.get("reason"), version=version)
             elif kind == "follow_up":
                 d = service.follow_up(account_id, kw["text"], kw.get("owner"), kw.get("due"))
             elif kind == "drop":
-                d = service.drop(account_id, kw["reason"])
+                d = service.drop(account_id, kw["reason"], version=version)
             elif kind == "restore":
-                d = service.restore(account_id)
+                d = service.restore(account_id, version=version)
             elif kind == "note":
                 d = service.note(account_id, kw["text"])
             else:
                 d = service.undo()
+        except StaleAccount as exc:
+            # Another window changed this account: show the fresh row, never overwrite silently.
+            self.post_message(MetricsLoaded(service.load()))
+            self.call_from_thread(self.notify, str(exc), severity="warning", timeout=8)
+            return
         except DecisionError as exc:
             self.call_from_thread(self.notify, str(exc), severity="warning")
-            if "changed elsewhere" in str(exc):
-                self.post_message(MetricsLoaded(service.load()))
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            self.call_from_thread(
+                self.notify,
+                "The database is busy (another window is saving); nothing was changed. Try again in a moment.",
+                severity="error",
+                timeout=8,
+            )
             return
         snapshot = service.load()
         self.post_message(MetricsLoaded(snapshot))

@@ -254,3 +254,27 @@ async def test_empty_database_shows_an_empty_state(tmp_path):
         await pilot.press("escape", "u")
         await settle(pilot)
         assert isinstance(app.screen, TargetsScreen)
+
+
+async def test_two_windows_no_lost_update(make_app, demo_engine, demo_db):
+    """Another process retiers the account after this window read it: no silent overwrite."""
+    from abm_tui.store import decisions as store_decisions
+    from abm_tui.store.db import open_store
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        row = app.screen.shown[0]
+        assert row.tier == 1
+        other, _ = open_store(f"sqlite:///{demo_db}")  # the second window
+        with Session(other) as s:
+            store_decisions.retier(session=s, account_id=row.id, tier=2, who=store_decisions.Who("other window"))
+        await pilot.press("3")
+        await settle(pilot, lambda: app.snapshot.row(row.id).tier == 2)  # refreshed to the saved state
+        assert account(demo_engine, row.id).tier == 2
+        assert [(d.decided_by, d.to_tier) for d in decisions(demo_engine)] == [("other window", 2)]
+        # Now that it shows the fresh row, the same key works.
+        await pilot.press("3")
+        await settle(pilot, lambda: app.snapshot.row(row.id).tier == 3)
+        assert [d.to_tier for d in decisions(demo_engine)] == [2, 3]
+        other.dispose()

@@ -39,8 +39,9 @@ def isolated(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine, _ = open_store(f"sqlite:///{tmp_path / 'abm.sqlite'}")
+def engine(db_url):
+    """Each test runs on SQLite and on PostgreSQL."""
+    engine, _ = open_store(db_url)
     with Session(engine) as s:
         s.add(
             Account(source_id="T2", name="Tier Two GmbH", domain="t2.de", is_target=True, tier=2, icp_fit=4)

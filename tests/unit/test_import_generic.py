@@ -36,8 +36,9 @@ def isolated(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine, _ = open_store(f"sqlite:///{tmp_path / 'abm.sqlite'}")
+def engine(db_url):
+    """Each test runs on SQLite and on PostgreSQL."""
+    engine, _ = open_store(db_url)
     yield engine
     engine.dispose()
 
@@ -110,9 +111,20 @@ def snapshot(engine) -> dict[str, list[tuple]]:
         return {t.name: sorted(map(tuple, conn.execute(select(t)).all()), key=repr) for t in TABLES}
 
 
+def _plain(value):
+    """Raw SQL values as SQLite returns them, so one expectation holds on both databases."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
 def rows(engine, sql: str, **params) -> list[tuple]:
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params).all()]
+        return [tuple(_plain(v) for v in r) for r in conn.execute(text(sql), params).all()]
 
 
 def run(engine, folder: Path, **kw):

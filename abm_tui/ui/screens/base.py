@@ -53,7 +53,7 @@ class ReviewScreen(Screen):
     def action_retier(self, tier: int) -> None:
         row = self._selected_row()
         if row is not None:
-            self.app.decide("retier", row.id, tier=tier)
+            self.app.decide("retier", row.id, tier=tier, version=row.version)
 
     def action_drop(self) -> None:
         row = self._selected_row()
@@ -65,14 +65,14 @@ class ReviewScreen(Screen):
 
         def done(reason: str | None) -> None:
             if reason:
-                self.app.decide("drop", row.id, reason=reason)
+                self.app.decide("drop", row.id, reason=reason, version=row.version)
 
         self.app.push_screen(TextPrompt(f"Drop {row.name}: why?", "e.g. no budget this year, poor fit"), done)
 
     def action_restore(self) -> None:
         row = self._selected_row()
         if row is not None:
-            self.app.decide("restore", row.id)
+            self.app.decide("restore", row.id, version=row.version)
 
     def action_note(self) -> None:
         row = self._selected_row()

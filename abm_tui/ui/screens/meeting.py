@@ -162,7 +162,9 @@ class MeetingScreen(ReviewScreen):
     def action_retier(self, tier: int) -> None:
         e = self.current()
         if e is not None:
-            self.app.decide("retier", e.account_id, tier=tier, reason=e.facts)
+            row = self.app.snapshot.row(e.account_id)
+            version = row.version if row else None
+            self.app.decide("retier", e.account_id, tier=tier, reason=e.facts, version=version)
 
     def action_skip(self) -> None:
         e = self.current()
