@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: a sentence for the user, the traceback for the log
         log.exception("unexpected error")
         where = f" Details are in {log_path}." if log_path else ""
-        print(f"abm-tui: unexpected error: {exc}.{where}", file=sys.stderr)
+        first_line = (str(exc).splitlines() or [type(exc).__name__])[0].rstrip(".")
+        print(f"abm-tui: unexpected error: {first_line}.{where}", file=sys.stderr)
         return 1
 
 

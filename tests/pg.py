@@ -39,13 +39,17 @@ class PostgresServer:
             raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
         self.as_root = os.geteuid() == 0
         if self.as_root and not shutil.which("runuser"):
-            raise RuntimeError("running as root without runuser: cannot start PostgreSQL as the postgres user")
+            raise RuntimeError(
+                "running as root without runuser: cannot start PostgreSQL as the postgres user"
+            )
         self.root = Path(tempfile.mkdtemp(prefix="abm-pg-"))
         self.data = self.root / "data"
         self.port = free_port()
         if self.as_root:
             shutil.chown(self.root, "postgres", "postgres")
-        self._run(self.initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        self._run(
+            self.initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"
+        )
         self._run(
             self.pg_ctl, "-D", str(self.data), "-l", str(self.root / "log"), "-w", "-t", "60",
             "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off", "start",
@@ -55,7 +59,9 @@ class PostgresServer:
         prefix = ["runuser", "-u", "postgres", "--"] if self.as_root else []
         result = subprocess.run([*prefix, *cmd], capture_output=True, text=True)
         if result.returncode != 0:
-            raise RuntimeError(f"{Path(cmd[0]).name} failed: {result.stderr.strip() or result.stdout.strip()}")
+            raise RuntimeError(
+                f"{Path(cmd[0]).name} failed: {result.stderr.strip() or result.stdout.strip()}"
+            )
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
@@ -64,7 +70,9 @@ class PostgresServer:
         import psycopg
 
         name = f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as c:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as c:
             c.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 

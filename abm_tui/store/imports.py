@@ -194,6 +194,9 @@ def _upsert_accounts(
             continue
         updates.append({**data, "_id": target_id, "updated_at": now, "version": old.version + 1})
         summary.add("accounts.csv", "updated")
+    moving = [u["_id"] for u in updates if "domain" in u and u["domain"] != existing[u["_id"]].domain]
+    if moving:  # release moving domains first, so a swap between two accounts never trips the unique index
+        conn.execute(update(t).where(t.c.id.in_(moving)).values(domain=None))
     if updates:
         for upd in updates:  # one statement per row: rows may update different columns
             conn.execute(update(t).where(t.c.id == upd.pop("_id")).values(**upd))

@@ -268,7 +268,9 @@ async def test_two_windows_no_lost_update(make_app, demo_engine, demo_db):
         assert row.tier == 1
         other, _ = open_store(f"sqlite:///{demo_db}")  # the second window
         with Session(other) as s:
-            store_decisions.retier(session=s, account_id=row.id, tier=2, who=store_decisions.Who("other window"))
+            store_decisions.retier(
+                session=s, account_id=row.id, tier=2, who=store_decisions.Who("other window")
+            )
         await pilot.press("3")
         await settle(pilot, lambda: app.snapshot.row(row.id).tier == 2)  # refreshed to the saved state
         assert account(demo_engine, row.id).tier == 2

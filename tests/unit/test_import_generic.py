@@ -659,3 +659,17 @@ def test_datetimes_and_dates_round_trip(engine, tmp_path):
     batch = read_folder(tmp_path / "in")
     assert batch.rows["engagements.csv"][1]["occurred_at"] == datetime(2024, 5, 10, 10, 0)
     assert batch.rows["opportunities.csv"][0]["created_at"] == date(2024, 3, 1)
+
+
+def test_two_accounts_swapping_domains_in_one_file(engine, tmp_path):
+    """A unique index on domain must not trip when two known accounts swap domains in one import."""
+    run(
+        engine, write(tmp_path / "a", accounts="account_id,name,domain\nA1,Acme,acme.com\nB1,Beta,beta.com\n")
+    )
+    run(
+        engine, write(tmp_path / "b", accounts="account_id,name,domain\nA1,Acme,beta.com\nB1,Beta,acme.com\n")
+    )
+    assert sorted(rows(engine, "SELECT source_id, domain FROM account")) == [
+        ("A1", "beta.com"),
+        ("B1", "acme.com"),
+    ]
