@@ -118,10 +118,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _open(args: argparse.Namespace):
-    from abm_tui.store.db import open_store
+def _open(args: argparse.Namespace, *, must_exist: bool = False):
+    """The store; `must_exist` refuses to create a new database (a mistyped --db for a report)."""
+    from abm_tui.store.db import StoreError, open_store, sqlite_path
 
-    return open_store(resolve_db_url(args.db))
+    url = resolve_db_url(args.db)
+    path = sqlite_path(url)
+    if must_exist and path is not None and not path.exists():
+        raise StoreError(f"There is no database at {path} (abm-tui demo or abm-tui import creates one).")
+    return open_store(url)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -163,8 +168,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     batch = read_folder(args.folder)
     url = resolve_db_url(args.db)
     path = sqlite_path(url)
-    if batch.errors and path is not None and not path.exists():
-        url = "sqlite://"  # check references against an empty schema without creating the file
+    if (batch.errors or args.dry_run) and path is not None and not path.exists():
+        url = "sqlite://"  # check against an empty schema without creating the file
     # Even with bad rows the rest is checked against the database, so one run shows every problem.
     engine, _ = open_store(url)
     summary = apply_batch(engine, batch, dry_run=args.dry_run)
@@ -181,7 +186,7 @@ def _metrics(args: argparse.Namespace):
     from abm_tui.metrics import Params, account_metrics
     from abm_tui.store.repo import get_settings, load_dataset, resolve_as_of
 
-    engine, _ = _open(args)
+    engine, _ = _open(args, must_exist=True)
     with Session(engine) as session:
         settings = get_settings(session=session)
     as_of = resolve_as_of(settings, args.as_of)
@@ -215,7 +220,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from abm_tui.review.service import ReviewService
     from abm_tui.store.meetings import list_meetings
 
-    engine, _ = _open(args)
+    engine, _ = _open(args, must_exist=True)
     with Session(engine) as session:
         ids = [m.id for m in list_meetings(session=session)]
     if not ids:

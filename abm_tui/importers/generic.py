@@ -1,10 +1,8 @@
-"""The generic CSV format of DESIGN §6: a folder of UTF-8 CSV files with a header row."""
+"""The generic CSV format of DESIGN §6: a folder of CSV files with a header row (and the checks all importers share)."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,64 +10,89 @@ from typing import Any
 
 from abm_tui.importers import values as v
 from abm_tui.importers.errors import RowError
+from abm_tui.importers.formats import (
+    DEFAULT_OPTIONS,
+    ReadOptions,
+    parse_date,
+    parse_datetime,
+    parse_number,
+    read_table,
+)
+from abm_tui.importers.roles import Rules, infer_role
 from abm_tui.metrics.dataset import Params
 from abm_tui.store.models import INTENTS, OUTCOMES, SOURCES
 
-Parser = Callable[[str], Any]
+Parser = Callable[[str, ReadOptions], Any]
+
+
+def _p(fn: Callable[[str], Any]) -> Parser:
+    """A parser that needs no options."""
+    return lambda raw, _options: fn(raw)
+
+
+TEXT, NUMBER = _p(v.text), (lambda raw, _o: parse_number(raw))
+DATE = lambda raw, o: parse_date(raw, o.date_format)  # noqa: E731
+DATETIME = lambda raw, o: parse_datetime(raw, o.date_format)  # noqa: E731
 
 # file → {column: (parser, required)}; the order is the order files are read and written.
 SCHEMA: dict[str, dict[str, tuple[Parser, bool]]] = {
     "accounts.csv": {
-        "account_id": (v.text, True),
-        "name": (v.text, True),
-        "domain": (v.domain, False),
-        "industry": (v.text, False),
-        "employees": (lambda s: v.integer(s, lo=0), False),
-        "annual_revenue": (v.number, False),
-        "region": (v.text, False),
-        "owner_sales": (v.text, False),
-        "owner_marketing": (v.text, False),
-        "is_target": (v.boolean, False),
-        "tier": (lambda s: v.integer(s, 1, 3), False),
-        "icp_fit": (lambda s: v.integer(s, 1, 5), False),
-        "churned_at": (v.iso_date, False),
+        "account_id": (TEXT, True),
+        "name": (TEXT, True),
+        "domain": (_p(v.domain), False),
+        "industry": (TEXT, False),
+        "employees": (lambda raw, _o: v.integer_like(raw, lo=0), False),
+        "annual_revenue": (NUMBER, False),
+        "region": (TEXT, False),
+        "owner_sales": (TEXT, False),
+        "owner_marketing": (TEXT, False),
+        "is_target": (_p(v.boolean), False),
+        "tier": (_p(v.tier), False),
+        "icp_fit": (_p(lambda s: v.integer(s, 1, 5)), False),
+        "churned_at": (DATE, False),
+        "hubspot_id": (TEXT, False),
+        "salesforce_id": (TEXT, False),
     },
     "contacts.csv": {
-        "contact_id": (v.text, True),
-        "account_id": (v.text, True),
-        "name": (v.text, False),
-        "title": (v.text, False),
-        "email": (lambda s: (v.text(s) or "").lower() or None, False),
-        "buying_role": (v.buying_role, False),
+        "contact_id": (TEXT, True),
+        "account_id": (TEXT, True),
+        "name": (TEXT, False),
+        "title": (TEXT, False),
+        "email": (_p(lambda s: (v.text(s) or "").lower() or None), False),
+        "buying_role": (_p(v.buying_role), False),
+        "hubspot_id": (TEXT, False),
+        "salesforce_id": (TEXT, False),
     },
     "engagements.csv": {
-        "account_id": (v.text, True),
-        "contact_id": (v.text, False),
-        "occurred_at": (v.iso_datetime, True),
-        "channel": (v.text, False),
-        "intent": (lambda s: v.choice(s, INTENTS), True),
-        "description": (v.text, False),
+        "account_id": (TEXT, True),
+        "contact_id": (TEXT, False),
+        "occurred_at": (DATETIME, True),
+        "channel": (TEXT, False),
+        "intent": (_p(lambda s: v.choice(s, INTENTS)), True),
+        "description": (TEXT, False),
     },
     "opportunities.csv": {
-        "opportunity_id": (v.text, True),
-        "account_id": (v.text, True),
-        "name": (v.text, False),
-        "amount": (v.number, True),
-        "currency": (v.text, False),
-        "stage": (v.text, True),
-        "created_at": (v.iso_date, True),
-        "close_date": (v.iso_date, False),
-        "outcome": (lambda s: v.choice(s, OUTCOMES), True),
-        "source": (lambda s: v.choice(s, SOURCES), False),
+        "opportunity_id": (TEXT, True),
+        "account_id": (TEXT, True),
+        "name": (TEXT, False),
+        "amount": (NUMBER, True),
+        "currency": (TEXT, False),
+        "stage": (TEXT, True),
+        "created_at": (DATE, True),
+        "close_date": (DATE, False),
+        "outcome": (_p(lambda s: v.choice(s, OUTCOMES)), True),
+        "source": (_p(lambda s: v.choice(s, SOURCES)), False),
+        "hubspot_id": (TEXT, False),
+        "salesforce_id": (TEXT, False),
     },
     "stage_changes.csv": {
-        "opportunity_id": (v.text, True),
-        "stage": (v.text, True),
-        "entered_at": (v.iso_date, True),
+        "opportunity_id": (TEXT, True),
+        "stage": (TEXT, True),
+        "entered_at": (DATE, True),
     },
     "settings.csv": {
-        "key": (v.text, True),
-        "value": (lambda s: s.strip(), True),
+        "key": (TEXT, True),
+        "value": (_p(lambda s: s.strip()), True),
     },
 }
 KEYS = {
@@ -92,75 +115,61 @@ class Batch:
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    options: ReadOptions = field(default_factory=ReadOptions)
+    roles: Rules | None = None  # title → role rules (None: the bundled ones)
 
 
-def decode(path: Path, errors: list[RowError]) -> str | None:
-    """The file's text (UTF-8, BOM allowed); a bad byte is reported with its real line."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        errors.append(RowError(path.name, 0, "-", f"cannot read the file: {exc.strerror}"))
-        return None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        errors.append(RowError(path.name, line, "-", "the file is not valid UTF-8"))
-        return None
-
-
-def read_rows(path: Path, errors: list[RowError]) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """Header and rows (with their line numbers) of a CSV file; problems go to `errors`."""
-    name = path.name
-    text = decode(path, errors)
-    if text is None:
-        return [], []
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    rows: list[tuple[int, dict[str, str]]] = []
-    try:
-        header = [h.strip() for h in reader.fieldnames or []]
-        if not header:
-            errors.append(RowError(name, 1, "-", "the file is empty (a header row is required)"))
-            return [], []
-        for raw in reader:
-            if None in raw:
-                errors.append(RowError(name, reader.line_num, "-", "more cells than header columns"))
-                continue
-            if all(not (c or "").strip() for c in raw.values()):
-                continue
-            rows.append((reader.line_num, {k.strip(): (c or "") for k, c in raw.items() if k}))
-    except csv.Error as exc:
-        errors.append(RowError(name, reader.line_num, "-", f"not a readable CSV file: {exc}"))
-    return header, rows
-
-
-def read_folder(folder: Path) -> Batch:
+def read_folder(folder: Path, options: ReadOptions = DEFAULT_OPTIONS, roles: Rules | None = None) -> Batch:
     """Parse and check every generic file in `folder` (only accounts.csv is required)."""
-    batch = Batch()
+    batch = Batch(options=options, roles=roles)
     if not folder.is_dir():
         batch.errors.append(RowError(str(folder), 0, "-", "not a folder"))
         return batch
     if not (folder / "accounts.csv").exists():
-        batch.errors.append(RowError("accounts.csv", 0, "-", f"missing: {folder} has no accounts.csv"))
-    for name, columns in SCHEMA.items():
+        batch.errors.append(
+            RowError(str(folder), 0, "-", "has no accounts.csv (the one file the format requires)")
+        )
+    for path in sorted(folder.glob("*.csv")):
+        if path.name not in SCHEMA:
+            batch.warnings.append(
+                RowError(
+                    path.name, 0, "-", f"skipped: not a file of the generic format ({', '.join(SCHEMA)})"
+                )
+            )
+    for name in SCHEMA:
         path = folder / name
         if not path.exists():
             continue
         batch.files.append(path)
-        _read_file(batch, path, columns)
+        header, raw_rows = read_table(path, batch.errors, options)
+        add_rows(batch, name, header, raw_rows, source=name)
     return batch
 
 
-def _read_file(batch: Batch, path: Path, columns: dict[str, tuple[Parser, bool]]) -> None:
-    name, errors = path.name, batch.errors
-    header, raw_rows = read_rows(path, errors)
-    batch.columns[name] = set(header)
+def add_rows(
+    batch: Batch,
+    name: str,
+    header: list[str],
+    raw_rows: list[tuple[int, dict[str, str]]],
+    *,
+    source: str,
+    column_names: dict[str, str] | None = None,
+) -> None:
+    """Check rows given in the generic columns of file kind `name` and add the good ones to `batch`.
+
+    `source` and `column_names` (generic column → the file's own) make errors name the user's file.
+    """
+    columns = SCHEMA[name]
+    errors = batch.errors
+    names = column_names or {}
+    col = lambda c: names.get(c, c)  # noqa: E731
+    batch.columns.setdefault(name, set()).update(header)
     out = batch.rows.setdefault(name, [])
     rejected = batch.rejected.setdefault(name, set())
     missing = [c for c, (_, required) in columns.items() if required and c not in header]
     if header and missing:
-        for col in missing:
-            errors.append(RowError(name, 1, col, "required column is missing"))
+        for c in missing:
+            errors.append(RowError(source, 1, col(c), "required column is missing"))
         return
     seen: dict[str, int] = {}
     key = KEYS.get(name)
@@ -169,27 +178,27 @@ def _read_file(batch: Batch, path: Path, columns: dict[str, tuple[Parser, bool]]
             ident = raw.get(key, "").strip()
             if ident in seen:
                 errors.append(
-                    RowError(name, line, key, f"duplicate id {ident!r} (first on line {seen[ident]})")
+                    RowError(source, line, col(key), f"duplicate id {ident!r} (first on line {seen[ident]})")
                 )
                 continue
             if ident:
                 seen[ident] = line
         row: dict[str, Any] = {"_line": line}
         ok = True
-        for col, (parse, required) in columns.items():
+        for c, (parse, required) in columns.items():
             try:
-                value = parse(raw.get(col, ""))
+                value = parse(raw.get(c, ""), batch.options)
             except ValueError as exc:
-                errors.append(RowError(name, line, col, str(exc)))
+                errors.append(RowError(source, line, col(c), str(exc)))
                 ok = False
                 continue
             if required and value in (None, ""):
-                errors.append(RowError(name, line, col, "required value is empty"))
+                errors.append(RowError(source, line, col(c), "required value is empty"))
                 ok = False
-            row[col] = value
+            row[c] = value
         check = ROW_CHECKS.get(name)
         if ok and check:
-            ok = check(name, row, errors, batch.warnings)
+            ok = check(source, row, errors, batch.warnings, batch, col)
         if ok:
             out.append(row)
         elif key and raw.get(key, "").strip():
@@ -198,55 +207,71 @@ def _read_file(batch: Batch, path: Path, columns: dict[str, tuple[Parser, bool]]
         _engagement_keys(out)
 
 
-def _check_account(name: str, row: dict[str, Any], errors: list[RowError], _w: list[RowError]) -> bool:
+Check = Callable[[str, dict[str, Any], list[RowError], list[RowError], Batch, Callable[[str], str]], bool]
+
+
+def _check_account(source, row, errors, _warnings, _batch, col) -> bool:
     if row["is_target"] is None:
         row["is_target"] = row["tier"] is not None
     elif row["is_target"] is False and row["tier"] is not None:
-        errors.append(RowError(name, row["_line"], "tier", "a tier is set but is_target is false"))
+        errors.append(RowError(source, row["_line"], col("tier"), "a tier is set but is_target is false"))
         return False
     return True
 
 
-def _check_opportunity(
-    name: str, row: dict[str, Any], errors: list[RowError], warnings: list[RowError]
-) -> bool:
+def _check_contact(_source, row, _errors, _warnings, batch, _col) -> bool:
+    """Most CRMs leave the buying role empty: infer it from the title, and say so."""
+    row["role_inferred"] = False
+    if row["buying_role"] is None:
+        inferred = infer_role(row["title"], batch.roles)
+        row["buying_role"] = inferred or "other"
+        row["role_inferred"] = inferred is not None
+    return True
+
+
+def _check_opportunity(source, row, errors, warnings, _batch, col) -> bool:
     if row["outcome"] in ("won", "lost") and row["close_date"] is None:
         errors.append(
-            RowError(name, row["_line"], "close_date", f"required when the outcome is {row['outcome']}")
+            RowError(
+                source, row["_line"], col("close_date"), f"required when the outcome is {row['outcome']}"
+            )
         )
         return False
     if row["amount"] < 0:
-        errors.append(RowError(name, row["_line"], "amount", "must not be negative"))
+        errors.append(RowError(source, row["_line"], col("amount"), "must not be negative"))
         return False
     if row["close_date"] is not None and row["close_date"] < row["created_at"]:
-        warnings.append(RowError(name, row["_line"], "close_date", "before created_at (imported as it is)"))
+        warnings.append(
+            RowError(source, row["_line"], col("close_date"), "before created_at (imported as it is)")
+        )
     return True
 
 
-def _check_setting(name: str, row: dict[str, Any], errors: list[RowError], _w: list[RowError]) -> bool:
+def _check_setting(source, row, errors, _warnings, _batch, col) -> bool:
     key, value = row["key"], row["value"]
     if key in TEXT_SETTINGS:
         if key == "as_of":
             try:
                 v.iso_date(value)
             except ValueError as exc:
-                errors.append(RowError(name, row["_line"], "value", str(exc)))
+                errors.append(RowError(source, row["_line"], col("value"), str(exc)))
                 return False
         return True
     if key not in NUMERIC_SETTINGS:
         known = ", ".join(sorted(NUMERIC_SETTINGS | TEXT_SETTINGS))
-        errors.append(RowError(name, row["_line"], "key", f"unknown setting {key!r} (known: {known})"))
+        errors.append(RowError(source, row["_line"], col("key"), f"unknown setting {key!r} (known: {known})"))
         return False
     try:
         v.number(value)
     except ValueError as exc:
-        errors.append(RowError(name, row["_line"], "value", str(exc)))
+        errors.append(RowError(source, row["_line"], col("value"), str(exc)))
         return False
     return True
 
 
-ROW_CHECKS = {
+ROW_CHECKS: dict[str, Check] = {
     "accounts.csv": _check_account,
+    "contacts.csv": _check_contact,
     "opportunities.csv": _check_opportunity,
     "settings.csv": _check_setting,
 }

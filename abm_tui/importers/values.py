@@ -45,6 +45,38 @@ def integer(raw: str, lo: int | None = None, hi: int | None = None) -> int | Non
     return int(number)
 
 
+def integer_like(raw: str, lo: int | None = None) -> int | None:
+    """A whole number as Excel may write it: `1.200`, `1,200` or `1200`."""
+    from abm_tui.importers.formats import parse_number
+
+    value = raw.strip().replace(".", "").replace(",", "").replace(" ", "") if raw.strip() else ""
+    if not value:
+        return None
+    number = parse_number(value)
+    assert number is not None
+    if not number.is_integer():
+        raise ValueError(f"{raw.strip()!r} is not a whole number")
+    if lo is not None and number < lo:
+        raise ValueError(f"{raw.strip()} is below {lo}")
+    return int(number)
+
+
+TIER_WORDS = re.compile(r"^(?:tier)?[\s_-]*([1-3])$")
+
+
+def tier(raw: str) -> int | None:
+    """`1`, `Tier 1`, `tier_1`, `T1` → 1."""
+    value = raw.strip().lower()
+    if not value:
+        return None
+    m = TIER_WORDS.match(value) or re.match(r"^t([1-3])$", value)
+    if not m:
+        raise ValueError(
+            f"{raw.strip()!r} is not a tier (1–3)" if not value.isdigit() else f"{value} is outside 1–3"
+        )
+    return int(m.group(1))
+
+
 def number(raw: str) -> float | None:
     value = raw.strip()
     if not value:

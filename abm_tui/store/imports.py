@@ -10,24 +10,41 @@ from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, upd
 
 from abm_tui.importers.errors import ImportFailed, RowError
 from abm_tui.importers.generic import Batch
-from abm_tui.store.models import Account, Contact, Engagement, Opportunity, Setting, StageChange, utcnow
+from abm_tui.store.models import (
+    Account,
+    Contact,
+    Decision,
+    Engagement,
+    Opportunity,
+    Setting,
+    StageChange,
+    utcnow,
+)
 
 ACCOUNT_FIELDS = (
     "name", "domain", "industry", "employees", "annual_revenue", "region", "owner_sales",
-    "owner_marketing", "is_target", "tier", "icp_fit", "churned_at",
+    "owner_marketing", "is_target", "tier", "icp_fit", "churned_at", "hubspot_id", "salesforce_id",
 )  # fmt: skip
-CONTACT_FIELDS = ("account_id", "name", "title", "email", "buying_role")
-OPPORTUNITY_FIELDS = (
+CONTACT_FIELDS = (
     "account_id",
     "name",
-    "amount",
-    "currency",
-    "stage",
-    "created_at",
-    "close_date",
-    "outcome",
-    "source",
+    "title",
+    "email",
+    "buying_role",
+    "role_inferred",
+    "hubspot_id",
+    "salesforce_id",
 )
+OPPORTUNITY_FIELDS = (
+    "account_id", "name", "amount", "currency", "stage", "created_at", "close_date", "outcome", "source",
+    "hubspot_id", "salesforce_id",
+)  # fmt: skip
+# Fields derived from other columns: written when any of those columns is in the file.
+DERIVED = {
+    "account_id": set(),
+    "buying_role": {"buying_role", "title"},
+    "role_inferred": {"buying_role", "title"},
+}
 
 
 @dataclass
@@ -81,7 +98,7 @@ def apply_batch(engine: Engine, batch: Batch, *, dry_run: bool = False) -> Impor
                 conn, _t(Contact), "contacts.csv", "contact_id",
                 _present(CONTACT_FIELDS, batch.columns.get("contacts.csv", set())),
                 _resolve(rows("contacts.csv", []), "account_id", accounts, rejected_accounts, "contacts.csv", errors),
-                summary, extra=lambda r: {"role_inferred": False, "buying_role": r["buying_role"] or "other"},
+                summary,
             )  # fmt: skip
             opps = _upsert_keyed(
                 conn, _t(Opportunity), "opportunities.csv", "opportunity_id",
@@ -109,7 +126,9 @@ def apply_batch(engine: Engine, batch: Batch, *, dry_run: bool = False) -> Impor
 
 def _present(fields: tuple[str, ...], columns: set[str]) -> tuple[str, ...]:
     """The fields a file has a column for (the key columns are always there)."""
-    return tuple(f for f in fields if f in columns or f == "account_id")
+    return tuple(
+        f for f in fields if f in columns or (f in DERIVED and (not DERIVED[f] or DERIVED[f] & columns))
+    )
 
 
 def _resolve(
@@ -145,6 +164,8 @@ def _upsert_accounts(
     t = _t(Account)
     fields = tuple(f for f in ACCOUNT_FIELDS if f in columns or (f == "is_target" and "tier" in columns))
     existing = {r.id: r for r in conn.execute(select(t))}
+    d = Decision.__table__
+    decided = set(conn.execute(select(d.c.account_id).where(d.c.kind.in_(("retier", "target")))).scalars())
     by_source = {r.source_id: r.id for r in existing.values()}
     matched = {
         row["account_id"]: by_source[row["account_id"]] for row in rows if row["account_id"] in by_source
@@ -189,7 +210,20 @@ def _upsert_accounts(
         by_source[row["account_id"]] = target_id
         old = existing[target_id]
         data = {f: row[f] for f in fields}
-        if all(getattr(old, f) == data[f] for f in fields):
+        if target_id in decided and ("tier" in data or "is_target" in data):
+            # The review's decisions win over a CRM file that has not caught up with them yet.
+            if (data.get("tier", old.tier), data.get("is_target", old.is_target)) != (
+                old.tier,
+                old.is_target,
+            ):
+                summary.warnings.append(
+                    RowError("accounts.csv", line, "tier",
+                             f"kept Tier {old.tier or '–'} as decided in abm-tui (the file says "
+                             f"{'Tier ' + str(data.get('tier')) if data.get('tier') else 'no tier'})")
+                )  # fmt: skip
+            data.pop("tier", None)
+            data.pop("is_target", None)
+        if all(getattr(old, f) == value for f, value in data.items()):
             summary.add("accounts.csv", "unchanged")
             continue
         updates.append({**data, "_id": target_id, "updated_at": now, "version": old.version + 1})

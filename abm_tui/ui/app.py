@@ -30,7 +30,6 @@ class AccountCommands(Provider):
         return [
             ("Targets: show the target list", app.action_show_targets),
             ("Funnel: show the funnel overview", app.action_show_funnel),
-            ("Help: show every key", app.action_help),
             ("Meeting: start a review meeting, or open its agenda", app.action_meeting),
             ("Meeting: end it and write the minutes", app.end_meeting),
             ("Set your name (recorded on decisions)", app.action_set_name),

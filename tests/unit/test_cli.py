@@ -310,7 +310,21 @@ def test_accounts_plain_table(imported, capsys):
     assert any(line.startswith("Acme") for line in lines)
 
 
+def test_reports_refuse_a_database_that_does_not_exist(tmp_path, capsys):
+    """A mistyped --db must not create an empty database and report nothing as if all were well."""
+    code, out, err = run(capsys, "accounts", "--db", str(tmp_path / "typo.sqlite"))
+    assert code == 2 and out == ""
+    assert (
+        err.strip()
+        == f"abm-tui: There is no database at {tmp_path / 'typo.sqlite'} (abm-tui demo or abm-tui import creates one)."
+    )
+    assert not (tmp_path / "typo.sqlite").exists()
+
+
 def test_accounts_json_on_an_empty_database(tmp_path, capsys):
+    from abm_tui.store.db import open_store
+
+    open_store(f"sqlite:///{tmp_path / 'new.sqlite'}")[0].dispose()
     code, out, err = run(capsys, "accounts", "--json", "--db", str(tmp_path / "new.sqlite"))
     assert code == 0, err
     assert json.loads(out) == []

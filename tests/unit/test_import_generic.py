@@ -174,7 +174,9 @@ def test_values_are_parsed_and_normalised(engine, tmp_path):
     assert accts["A4"][:3] == (None, 0, None)  # no tier, no is_target → not a target
     assert rows(engine, "SELECT churned_at FROM account WHERE source_id = 'A4'") == [("2024-02-01",)]
     roles = dict(rows(engine, "SELECT source_id, buying_role FROM contact"))
-    assert roles == {"C1": "decision_maker", "C2": "technical", "C3": "budget_holder", "C4": "other"}
+    # C4 has no role but the title "Analyst": inferred as champion (issue 5), and marked as inferred.
+    assert roles == {"C1": "decision_maker", "C2": "technical", "C3": "budget_holder", "C4": "champion"}
+    assert rows(engine, "SELECT role_inferred FROM contact WHERE source_id = 'C4'") == [(1,)]
     assert rows(engine, "SELECT email FROM contact WHERE source_id = 'C1'") == [("ann@acme.com",)]
     anonymous = rows(engine, "SELECT count(*) FROM engagement WHERE contact_id IS NULL")
     assert anonymous == [(2,)]
@@ -427,8 +429,13 @@ BAD_CASES = {
         {"accounts": "account_id,name\nA9,Nine\n", "contacts": ""},
         {("contacts.csv", 1, "-")},
     ),
-    "invalid UTF-8": (
-        {"accounts": b"account_id,name\nA9,Nine\nA8,Caf\xe9 \xff\n"},
+    # Windows-1252 is accepted since issue 5; \x81 is undefined in it and no UTF-8 either.
+    "bytes in no supported encoding": (
+        {"accounts": b"account_id,name\nA9,Nine\nA8,Caf\xe9 \x81\n"},
+        {("accounts.csv", 3, "-")},
+    ),
+    "broken UTF-8 (a stray byte in a UTF-8 file)": (
+        {"accounts": "account_id,name\nA9,Café\n".encode() + b"A8,Caf\xe9\n"},
         {("accounts.csv", 3, "-")},
     ),
     "unknown setting key": (
@@ -533,7 +540,7 @@ def test_every_parse_error_is_listed_not_just_the_first(engine, tmp_path, loaded
             """,
         settings="key,value\ncolour,blue\n",
         stage_changes="opportunity_id,stage\nO1,x\n",
-        contacts=b"contact_id,account_id\nC1,A1\nC2,A\xff1\n",
+        contacts=b"contact_id,account_id\nC1,A1\nC2,A\x811\n",
     )
     errors = rejected(engine, tmp_path / "bad")
     assert where(errors) == {
@@ -627,7 +634,7 @@ def test_invalid_utf8_far_into_a_file_reports_the_right_line(engine, tmp_path):
     # (8 KiB blocks), not inside the file, so a bad byte past the first block is reported on the
     # wrong line (here line 402 instead of 1501). Fails until the offset is computed over the file.
     lines = [b"account_id,name"] + [f"A{i},Name {i}".encode() for i in range(1, 2000)]
-    lines[1500] = b"A1500,Bad \xff name"
+    lines[1500] = b"A1500,Bad \x81 name"
     write(tmp_path / "bad", accounts=b"\n".join(lines) + b"\n")
     errors = rejected(engine, tmp_path / "bad")
     assert where(errors) == {("accounts.csv", 1501, "-")}
@@ -672,4 +679,23 @@ def test_two_accounts_swapping_domains_in_one_file(engine, tmp_path):
     assert sorted(rows(engine, "SELECT source_id, domain FROM account")) == [
         ("A1", "beta.com"),
         ("B1", "acme.com"),
+    ]
+
+
+def test_reimport_keeps_tiers_decided_in_the_app(engine, tmp_path):
+    """A CRM file that has not caught up with the meeting must not undo its retier (it warns instead)."""
+    from sqlmodel import Session
+
+    from abm_tui.store import decisions
+
+    folder = write(tmp_path / "crm", accounts="account_id,name,tier\nA1,Acme,2\nB1,Beta,3\n")
+    run(engine, folder)
+    with Session(engine) as s:
+        decisions.retier(
+            session=s, account_id=rows(engine, "SELECT id FROM account WHERE source_id='A1'")[0][0], tier=1
+        )
+    summary = run(engine, folder)
+    assert sorted(rows(engine, "SELECT source_id, tier FROM account")) == [("A1", 1), ("B1", 3)]
+    assert [str(w) for w in summary.warnings] == [
+        "accounts.csv:2: tier: kept Tier 1 as decided in abm-tui (the file says Tier 2)"
     ]

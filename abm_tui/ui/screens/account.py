@@ -34,7 +34,7 @@ def score_lines(view: AccountView) -> list[str]:
     return [
         f"[b]Engagement score {row.score}[/b] / 100",
         f"  breadth  {b:4.1f}/40  {active} of 5 stakeholders active ({view.window_days} d)",
-        f"  depth    {d:4.1f}/30  {points} intent points, 30 = full (strategic 3, mid 2, light 1)",
+        f"  depth    {d:4.1f}/30  {points} intent points (strategic 3, mid 2, light 1; 30 fills it)",
         f"  recency  {r:4.1f}/30  {since} (half-life 30 d)",
     ]
 
@@ -59,6 +59,9 @@ class AccountScreen(ReviewScreen):
                 yield Static("", id="score")
                 yield DataTable(id="gaps", cursor_type="none", show_cursor=False)
             yield BarChart(id="per-role")
+            yield Static(
+                "[dim]No engagement in the last 13 weeks.[/dim]", id="per-role-empty", classes="section"
+            )
             yield Static("[b]Stakeholders by buying role[/b]", classes="section")
             yield DataTable(id="stakeholders", cursor_type="none", show_cursor=False, zebra_stripes=True)
             yield Static("[b]Opportunities[/b]", classes="section")
@@ -145,6 +148,11 @@ class AccountScreen(ReviewScreen):
 
     def _paint_chart(self, view: AccountView) -> None:
         per_role = view.per_role
+        chart = self.query_one("#per-role", BarChart)
+        chart.display = not per_role.empty
+        self.query_one("#per-role-empty", Static).display = per_role.empty
+        if per_role.empty:
+            return
         labels = [f"{d:%d %b}" for d in per_role.columns]
         series = {role_name(r): [float(x) for x in per_role.loc[r]] for r in per_role.index}
         self.query_one("#per-role", BarChart).show(

@@ -136,7 +136,10 @@ class FunnelScreen(ReviewScreen):
         if line.ids is None:
             self.notify("This number is not a count of accounts.", severity="information")
             return
-        label = f"{line.label.strip()} ({'Tier ' + str(self.tier) if self.tier else 'all tiers'})"
+        scope = f"Tier {self.tier}" if self.tier else "all tiers"
+        label = (
+            line.label.strip() if line.label.strip().startswith("Tier") else f"{line.label.strip()} ({scope})"
+        )
         query = TargetQuery(ids=frozenset(line.ids), ids_label=label, tier="targets")
         self.app.action_show_targets(query)
 

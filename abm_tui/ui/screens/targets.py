@@ -26,7 +26,7 @@ from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
 
 COLUMNS = (
     ("tier", "Tier"), ("name", "Account"), ("icp_fit", "Fit"), ("stage", "Stage"), ("score", "Score"),
-    ("coverage", "Roles"), ("top_gap", "Top gap"), ("pipeline", "Pipeline"), ("last_touch", "Last touch"),
+    ("coverage", "Engaged"), ("top_gap", "Top gap"), ("pipeline", "Pipeline"), ("last_touch", "Last touch"),
     ("agenda", "Agenda"), ("owners", "Owners"),
 )  # fmt: skip
 
@@ -113,8 +113,9 @@ class TargetsScreen(ReviewScreen):
     def fit_columns(self) -> None:
         """On a narrow terminal long names are cut, so the decision columns stay in view."""
         column = self.query_one(DataTable).columns[ColumnKey("name")]
-        column.auto_width = self.app.size.width >= 120
-        column.width = 24 if not column.auto_width else column.content_width
+        width = self.app.size.width
+        column.auto_width = width >= 180
+        column.width = column.content_width if column.auto_width else (24 if width < 120 else 32)
 
     # -- painting -----------------------------------------------------------------------------------
 
@@ -122,7 +123,12 @@ class TargetsScreen(ReviewScreen):
         self.sub_title = f"as of {snapshot.as_of:%a %d %b %Y}"
         self.refresh_table()
 
-    def watch_query_state(self, _query: TargetQuery) -> None:
+    def watch_query_state(self, query: TargetQuery) -> None:
+        search = self.query_one("#search", Input)
+        if search.value.strip() != query.search:  # set from elsewhere (a funnel count, clear): show the truth
+            with search.prevent(Input.Changed):
+                search.value = query.search
+            search.set_class(not query.search and not search.has_focus, "hidden")
         self.refresh_table()
 
     def refresh_table(self) -> None:

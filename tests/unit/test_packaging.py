@@ -1,0 +1,34 @@
+"""What a plain `pip install` ships: every package, the migrations, the demo data; no Textual in the core."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_package_is_listed_for_the_wheel():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    on_disk = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "abm_tui").rglob("__init__.py")}
+    assert on_disk <= listed, f"missing from [tool.setuptools] packages: {sorted(on_disk - listed)}"
+    assert config["package-dir"] == {
+        "abm_tui.migrations": "migrations",
+        "abm_tui.migrations.versions": "migrations/versions",
+        "abm_tui.fixtures": "fixtures",
+    }
+
+
+def test_core_imports_without_textual():
+    """store, metrics, importers and exporters stay usable from scripts (harlequin's import hygiene)."""
+    code = (
+        "import sys\n"
+        "import abm_tui.store.db, abm_tui.store.imports, abm_tui.store.meetings, abm_tui.metrics, "
+        "abm_tui.metrics.changes, abm_tui.importers.generic, abm_tui.exporters.report, abm_tui.exporters.minutes\n"
+        "bad = [m for m in sys.modules if m == 'textual' or m.startswith('textual.')]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
