@@ -15,8 +15,6 @@ class RowError:
     reason: str
 
     def __str__(self) -> str:
-        if self.line == 0 and self.column == "-":  # about the file as a whole
-            return f"{self.file}: {self.reason}"
         return f"{self.file}:{self.line}: {self.column}: {self.reason}"
 
 

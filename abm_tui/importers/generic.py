@@ -127,7 +127,7 @@ def read_folder(folder: Path, options: ReadOptions = DEFAULT_OPTIONS, roles: Rul
         return batch
     if not (folder / "accounts.csv").exists():
         batch.errors.append(
-            RowError(str(folder), 0, "-", "has no accounts.csv (the one file the format requires)")
+            RowError("accounts.csv", 0, "-", f"missing from {folder} (the one file the format requires)")
         )
     for path in sorted(folder.glob("*.csv")):
         if path.name not in SCHEMA:
