@@ -53,9 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", parents=[common], help="load the bundled demo data into a new database")
 
-    imp = sub.add_parser("import", parents=[common], help="import a folder in the generic CSV format")
-    imp.add_argument("folder", type=Path)
+    imp = sub.add_parser(
+        "import", parents=[common], help="import CRM exports (HubSpot, Salesforce) or generic CSV folders"
+    )
+    imp.add_argument("paths", type=Path, nargs="+", metavar="FILE_OR_FOLDER")
     imp.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    imp.add_argument("--map", type=Path, metavar="MAPPING.toml", help="column mapping for other files")
+    imp.add_argument("--roles", type=Path, metavar="ROLES.toml", help="job title → buying role rules")
+    imp.add_argument("--encoding", help="file encoding (default: UTF-8, else Windows-1252)")
+    imp.add_argument("--delimiter", choices=[",", ";", "tab"], help="cell delimiter (default: detected)")
+    imp.add_argument(
+        "--date-format", metavar="FORMAT", help="strptime format for ambiguous dates, e.g. %%d/%%m/%%Y"
+    )
 
     exp = sub.add_parser("export", parents=[common], help="export meeting minutes")
     exp_sub = exp.add_subparsers(dest="what", metavar="WHAT", required=True)
@@ -161,23 +170,45 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from abm_tui.importers.generic import read_folder
-    from abm_tui.store.db import open_store, sqlite_path
+    from abm_tui.importers.crm import read_inputs
+    from abm_tui.importers.formats import ReadOptions
+    from abm_tui.importers.roles import load_rules
+    from abm_tui.store.db import StoreError, open_store, sqlite_path
     from abm_tui.store.imports import apply_batch
 
-    batch = read_folder(args.folder)
+    delimiter = "\t" if args.delimiter == "tab" else args.delimiter
+    options = ReadOptions(encoding=args.encoding, delimiter=delimiter, date_format=args.date_format)
+    try:
+        roles = load_rules(args.roles) if args.roles else None
+        batch = read_inputs(args.paths, mapping=args.map, options=options, roles=roles)
+    except (ValueError, OSError) as exc:
+        raise StoreError(str(exc).rstrip(".")) from exc
     url = resolve_db_url(args.db)
     path = sqlite_path(url)
     if (batch.errors or args.dry_run) and path is not None and not path.exists():
         url = "sqlite://"  # check against an empty schema without creating the file
     # Even with bad rows the rest is checked against the database, so one run shows every problem.
     engine, _ = open_store(url)
+    rows = sum(len(r) for r in batch.rows.values())
+    if rows > 5000:
+        print(f"Writing {rows:,} rows in one transaction…", file=sys.stderr, flush=True)
     summary = apply_batch(engine, batch, dry_run=args.dry_run)
-    for warning in summary.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    print("Dry run, nothing written:" if args.dry_run else f"Imported {args.folder}:")
-    print("\n".join("  " + line for line in summary.lines()))
+    print_warnings(summary.warnings)
+    names = ", ".join(str(p) for p in args.paths)
+    print("Dry run, nothing written; this import would do:" if args.dry_run else f"Imported {names}:")
+    print("\n".join("  " + line for line in summary.lines()) or "  nothing to import")
     return 0
+
+
+def print_warnings(warnings: list, shown: int = 20) -> None:
+    """The first warnings in full, the rest counted by file, column and reason."""
+    from collections import Counter
+
+    for warning in warnings[:shown]:
+        print(f"warning: {warning}", file=sys.stderr)
+    rest = Counter((w.file, w.column, w.reason) for w in warnings[shown:])
+    for (file, column, reason), n in rest.most_common():
+        print(f"warning: {file}: {column}: {reason} — {n} more row(s)", file=sys.stderr)
 
 
 def _metrics(args: argparse.Namespace):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -22,6 +22,13 @@ class ReadOptions:
     encoding: str | None = None  # e.g. "utf-8", "cp1252", "latin-1"
     delimiter: str | None = None  # "," ";" or "\\t"
     date_format: str | None = None  # strptime format, e.g. "%d/%m/%Y" when dates are ambiguous
+    decimal_comma: bool | None = None  # None: guess per value; a `;` file implies True (European Excel)
+
+    def for_delimiter(self, delimiter: str) -> ReadOptions:
+        """Files Excel writes with `;` come from locales that write `1.234,56`."""
+        if self.decimal_comma is None and delimiter == ";":
+            return replace(self, decimal_comma=True)
+        return self
 
 
 DEFAULT_OPTIONS = ReadOptions()
@@ -73,12 +80,12 @@ def sniff_delimiter(text: str) -> str:
 
 def read_table(
     path: Path, errors: list[RowError], options: ReadOptions = DEFAULT_OPTIONS
-) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """Header and rows (with their line numbers) of a CSV file; problems go to `errors`."""
+) -> tuple[list[str], list[tuple[int, dict[str, str]]], ReadOptions]:
+    """Header, rows (with their line numbers) and the options that fit the file; problems go to `errors`."""
     name = path.name
     text = decode(path, errors, options.encoding)
     if text is None:
-        return [], []
+        return [], [], options
     delimiter = options.delimiter or sniff_delimiter(text)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[tuple[int, dict[str, str]]] = []
@@ -86,7 +93,7 @@ def read_table(
         header = [h.strip() for h in reader.fieldnames or []]
         if not header:
             errors.append(RowError(name, 1, "-", "the file is empty (a header row is required)"))
-            return [], []
+            return [], [], options
         for raw in reader:
             if None in raw:
                 errors.append(RowError(name, reader.line_num, "-", "more cells than header columns"))
@@ -96,7 +103,7 @@ def read_table(
             rows.append((reader.line_num, {k.strip(): (c or "") for k, c in raw.items() if k}))
     except csv.Error as exc:
         errors.append(RowError(name, reader.line_num, "-", f"not a readable CSV file: {exc}"))
-    return header, rows
+    return header, rows, options.for_delimiter(delimiter)
 
 
 _TIME = r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?"
@@ -157,12 +164,19 @@ def parse_date(raw: str, date_format: str | None = None) -> date | None:
 _MONEY_NOISE = re.compile(r"[€$£\s\u00a0]|EUR|USD|GBP|CHF", re.IGNORECASE)
 
 
-def parse_number(raw: str) -> float | None:
-    """`1234.5`, `1.234,50` and `1234,5` (decimal comma), `1,234.50`, `€ 12.000`."""
+def parse_number(raw: str, decimal_comma: bool | None = None) -> float | None:
+    """`1234.5`, `1.234,50` and `1234,5` (decimal comma), `1,234.50`, `€ 12.000`.
+
+    With `decimal_comma` known (from the file's delimiter or an option) `.` and `,` are unambiguous.
+    """
     value = _MONEY_NOISE.sub("", raw.strip())
     if not value:
         return None
-    if "," in value and "." in value:
+    if decimal_comma is True:
+        value = value.replace(".", "").replace(",", ".")
+    elif decimal_comma is False:
+        value = value.replace(",", "")
+    elif "," in value and "." in value:
         decimal = "," if value.rfind(",") > value.rfind(".") else "."
         thousands = "." if decimal == "," else ","
         value = value.replace(thousands, "").replace(decimal, ".")

@@ -30,7 +30,7 @@ def _p(fn: Callable[[str], Any]) -> Parser:
     return lambda raw, _options: fn(raw)
 
 
-TEXT, NUMBER = _p(v.text), (lambda raw, _o: parse_number(raw))
+TEXT, NUMBER = _p(v.text), (lambda raw, o: parse_number(raw, o.decimal_comma))
 DATE = lambda raw, o: parse_date(raw, o.date_format)  # noqa: E731
 DATETIME = lambda raw, o: parse_datetime(raw, o.date_format)  # noqa: E731
 
@@ -141,8 +141,8 @@ def read_folder(folder: Path, options: ReadOptions = DEFAULT_OPTIONS, roles: Rul
         if not path.exists():
             continue
         batch.files.append(path)
-        header, raw_rows = read_table(path, batch.errors, options)
-        add_rows(batch, name, header, raw_rows, source=name)
+        header, raw_rows, file_options = read_table(path, batch.errors, options)
+        add_rows(batch, name, header, raw_rows, source=name, options=file_options)
     return batch
 
 
@@ -154,6 +154,7 @@ def add_rows(
     *,
     source: str,
     column_names: dict[str, str] | None = None,
+    options: ReadOptions | None = None,
 ) -> None:
     """Check rows given in the generic columns of file kind `name` and add the good ones to `batch`.
 
@@ -187,7 +188,7 @@ def add_rows(
         ok = True
         for c, (parse, required) in columns.items():
             try:
-                value = parse(raw.get(c, ""), batch.options)
+                value = parse(raw.get(c, ""), options or batch.options)
             except ValueError as exc:
                 errors.append(RowError(source, line, col(c), str(exc)))
                 ok = False

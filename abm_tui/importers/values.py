@@ -21,8 +21,8 @@ BUYING_ROLE_SYNONYMS = {
     "blocker": "other",
     "other": "other",
 }
-TRUE = {"true", "yes", "y", "1", "x"}
-FALSE = {"false", "no", "n", "0"}
+TRUE = {"true", "yes", "y", "1", "x", "ja", "j", "wahr", "waar", "oui", "si", "sí"}
+FALSE = {"false", "no", "n", "0", "nee", "nein", "falsch", "onwaar", "non"}
 
 
 def text(raw: str) -> str | None:
@@ -45,20 +45,17 @@ def integer(raw: str, lo: int | None = None, hi: int | None = None) -> int | Non
     return int(number)
 
 
-def integer_like(raw: str, lo: int | None = None) -> int | None:
-    """A whole number as Excel may write it: `1.200`, `1,200` or `1200`."""
-    from abm_tui.importers.formats import parse_number
+_GROUPED = re.compile(r"^\d{1,3}(?:([.,\s])\d{3})(?:\1\d{3})*$")
 
-    value = raw.strip().replace(".", "").replace(",", "").replace(" ", "") if raw.strip() else ""
+
+def integer_like(raw: str, lo: int | None = None) -> int | None:
+    """A whole number as Excel may write it: `1200`, `1.200`, `1,200` or `1 200`."""
+    value = raw.strip().replace("\u00a0", " ")
     if not value:
         return None
-    number = parse_number(value)
-    assert number is not None
-    if not number.is_integer():
-        raise ValueError(f"{raw.strip()!r} is not a whole number")
-    if lo is not None and number < lo:
-        raise ValueError(f"{raw.strip()} is below {lo}")
-    return int(number)
+    if _GROUPED.match(value):
+        value = re.sub(r"[.,\s]", "", value)
+    return integer(value, lo=lo)
 
 
 TIER_WORDS = re.compile(r"^(?:tier)?[\s_-]*([1-3])$")

@@ -93,6 +93,9 @@ def apply_batch(engine: Engine, batch: Batch, *, dry_run: bool = False) -> Impor
                 summary,
                 errors,
             )
+            # Exports without ids (reports, public data) refer to companies by name.
+            for r in conn.execute(select(_t(Account).c.id, _t(Account).c.name)):
+                accounts.setdefault(f"name:{r.name.strip().lower()}", r.id)
             rows = batch.rows.get
             contacts = _upsert_keyed(
                 conn, _t(Contact), "contacts.csv", "contact_id",

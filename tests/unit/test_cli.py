@@ -202,7 +202,7 @@ def test_import_of_a_missing_folder_is_one_clear_error(tmp_path, capsys):
     code, _out, err = run(capsys, "import", str(tmp_path / "nope"), "--db", str(tmp_path / "abm.sqlite"))
     assert code != 0
     assert "Traceback" not in err
-    assert "not a folder" in err
+    assert "no such file" in err
 
 
 # --- accounts / funnel --json ------------------------------------------------------------------------------
