@@ -66,8 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--date-format", metavar="FORMAT", help="strptime format for ambiguous dates, e.g. %%d/%%m/%%Y"
     )
 
-    exp = sub.add_parser("export", parents=[common], help="export meeting minutes")
+    exp = sub.add_parser("export", parents=[common], help="export the target list, all data, or minutes")
     exp_sub = exp.add_subparsers(dest="what", metavar="WHAT", required=True)
+    targets = exp_sub.add_parser(
+        "targets", parents=[common], help="the target list, for re-import into the CRM"
+    )
+    targets.add_argument("--format", choices=["hubspot", "salesforce", "generic"], default="generic")
+    targets.add_argument("file", type=Path)
+    generic = exp_sub.add_parser("generic", parents=[common], help="everything, in the generic CSV format")
+    generic.add_argument("folder", type=Path)
     minutes = exp_sub.add_parser("minutes", parents=[common], help="a meeting's minutes in Markdown")
     minutes.add_argument("meeting", nargs="?", type=int, help="meeting number (default: the latest)")
     minutes.add_argument("--out", type=Path, help="write to this file instead of printing")
@@ -247,6 +254,19 @@ def cmd_funnel(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from sqlmodel import Session
+
+    if args.what == "targets":
+        from abm_tui.exporters.files import export_targets
+
+        n = export_targets(_open(args, must_exist=True)[0], args.file, args.format)
+        print(f"{n} accounts written to {args.file} ({args.format} format)")
+        return 0
+    if args.what == "generic":
+        from abm_tui.exporters.files import export_generic
+
+        counts = export_generic(_open(args, must_exist=True)[0], args.folder)
+        print(f"Written to {args.folder}: " + ", ".join(f"{f} {n}" for f, n in counts.items()))
+        return 0
 
     from abm_tui.review.service import ReviewService
     from abm_tui.store.meetings import list_meetings

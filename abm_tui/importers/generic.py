@@ -50,6 +50,8 @@ SCHEMA: dict[str, dict[str, tuple[Parser, bool]]] = {
         "tier": (_p(v.tier), False),
         "icp_fit": (_p(lambda s: v.integer(s, 1, 5)), False),
         "churned_at": (DATE, False),
+        "status": (_p(lambda s: v.choice(s, ("active", "dropped"))), False),
+        "dropped_reason": (TEXT, False),
         "hubspot_id": (TEXT, False),
         "salesforce_id": (TEXT, False),
     },
@@ -112,6 +114,7 @@ class Batch:
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     columns: dict[str, set[str]] = field(default_factory=dict)  # the columns each file has
     rejected: dict[str, set[str]] = field(default_factory=dict)  # ids of rows already reported
+    seen: dict[str, dict[str, tuple[str, int]]] = field(default_factory=dict)  # id → (file, line) per kind
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
@@ -172,18 +175,18 @@ def add_rows(
         for c in missing:
             errors.append(RowError(source, 1, col(c), "required column is missing"))
         return
-    seen: dict[str, int] = {}
+    seen = batch.seen.setdefault(name, {})  # across every file of this kind in the import
     key = KEYS.get(name)
     for line, raw in raw_rows:
         if key:
             ident = raw.get(key, "").strip()
             if ident in seen:
-                errors.append(
-                    RowError(source, line, col(key), f"duplicate id {ident!r} (first on line {seen[ident]})")
-                )
+                first_file, first_line = seen[ident]
+                where = f"line {first_line}" if first_file == source else f"{first_file} line {first_line}"
+                errors.append(RowError(source, line, col(key), f"duplicate id {ident!r} (first on {where})"))
                 continue
             if ident:
-                seen[ident] = line
+                seen[ident] = (source, line)
         row: dict[str, Any] = {"_line": line}
         ok = True
         for c, (parse, required) in columns.items():
@@ -212,6 +215,7 @@ Check = Callable[[str, dict[str, Any], list[RowError], list[RowError], Batch, Ca
 
 
 def _check_account(source, row, errors, _warnings, _batch, col) -> bool:
+    row["status"] = row["status"] or "active"
     if row["is_target"] is None:
         row["is_target"] = row["tier"] is not None
     elif row["is_target"] is False and row["tier"] is not None:

@@ -23,7 +23,8 @@ from abm_tui.store.models import (
 
 ACCOUNT_FIELDS = (
     "name", "domain", "industry", "employees", "annual_revenue", "region", "owner_sales",
-    "owner_marketing", "is_target", "tier", "icp_fit", "churned_at", "hubspot_id", "salesforce_id",
+    "owner_marketing", "is_target", "tier", "icp_fit", "churned_at", "status", "dropped_reason",
+    "hubspot_id", "salesforce_id",
 )  # fmt: skip
 CONTACT_FIELDS = (
     "account_id",
