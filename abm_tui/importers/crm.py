@@ -306,8 +306,14 @@ def read_inputs(
     pending: list[
         tuple[str, FileMapping | None, Path, list[str], list[tuple[int, dict[str, str]]], ReadOptions]
     ] = []
+    files: list[Path] = []
     for path in paths:
-        if path.is_dir():
+        if path.is_dir() and not any((path / name).exists() for name in SCHEMA):
+            files.extend(sorted(path.glob("*.csv")))  # a folder of CRM exports: each file on its own
+        else:
+            files.append(path)
+    for path in files:
+        if path.is_dir():  # a generic-format folder
             sub = read_folder(path, options, roles)
             _merge(batch, sub)
             continue

@@ -186,6 +186,22 @@ class ReviewService:
         with Session(self.engine) as session:
             return decisions.undo(session=session, who=self.who())
 
+    # -- import --------------------------------------------------------------------------------------
+
+    def import_files(self, paths: list[Path], *, dry_run: bool) -> tuple[list[str], list[str]]:
+        """Import (or preview) CRM exports / generic folders: (summary lines, problems and warnings)."""
+        from abm_tui.importers.crm import read_inputs
+        from abm_tui.importers.errors import ImportFailed
+        from abm_tui.store.imports import apply_batch
+
+        try:
+            summary = apply_batch(self.engine, read_inputs(paths), dry_run=dry_run)
+        except ImportFailed as failed:
+            return [], [str(e) for e in failed.errors]
+        except ValueError as exc:
+            return [], [str(exc)]
+        return summary.lines(), [f"warning: {w}" for w in summary.warnings]
+
     # -- meetings ----------------------------------------------------------------------------------
 
     def unfinished_meeting(self) -> Meeting | None:

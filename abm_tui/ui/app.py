@@ -32,6 +32,7 @@ class AccountCommands(Provider):
             ("Funnel: show the funnel overview", app.action_show_funnel),
             ("Meeting: start a review meeting, or open its agenda", app.action_meeting),
             ("Meeting: end it and write the minutes", app.end_meeting),
+            ("Import CRM exports or generic folders…", app.action_import),
             ("Set your name (recorded on decisions)", app.action_set_name),
             ("Undo the last decision", partial(app.decide, "undo", None)),
         ]
@@ -254,6 +255,15 @@ class AbmApp(App):
 
         if not isinstance(self.screen, FunnelScreen):
             self.push_screen(FunnelScreen())
+
+    def action_import(self) -> None:
+        from abm_tui.ui.screens.import_files import ImportDialog
+
+        def done(imported: bool | None) -> None:
+            if imported:
+                self.reload()
+
+        self.push_screen(ImportDialog(), done)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(keys_markdown(self.screen)))

@@ -280,3 +280,25 @@ async def test_two_windows_no_lost_update(make_app, demo_engine, demo_db):
         await settle(pilot, lambda: app.snapshot.row(row.id).tier == 3)
         assert [d.to_tier for d in decisions(demo_engine)] == [2, 3]
         other.dispose()
+
+
+async def test_import_from_the_app_previews_then_imports(make_app, demo_engine):
+    from abm_tui.ui.screens.import_files import ImportDialog
+    from tests.unit.test_import_crm import SAMPLES
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        before = len(app.snapshot.rows)
+        await pilot.press("i")
+        await settle(pilot, lambda: isinstance(app.screen, ImportDialog))
+        app.screen.query_one("#paths", Input).value = str(SAMPLES / "excel-nl")
+        await pilot.press("enter")  # the first enter previews
+        await settle(pilot, lambda: "would do" in str(app.screen.query_one("#import-text").render()))
+        assert "accounts.csv: 3 created" in str(app.screen.query_one("#import-text").render())
+        assert len(account_rows := app.service.load().rows) == before, (
+            account_rows
+        )  # a dry run writes nothing
+        await pilot.press("enter")  # enter again imports
+        await settle(pilot, lambda: not isinstance(app.screen, ImportDialog))
+        await settle(pilot, lambda: len(app.snapshot.rows) == before + 3)

@@ -78,6 +78,9 @@ class TargetsScreen(ReviewScreen):
             id="targets.sort",
         ),
         Binding("c", "clear", "Clear", tooltip="Clear search and filters", id="targets.clear"),
+        Binding(
+            "i", "app.import", "Import", tooltip="Import CRM exports or generic folders", id="targets.import"
+        ),
         *DECISION_BINDINGS,
         Binding("q", "app.quit", "Quit", id="targets.quit"),
         Binding("escape", "escape", "Clear search", show=False, id="targets.escape"),
