@@ -15,6 +15,12 @@ def loaded(app) -> bool:
     return app.snapshot is not None
 
 
+async def painted(pilot) -> None:
+    """DataTables re-measure their columns on idle: let the last repaint land before the picture."""
+    await settle(pilot)
+    await pilot.pause(0.3)
+
+
 def test_targets_screen(snap_compare, make_app):
     async def run_before(pilot):
         await settle(pilot, lambda: loaded(pilot.app))
@@ -36,7 +42,7 @@ def test_account_screen(snap_compare, make_app):
         await settle(pilot, lambda: loaded(pilot.app))
         await pilot.press("enter")
         await settle(pilot, lambda: isinstance(pilot.app.screen, AccountScreen))
-        await settle(pilot)
+        await painted(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
 
@@ -56,7 +62,7 @@ def test_light_theme_account_screen(snap_compare, make_app):
         await settle(pilot, lambda: loaded(pilot.app))
         await pilot.press("enter")
         await settle(pilot, lambda: isinstance(pilot.app.screen, AccountScreen))
-        await settle(pilot)
+        await painted(pilot)
 
     assert snap_compare(make_app(theme="textual-light"), terminal_size=SIZE, run_before=run_before)
 
