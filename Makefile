@@ -24,5 +24,8 @@ check: $(STAMP)
 	$(BIN)/ruff check abm_tui tests
 	$(BIN)/python -m pytest -q
 
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

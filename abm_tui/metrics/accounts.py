@@ -63,8 +63,17 @@ def role_gaps(ds: Dataset, T: pd.Timestamp, params: Params) -> pd.DataFrame:
     return req.sort_values(["account_id", "role_rank"], kind="stable").reset_index(drop=True)
 
 
-def account_metrics(ds: Dataset, as_of: date | str, params: Params = DEFAULT_PARAMS) -> pd.DataFrame:
+def account_metrics(
+    ds: Dataset,
+    as_of: date | str,
+    params: Params = DEFAULT_PARAMS,
+    *,
+    stage_velocity: dict[str, float] | None = None,
+) -> pd.DataFrame:
     """Every per-account metric of DESIGN §3 at `as_of`, one row per account, indexed by account id.
+
+    `stage_velocity` (the portfolio's mean days per stage) may be passed when `ds` holds only some
+    accounts: the "stalled" rule compares with the whole list, not with the accounts given.
 
     Columns: active_stakeholders, intent_points, breadth, depth, recency, score, required_roles, identified_roles,
     engaged_roles, role_coverage, buying_group_coverage, gaps (role → gap), top_gap, stage,
@@ -96,7 +105,7 @@ def account_metrics(ds: Dataset, as_of: date | str, params: Params = DEFAULT_PAR
     out["days_since_last"] = (T - out["last_engagement"]).dt.days
 
     _coverage(out, ds, T, params)
-    _pipeline_and_stage(out, ds, acc, T, params)
+    _pipeline_and_stage(out, ds, acc, T, params, stage_velocity)
     return out
 
 
@@ -127,7 +136,12 @@ def _coverage(out: pd.DataFrame, ds: Dataset, T: pd.Timestamp, params: Params) -
 
 
 def _pipeline_and_stage(
-    out: pd.DataFrame, ds: Dataset, acc: pd.DataFrame, T: pd.Timestamp, params: Params
+    out: pd.DataFrame,
+    ds: Dataset,
+    acc: pd.DataFrame,
+    T: pd.Timestamp,
+    params: Params,
+    stage_velocity: dict[str, float] | None,
 ) -> None:
     opps = opportunities_as_of(ds.opportunities, ds.stage_changes, T)
     open_opps = opps[opps["is_open"]]
@@ -160,7 +174,7 @@ def _pipeline_and_stage(
         out["days_since_last"].to_numpy() >= params.demote_quiet_days
     )
     missing = np.array(["missing" in g.values() for g in out["gaps"]], dtype=bool)
-    vel = velocity(_target_stage_changes(ds, acc), T, params.period_days)
+    vel = stage_velocity if stage_velocity is not None else portfolio_velocity(ds, T, params)
     stage_velocity = open_opps["current_stage"].map(vel).astype("float64")
     stalled_ids = set(open_opps.loc[open_opps["days_in_stage"] > 2 * stage_velocity, "account_id"])
     rules = {
@@ -172,6 +186,12 @@ def _pipeline_and_stage(
     }
     flags = np.column_stack([rules[name] & target for name in AGENDA_RULES])
     out["agenda"] = [[AGENDA_RULES[j] for j in np.flatnonzero(row)] for row in flags]
+
+
+def portfolio_velocity(ds: Dataset, as_of: date | str, params: Params = DEFAULT_PARAMS) -> dict[str, float]:
+    """Mean days per stage over the active target accounts' stays that ended in the period."""
+    acc = ds.accounts.set_index("id", drop=False)
+    return velocity(_target_stage_changes(ds, acc), as_timestamp(as_of), params.period_days)
 
 
 def _target_stage_changes(ds: Dataset, acc: pd.DataFrame) -> pd.DataFrame:

@@ -77,6 +77,18 @@ class Dataset:
     stage_changes: pd.DataFrame
     requirements: pd.DataFrame
 
+    def subset(self, account_ids: set[int]) -> Dataset:
+        """Only these accounts and what hangs off them (requirements stay whole)."""
+        opps = self.opportunities[self.opportunities["account_id"].isin(account_ids)]
+        return Dataset(
+            accounts=self.accounts[self.accounts["id"].isin(account_ids)],
+            contacts=self.contacts[self.contacts["account_id"].isin(account_ids)],
+            engagements=self.engagements[self.engagements["account_id"].isin(account_ids)],
+            opportunities=opps,
+            stage_changes=self.stage_changes[self.stage_changes["opportunity_id"].isin(opps["id"])],
+            requirements=self.requirements,
+        )
+
     @classmethod
     def build(cls, **tables: Any) -> Dataset:
         """Build from lists of dicts or frames; missing tables are empty."""

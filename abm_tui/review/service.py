@@ -6,7 +6,8 @@ Everything here runs in worker threads; it returns plain data and never touches 
 from __future__ import annotations
 
 import getpass
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from abm_tui.metrics import Dataset, Params, account_metrics, funnel
-from abm_tui.metrics.accounts import engagement_per_role, role_gaps
+from abm_tui.metrics.accounts import engagement_per_role, portfolio_velocity, role_gaps
 from abm_tui.metrics.dataset import as_timestamp
 from abm_tui.metrics.opportunities import opportunities_as_of
 from abm_tui.review.targets import TargetRow, build_rows
@@ -31,6 +32,7 @@ from abm_tui.store.repo import (
     account_details,
     account_names,
     get_settings,
+    load_accounts,
     load_dataset,
     resolve_as_of,
     set_setting,
@@ -47,9 +49,15 @@ class Snapshot:
     metrics: pd.DataFrame
     rows: list[TargetRow]
     settings: dict[str, str]
+    velocity: dict[str, float] = field(default_factory=dict)  # portfolio days per stage (for "stalled")
+    by_id: dict[int, TargetRow] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.by_id:
+            self.by_id.update((r.id, r) for r in self.rows)
 
     def row(self, account_id: int) -> TargetRow | None:
-        return next((r for r in self.rows if r.id == account_id), None)
+        return self.by_id.get(account_id)
 
 
 @dataclass(frozen=True)
@@ -75,15 +83,48 @@ class ReviewService:
         self.engine = engine
         self.as_of_override = as_of
         self.meeting: Meeting | None = None
+        self.current: Snapshot | None = None  # the latest snapshot, kept under `_lock` by load/after_decision
+        self._lock = threading.Lock()
 
     def load(self) -> Snapshot:
+        with self._lock:
+            self.current = self._load()
+            return self.current
+
+    def after_decision(self, account_ids: set[int]) -> Snapshot:
+        """The snapshot with these accounts recomputed (decisions are applied one after the other)."""
+        with self._lock:
+            self.current = self._load() if self.current is None else self.refresh(self.current, account_ids)
+            return self.current
+
+    def _load(self) -> Snapshot:
         with Session(self.engine) as session:
             settings = get_settings(session=session)
         as_of = resolve_as_of(settings, self.as_of_override)
         params = Params.from_settings(settings)
         ds = load_dataset(self.engine)
-        metrics = account_metrics(ds, as_of, params)
-        return Snapshot(as_of, params, ds, metrics, build_rows(ds.accounts, metrics), settings)
+        velocity = portfolio_velocity(ds, as_of, params)
+        metrics = account_metrics(ds, as_of, params, stage_velocity=velocity)
+        return Snapshot(as_of, params, ds, metrics, build_rows(ds.accounts, metrics), settings, velocity)
+
+    def refresh(self, snap: Snapshot, account_ids: set[int]) -> Snapshot:
+        """The snapshot after decisions on `account_ids`: only their rows are read and recomputed.
+
+        A decision changes an account's own row (tier, target flag, status), so its metrics are all
+        that can move; the portfolio's stage velocity does not. Gives the same numbers as `load()`.
+        """
+        fresh = load_accounts(self.engine, account_ids)
+        accounts = pd.concat([snap.dataset.accounts[~snap.dataset.accounts["id"].isin(account_ids)], fresh])
+        accounts = accounts.sort_values("id", kind="stable").reset_index(drop=True)
+        ds = Dataset(accounts, *(getattr(snap.dataset, n) for n in ("contacts", "engagements", "opportunities",
+                                                                      "stage_changes", "requirements")))  # fmt: skip
+        part = account_metrics(ds.subset(account_ids), snap.as_of, snap.params, stage_velocity=snap.velocity)
+        metrics = pd.concat([snap.metrics.drop(index=list(account_ids), errors="ignore"), part]).sort_index()
+        changed = {r.id: r for r in build_rows(fresh, part)}
+        rows = [changed.get(r.id, r) for r in snap.rows] + [
+            r for i, r in changed.items() if i not in snap.by_id
+        ]
+        return Snapshot(snap.as_of, snap.params, ds, metrics, rows, snap.settings, snap.velocity)
 
     def funnel(self, snap: Snapshot, tier: int | None = None, owner: str | None = None) -> dict[str, Any]:
         return funnel(snap.dataset, snap.as_of, snap.params, tier=tier, owner=owner, metrics=snap.metrics)

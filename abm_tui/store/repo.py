@@ -46,6 +46,22 @@ def account_count(*, session: Session) -> int:
     return session.execute(select(func.count()).select_from(Account)).scalar_one()
 
 
+ACCOUNT_COLUMNS = ("id", "source_id", "name", "domain", "is_target", "tier", "icp_fit", "status", "churned_at",
+                   "owner_sales", "owner_marketing", "industry", "version")  # fmt: skip
+
+
+def load_accounts(engine: Engine, ids: set[int]):
+    """The account rows of `ids` as the metrics read them."""
+    import pandas as pd
+
+    from abm_tui.metrics.dataset import frame
+
+    a = Account.__table__
+    with engine.connect() as conn:
+        result = conn.execute(select(*(a.c[c] for c in ACCOUNT_COLUMNS)).where(a.c.id.in_(ids)))
+        return frame("accounts", pd.DataFrame(result.fetchall(), columns=list(ACCOUNT_COLUMNS)))
+
+
 def load_dataset(engine: Engine):
     """Read every table the metrics need into a `Dataset` (pandas is imported here, not at start-up)."""
     import pandas as pd
@@ -61,8 +77,7 @@ def load_dataset(engine: Engine):
     )
     with engine.connect() as conn:
         return Dataset.build(
-            accounts=read(conn, select(a.id, a.source_id, a.name, a.domain, a.is_target, a.tier, a.icp_fit,
-                                       a.status, a.churned_at, a.owner_sales, a.owner_marketing, a.industry, a.version)),
+            accounts=read(conn, select(*(a[c] for c in ACCOUNT_COLUMNS))),
             contacts=read(conn, select(c.id, c.account_id, c.buying_role)),
             engagements=read(conn, select(e.account_id, e.contact_id, e.occurred_at, e.intent)),
             opportunities=read(conn, select(o.id, o.account_id, o.amount, o.stage, o.created_at, o.close_date,

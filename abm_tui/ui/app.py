@@ -147,7 +147,7 @@ class AbmApp(App):
                 timeout=8,
             )
             return
-        snapshot = service.load()
+        snapshot = service.after_decision({d.account_id})  # only the decided account is recomputed
         self.post_message(MetricsLoaded(snapshot))
         self.post_message(DecisionSaved(d, describe(d, snapshot)))
 

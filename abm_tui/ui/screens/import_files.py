@@ -28,7 +28,8 @@ class ImportDialog(ModalScreen[bool]):
             yield Input(placeholder="paths, separated by spaces (quote names with spaces)", id="paths")
             with VerticalScroll(id="import-result"):
                 yield Static(
-                    "enter: preview what would change · enter again: import · escape: cancel", id="import-text"
+                    "enter: preview what would change · enter again: import · escape: cancel",
+                    id="import-text",
                 )
 
     def _paths(self) -> list[Path]:

@@ -31,6 +31,9 @@ COLUMNS = (
 )  # fmt: skip
 
 
+MAX_ROWS = 1000
+
+
 def _cycle(choices, current):
     choices = list(choices)
     return choices[(choices.index(current) + 1) % len(choices)] if current in choices else choices[0]
@@ -144,7 +147,9 @@ class TargetsScreen(ReviewScreen):
         keep, position = self.selected_account_id(), table.cursor_row
         self.shown, in_scope = select_rows(snap.rows, q)
         table.clear()
-        for r in self.shown:
+        # A DataTable keeps every row as objects: past a screenful of pages nobody scrolls, so the list
+        # shows the first MAX_ROWS and says so (search and filters narrow 100,000 accounts instantly).
+        for r in self.shown[:MAX_ROWS]:
             table.add_row(*self._cells(r, snap), key=str(r.id))
         index = next((i for i, r in enumerate(self.shown) if r.id == keep), None)
         table.move_cursor(row=position if index is None else index, animate=False)
@@ -153,10 +158,12 @@ class TargetsScreen(ReviewScreen):
         )
         filters = q.labels()
         arrow = "↓" if not q.descending else "↑"
-        text = f"[b]{len(self.shown)}[/b] of {in_scope} {scope}"
+        text = f"[b]{len(self.shown):,}[/b] of {in_scope:,} {scope}"
         if filters:
             text += "  ·  " + ", ".join(filters)
         text += f"  ·  sorted by {q.sort.replace('_', ' ')} {arrow}"
+        if len(self.shown) > MAX_ROWS:
+            text += f"  ·  [b]showing the first {MAX_ROWS:,}[/b]: search (/) or filter to narrow"
         self.query_one("#targets-summary", Static).update(text)
         empty = self.query_one("#targets-empty", Static)
         if not snap.rows:
@@ -196,7 +203,7 @@ class TargetsScreen(ReviewScreen):
         table = self.query_one(DataTable)
         if not self.shown or table.row_count == 0:
             return None
-        row = min(table.cursor_row, len(self.shown) - 1)
+        row = min(table.cursor_row, len(self.shown) - 1, MAX_ROWS - 1)
         return self.shown[row].id if row >= 0 else None
 
     @on(DataTable.RowSelected)

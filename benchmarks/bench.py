@@ -1,0 +1,231 @@
+"""Speed at scale: generate, import, start, decide, search, open, funnel, memory — medians of several runs.
+
+    python benchmarks/bench.py [--sizes 10000 100000] [--runs 3] [--out benchmarks/results/latest.json]
+
+Start-up is measured on the real `abm-tui` process in tmux (time until the list is on screen) and
+reported as a ratio to a bare Textual app with a 100-row DataTable, measured in the same run.
+Everything else is measured in-process with Textual's Pilot, from the key press until the state
+is committed (database) or repainted (the widget shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+AS_OF = date(2026, 11, 20)
+
+
+def generate(out: Path, accounts: int) -> dict[str, int]:
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "fixtures" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.generate(
+        out,
+        accounts=accounts,
+        engagements_per_account=8,
+        contacts_per_account=3,
+        opportunities_per_account=1.5,
+    )
+
+
+def tmux_time_to(command: str, text: str, timeout: float = 120) -> tuple[float, int | None]:
+    """Seconds from starting `command` in tmux until `text` is on screen, and the process's peak RSS (kB)."""
+    name = f"bench{os.getpid()}"
+    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    t0 = time.perf_counter()
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "160", "-y", "48",
+                    "-e", "COLUMNS=160", "-e", "LINES=48", f"exec {command}"], check=True)  # fmt: skip
+    try:
+        while time.perf_counter() - t0 < timeout:
+            screen = subprocess.run(
+                ["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True
+            ).stdout
+            if text in screen:
+                elapsed = time.perf_counter() - t0
+                pid = subprocess.run(["tmux", "display", "-p", "-t", name, "#{pane_pid}"], capture_output=True,
+                                     text=True).stdout.strip()  # fmt: skip
+                time.sleep(1.0)  # let the start settle before reading the peak
+                return elapsed, peak_rss_kb(pid)
+            time.sleep(0.01)
+        raise TimeoutError(f"{text!r} did not appear within {timeout} s")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+
+
+def peak_rss_kb(pid: str) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+async def interactive(db: Path, runs: int) -> dict[str, float]:
+    """Retier, search, open account, funnel: in-process with the Pilot, medians in milliseconds."""
+    os.environ["TEXTUAL_ANIMATIONS"] = "none"
+    from textual import events
+    from textual.widgets import DataTable
+
+    from abm_tui.store.db import open_store
+    from abm_tui.ui.app import AbmApp
+    from abm_tui.ui.screens.account import AccountScreen
+
+    engine, _ = open_store(f"sqlite:///{db}")
+    app = AbmApp(engine, as_of=AS_OF)
+    out: dict[str, list[float]] = {k: [] for k in ("retier_commit_ms", "retier_repaint_ms", "search_ms",
+                                                     "open_account_ms", "funnel_ms")}  # fmt: skip
+
+    def send(key: str, character: str | None = None) -> float:
+        """Post a key like the terminal does (Pilot.press adds ~200 ms of its own waiting)."""
+        t0 = time.perf_counter()
+        app.post_message(events.Key(key, character if character is not None else key))
+        return t0
+
+    async def until(condition, timeout: float = 60) -> float:
+        t0 = time.perf_counter()
+        while not condition():
+            if time.perf_counter() - t0 > timeout:
+                raise TimeoutError
+            await asyncio.sleep(0.001)
+        return (time.perf_counter() - t0) * 1000
+
+    def account_painted() -> bool:
+        if not isinstance(app.screen, AccountScreen):
+            return False
+        score = app.screen.query("#score")
+        return bool(score) and "Engagement score" in str(score.first().render())
+
+    def db_tier(account_id: int) -> int | None:
+        with sqlite3.connect(db) as conn:
+            return conn.execute("SELECT tier FROM account WHERE id = ?", (account_id,)).fetchone()[0]
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(lambda: app.snapshot is not None and app.screen.query_one(DataTable).row_count > 0, 600)
+        screen = app.screen
+        table = screen.query_one(DataTable)
+        for _ in range(runs):
+            row = screen.shown[table.cursor_row]  # the cursor follows its account when the tier moves it
+            new = 3 if row.tier == 2 else 2
+            t0 = send(str(new))
+            await until(lambda r=row, n=new: db_tier(r.id) == n)
+            committed = (time.perf_counter() - t0) * 1000
+            key = str(row.id)
+            await until(lambda k=key, n=new: str(table.get_row(k)[0]) == str(n) if k in table.rows else True)
+            out["retier_commit_ms"].append(committed)
+            out["retier_repaint_ms"].append((time.perf_counter() - t0) * 1000)
+            await pilot.pause()
+        for i in range(runs):
+            summary = screen.query_one("#targets-summary")
+            before = str(summary.render())
+            await pilot.press("slash")
+            t0 = send("abcdefghij"[i])
+            await until(lambda s=summary, b=before: str(s.render()) != b)
+            out["search_ms"].append((time.perf_counter() - t0) * 1000)
+            await pilot.press("escape")
+            await until(lambda: screen.query_one(DataTable).has_focus)
+        for _ in range(runs):
+            t0 = send("enter", "\r")
+            await until(account_painted)
+            out["open_account_ms"].append((time.perf_counter() - t0) * 1000)
+            await pilot.press("escape")
+            await until(lambda: not isinstance(app.screen, AccountScreen))
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            app.service.funnel(app.snapshot)
+            out["funnel_ms"].append((time.perf_counter() - t0) * 1000)
+    engine.dispose()
+    return {k: round(statistics.median(v), 1) for k, v in out.items()}
+
+
+def bench_size(n: int, runs: int, work: Path, bare_s: float) -> dict:
+    data, db = work / f"data-{n}", work / f"abm-{n}.sqlite"
+    counts = generate(data, n)
+    rows = sum(counts.values())
+    imports = []
+    for _ in range(1 if n >= 50_000 else runs):
+        db.unlink(missing_ok=True)
+        t0 = time.perf_counter()
+        subprocess.run([BIN / "abm-tui", "import", data, "--db", db], check=True, capture_output=True)
+        imports.append(time.perf_counter() - t0)
+    starts, peaks = [], []
+    for _ in range(runs):
+        s, peak = tmux_time_to(f"{BIN / 'abm-tui'} --db {db} --as-of {AS_OF}", "targets  ·")
+        starts.append(s)
+        peaks.append(peak or 0)
+    result = {
+        "accounts": n,
+        "rows": rows,
+        "import_s": round(statistics.median(imports), 2),
+        "import_rows_per_s": round(rows / statistics.median(imports)),
+        "first_screen_s": round(statistics.median(starts), 2),
+        "first_screen_vs_bare": round(statistics.median(starts) / bare_s, 2),
+        "peak_memory_mb": round(max(peaks) / 1024),
+    }
+    result.update(asyncio.run(interactive(db, runs)))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")
+    args = parser.parse_args()
+    if not shutil.which("tmux"):
+        sys.exit("the benchmark needs tmux (apt-get install tmux)")
+    work = Path(tempfile.mkdtemp(prefix="abm-bench-"))
+    os.environ.update({"XDG_DATA_HOME": str(work), "XDG_STATE_HOME": str(work)})
+    try:
+        bare = [tmux_time_to(f"{sys.executable} {ROOT / 'benchmarks' / 'bare_app.py'}", "bare ready")[0]
+                for _ in range(args.runs)]  # fmt: skip
+        bare_s = statistics.median(bare)
+        results = {"machine": f"{os.cpu_count()} cores", "bare_textual_s": round(bare_s, 3), "sizes": []}
+        for n in args.sizes:
+            print(f"… {n:,} accounts", file=sys.stderr, flush=True)
+            results["sizes"].append(bench_size(n, args.runs, work, bare_s))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print(table(results))
+
+
+TARGETS = {
+    "import_rows_per_s": "≥ 50,000", "first_screen_vs_bare": "≤ 3× (≤ 2× at 10k)", "retier_commit_ms": "≤ 50",
+    "retier_repaint_ms": "≤ 100", "search_ms": "≤ 100", "open_account_ms": "≤ 200", "funnel_ms": "≤ 500",
+    "peak_memory_mb": "≤ 600",
+}  # fmt: skip
+
+
+def table(results: dict) -> str:
+    sizes = results["sizes"]
+    lines = [f"bare Textual app, 100-row DataTable: {results['bare_textual_s']} s to first screen", "",
+             "| measure | target | " + " | ".join(f"{s['accounts']:,} accounts" for s in sizes) + " |",
+             "|---|---|" + "---|" * len(sizes)]  # fmt: skip
+    for key in ("rows", "import_rows_per_s", "first_screen_s", "first_screen_vs_bare", "retier_commit_ms",
+                "retier_repaint_ms", "search_ms", "open_account_ms", "funnel_ms", "peak_memory_mb"):  # fmt: skip
+        lines.append(f"| {key} | {TARGETS.get(key, '')} | " + " | ".join(f"{s[key]:,}" for s in sizes) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
