@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from datetime import date
 from pathlib import Path
@@ -17,12 +18,20 @@ DEMO_TODAY = date(2026, 11, 20)
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path, monkeypatch):
-    """Never touch the real user data, log or config folders."""
+    """Never touch the real user data, log or config folders; drop the log handlers a CLI call adds."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.setenv("ABM_TUI_DB", str(tmp_path / "default.sqlite"))
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
+    logger = logging.getLogger("abm_tui")
+    before = list(logger.handlers)
+    yield
+    for handler in logger.handlers[:]:
+        if handler not in before:
+            logger.removeHandler(handler)
+            handler.close()
 
 
 @pytest.fixture(scope="session")

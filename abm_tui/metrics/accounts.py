@@ -8,21 +8,13 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from abm_tui.domain import BUYING_ROLES
 from abm_tui.metrics.dataset import DEFAULT_PARAMS, Dataset, Params, as_timestamp
 from abm_tui.metrics.opportunities import opportunities_as_of, velocity
 
 STAGES = ("target", "reached", "engaged", "mqa", "opportunity", "customer")
 INTENT_WEIGHTS = {"strategic": 3, "mid": 2, "light": 1}
-ROLE_ORDER = (
-    "decision_maker",
-    "budget_holder",
-    "influencer",
-    "champion",
-    "technical",
-    "procurement",
-    "legal",
-    "other",
-)
+ROLE_ORDER = BUYING_ROLES  # gaps and stakeholders are listed in this order
 GAP_SEVERITY = {"missing": 0, "thin": 1, "silent": 2, "covered": 3}
 AGENDA_RULES = ("promote", "demote", "poor_fit", "gap", "stalled")
 

@@ -7,6 +7,9 @@ from datetime import UTC, date, datetime
 from sqlalchemy import DateTime, MetaData, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+# The vocabularies live in abm_tui.domain (the metrics use them too); re-exported here for the store's users.
+from abm_tui.domain import BUYING_ROLES, DECISION_KINDS, INTENTS, OUTCOMES, SOURCES  # noqa: F401
+
 # Named constraints let Alembic's batch mode (SQLite) drop and recreate them.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -16,21 +19,6 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 metadata: MetaData = SQLModel.metadata
-
-BUYING_ROLES = (
-    "decision_maker",
-    "budget_holder",
-    "influencer",
-    "champion",
-    "technical",
-    "procurement",
-    "legal",
-    "other",
-)
-INTENTS = ("strategic", "mid", "light")
-OUTCOMES = ("open", "won", "lost")
-SOURCES = ("marketing", "sales", "partner")
-DECISION_KINDS = ("retier", "drop", "restore", "target", "note", "follow_up")
 
 
 def utcnow() -> datetime:

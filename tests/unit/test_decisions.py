@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 from sqlalchemy import func, select, text
 from sqlmodel import Session
@@ -21,21 +19,6 @@ from abm_tui.store.decisions import (
     undo,
 )
 from abm_tui.store.models import Account, Decision
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """Never touch the real user data/log folders."""
-    monkeypatch.setenv("ABM_TUI_DB", str(tmp_path / "env-default.sqlite"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
-    logger = logging.getLogger("abm_tui")
-    before = list(logger.handlers)
-    yield
-    for handler in logger.handlers[:]:
-        if handler not in before:
-            logger.removeHandler(handler)
-            handler.close()
 
 
 @pytest.fixture

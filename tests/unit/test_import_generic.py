@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import textwrap
 from datetime import date, datetime
@@ -18,21 +17,6 @@ from abm_tui.store.imports import apply_batch
 from abm_tui.store.models import metadata
 
 ERROR_FORMAT = re.compile(r"^[\w.]+\.csv:\d+: [\w-]+: \S.*$")
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """Never touch the real user data/log folders."""
-    monkeypatch.setenv("ABM_TUI_DB", str(tmp_path / "env-default.sqlite"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
-    logger = logging.getLogger("abm_tui")
-    before = list(logger.handlers)
-    yield
-    for handler in logger.handlers[:]:
-        if handler not in before:
-            logger.removeHandler(handler)
-            handler.close()
 
 
 @pytest.fixture

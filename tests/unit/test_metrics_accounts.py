@@ -8,20 +8,14 @@ B = min(1, active/5), D = min(1, Σweights/30) (strategic 3, mid 2, light 1), R 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import pytest
 
-from abm_tui.metrics import Dataset, Params, account_metrics
+from abm_tui.metrics import Params, account_metrics
 from abm_tui.metrics.accounts import engagement_per_role, round_half_up
-from abm_tui.metrics.dataset import DEFAULT_REQUIREMENTS
-
-T = date(2024, 6, 15)
-
-
-def ago(n: int) -> str:
-    return (T - timedelta(days=n)).isoformat()
+from tests.unit.metric_builders import T, ago, build, contact, opp, touch
 
 
 def account(
@@ -52,37 +46,6 @@ def account(
 
 def non_target(id, **kw):
     return account(id, tier=None, is_target=False, **kw)
-
-
-def contact(id, account_id, role="other"):
-    return {"id": id, "account_id": account_id, "buying_role": role}
-
-
-def touch(account_id, contact_id, days_ago, intent="light"):
-    return {
-        "account_id": account_id,
-        "contact_id": contact_id,
-        "occurred_at": ago(days_ago),
-        "intent": intent,
-    }
-
-
-def opp(id, account_id, amount, *, created, close=None, outcome="open", stage="qualify", source="sales"):
-    return {
-        "id": id,
-        "account_id": account_id,
-        "amount": amount,
-        "stage": stage,
-        "created_at": created,
-        "close_date": close,
-        "outcome": outcome,
-        "source": source,
-    }
-
-
-def build(**tables):
-    tables.setdefault("requirements", DEFAULT_REQUIREMENTS)
-    return Dataset.build(**tables)
 
 
 def metrics(ds, as_of=T):

@@ -6,16 +6,8 @@ accounts only. Score = round_half_up(40·B + 30·D + 30·R) as in DESIGN §3.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
-from abm_tui.metrics import Dataset, Params, account_metrics
-from abm_tui.metrics.dataset import DEFAULT_REQUIREMENTS
-
-T = date(2024, 6, 15)
-
-
-def ago(n: int) -> str:
-    return (T - timedelta(days=n)).isoformat()
+from abm_tui.metrics import Params, account_metrics
+from tests.unit.metric_builders import T, ago, build, contact, opp, touch
 
 
 def account(id, *, tier=1, is_target=True, status="active", icp_fit=4, churned_at=None):
@@ -38,39 +30,8 @@ def non_target(id, **kw):
     return account(id, tier=None, is_target=False, **kw)
 
 
-def contact(id, account_id, role="other"):
-    return {"id": id, "account_id": account_id, "buying_role": role}
-
-
-def touch(account_id, contact_id, days_ago, intent="light"):
-    return {
-        "account_id": account_id,
-        "contact_id": contact_id,
-        "occurred_at": ago(days_ago),
-        "intent": intent,
-    }
-
-
-def opp(id, account_id, amount, *, created, close=None, outcome="open", stage="qualify", source="sales"):
-    return {
-        "id": id,
-        "account_id": account_id,
-        "amount": amount,
-        "stage": stage,
-        "created_at": created,
-        "close_date": close,
-        "outcome": outcome,
-        "source": source,
-    }
-
-
 def sc(opportunity_id, stage, days_ago):
     return {"opportunity_id": opportunity_id, "stage": stage, "entered_at": ago(days_ago)}
-
-
-def build(**tables):
-    tables.setdefault("requirements", DEFAULT_REQUIREMENTS)
-    return Dataset.build(**tables)
 
 
 def agendas(ds):

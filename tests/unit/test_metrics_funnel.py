@@ -8,19 +8,12 @@ win rate and deal size are given for ABM (active targets) and non-ABM (all other
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import pytest
 
-from abm_tui.metrics import Dataset, Params, funnel
-from abm_tui.metrics.dataset import DEFAULT_REQUIREMENTS
+from abm_tui.metrics import Params, funnel
+from tests.unit.metric_builders import T, ago, build, contact, opp, touch
 
-T = date(2024, 6, 15)
 STAGES = ["target", "reached", "engaged", "mqa", "opportunity", "customer"]
-
-
-def ago(n: int) -> str:
-    return (T - timedelta(days=n)).isoformat()
 
 
 def account(
@@ -53,39 +46,8 @@ def non_target(id, **kw):
     return account(id, tier=None, is_target=False, **kw)
 
 
-def contact(id, account_id, role="other"):
-    return {"id": id, "account_id": account_id, "buying_role": role}
-
-
-def touch(account_id, contact_id, days_ago, intent="light"):
-    return {
-        "account_id": account_id,
-        "contact_id": contact_id,
-        "occurred_at": ago(days_ago),
-        "intent": intent,
-    }
-
-
-def opp(id, account_id, amount, *, created, close=None, outcome="open", stage="qualify", source="sales"):
-    return {
-        "id": id,
-        "account_id": account_id,
-        "amount": amount,
-        "stage": stage,
-        "created_at": created,
-        "close_date": close,
-        "outcome": outcome,
-        "source": source,
-    }
-
-
 def sc(opportunity_id, stage, days_ago):
     return {"opportunity_id": opportunity_id, "stage": stage, "entered_at": ago(days_ago)}
-
-
-def build(**tables):
-    tables.setdefault("requirements", DEFAULT_REQUIREMENTS)
-    return Dataset.build(**tables)
 
 
 def run(ds, *, target=None, tier=None, owner=None):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import shutil
 import sqlite3
 from importlib.resources import files
@@ -38,23 +37,6 @@ ISSUE_TABLES = {
     "decision",
     "setting",
 }
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """Never touch the real user data/log folders; drop log handlers the CLI adds per call."""
-    monkeypatch.setenv("ABM_TUI_DB", str(tmp_path / "env-default.sqlite"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
-    logger = logging.getLogger("abm_tui")
-    before = list(logger.handlers)
-    yield
-    for handler in logger.handlers[:]:
-        if handler not in before:
-            logger.removeHandler(handler)
-            handler.close()
 
 
 def url(path: Path) -> str:
