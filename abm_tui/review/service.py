@@ -138,13 +138,10 @@ class ReviewService:
             if details is None:
                 return None
             session.expunge_all()
-        ds, T = snap.dataset, as_timestamp(snap.as_of)
+        ds, T = snap.dataset.subset({account_id}), as_timestamp(snap.as_of)  # this account's rows only
         per_role = engagement_per_role(ds, account_id, snap.as_of)
-        gaps = role_gaps(ds, T, snap.params)
-        gaps = gaps[gaps["account_id"] == account_id][["role", "min_contacts", "contacts", "engaged", "gap"]]
-        opps = opportunities_as_of(
-            ds.opportunities[ds.opportunities["account_id"] == account_id], ds.stage_changes, T
-        )
+        gaps = role_gaps(ds, T, snap.params)[["role", "min_contacts", "contacts", "engaged", "gap"]]
+        opps = opportunities_as_of(ds.opportunities, ds.stage_changes, T)
         names = {o.id: o.name for o in details["opportunities"]}
         opp_rows = [
             {
@@ -177,7 +174,8 @@ class ReviewService:
         if last is None or last.started_at.date() >= snap.as_of:
             return "", follow_ups
         since = last.started_at.date()
-        c = changes_since(snap.dataset, since, snap.as_of, snap.params, snap.metrics)
+        part = snap.dataset.subset({account_id})
+        c = changes_since(part, since, snap.as_of, snap.params, snap.metrics.loc[[account_id]])
         return f"Since the meeting of {since:%d %b}: " + change_text(c.loc[account_id]), follow_ups
 
     # -- decisions ---------------------------------------------------------------------------------
@@ -293,9 +291,9 @@ class ReviewService:
                 follow.setdefault(f.account_id, []).append(f"{f.text}, {f.owner or 'no owner'}{due}")
         changes = None
         if last is not None and last.started_at.date() < snap.as_of:
-            changes = changes_since(
-                snap.dataset, last.started_at.date(), snap.as_of, snap.params, snap.metrics
-            )
+            ids = {r.id for r in snap.rows if r.agenda} | set(follow)  # only what the agenda shows
+            part, now = snap.dataset.subset(ids), snap.metrics.loc[sorted(ids)]
+            changes = changes_since(part, last.started_at.date(), snap.as_of, snap.params, now)
         return build_agenda(
             snap, decided_ids=decided, skipped_ids=skipped, changes=changes, follow_ups=follow
         )

@@ -31,7 +31,7 @@ COLUMNS = (
 )  # fmt: skip
 
 
-MAX_ROWS = 1000
+MAX_ROWS = 200
 
 
 def _cycle(choices, current):
