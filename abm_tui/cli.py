@@ -185,9 +185,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     delimiter = "\t" if args.delimiter == "tab" else args.delimiter
     options = ReadOptions(encoding=args.encoding, delimiter=delimiter, date_format=args.date_format)
+    total = count_rows(args.paths)
+    bar = ProgressBar(total) if total > 5000 and sys.stderr.isatty() else None
     try:
         roles = load_rules(args.roles) if args.roles else None
-        batch = read_inputs(args.paths, mapping=args.map, options=options, roles=roles)
+        batch = read_inputs(args.paths, mapping=args.map, options=options, roles=roles,
+                            on_rows=bar and (lambda n: bar.show("checking", n)))  # fmt: skip
     except (ValueError, OSError) as exc:
         raise StoreError(str(exc).rstrip(".")) from exc
     url = resolve_db_url(args.db)
@@ -196,15 +199,51 @@ def cmd_import(args: argparse.Namespace) -> int:
         url = "sqlite://"  # check against an empty schema without creating the file
     # Even with bad rows the rest is checked against the database, so one run shows every problem.
     engine, _ = open_store(url)
-    rows = sum(len(r) for r in batch.rows.values())
-    if rows > 5000:
-        print(f"Writing {rows:,} rows in one transaction…", file=sys.stderr, flush=True)
-    summary = apply_batch(engine, batch, dry_run=args.dry_run)
+    summary = apply_batch(
+        engine, batch, dry_run=args.dry_run, progress=bar and (lambda n: bar.show("writing", n))
+    )
+    if bar:
+        bar.done()
     print_warnings(summary.warnings)
     names = ", ".join(str(p) for p in args.paths)
     print("Dry run, nothing written; this import would do:" if args.dry_run else f"Imported {names}:")
     print("\n".join("  " + line for line in summary.lines()) or "  nothing to import")
     return 0
+
+
+def count_rows(paths: list[Path]) -> int:
+    """Data lines in the CSV files to import (cheap: newlines only), for the progress bar."""
+    files = [
+        f for p in paths for f in ([p] if p.is_file() else sorted(p.glob("*.csv")) if p.is_dir() else [])
+    ]
+    total = 0
+    for f in files:
+        with f.open("rb") as fh:
+            total += max(
+                0, sum(chunk.count(b"\n") for chunk in iter(lambda fh=fh: fh.read(1 << 20), b"")) - 1
+            )
+    return total
+
+
+class ProgressBar:
+    """`checking [██████░░░░░░░░] 43%  80,000 of 186,000 rows` on stderr, redrawn in place."""
+
+    def __init__(self, total: int, width: int = 30):
+        self.total, self.width = max(total, 1), width
+
+    def show(self, phase: str, n: int) -> None:
+        share = min(1.0, n / self.total)
+        filled = int(share * self.width)
+        bar = "█" * filled + "░" * (self.width - filled)
+        print(
+            f"\r{phase:<9}[{bar}] {share:4.0%}  {n:,} of {self.total:,} rows",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def done(self) -> None:
+        print(file=sys.stderr)
 
 
 def print_warnings(warnings: list, shown: int = 20) -> None:

@@ -299,9 +299,10 @@ def read_inputs(
     mapping: Path | None = None,
     options: ReadOptions = DEFAULT_OPTIONS,
     roles: Rules | None = None,
+    on_rows: Callable[[int], None] | None = None,
 ) -> Batch:
     """Read every file (or generic folder) given, recognising each file from its header."""
-    batch = Batch(options=options, roles=roles)
+    batch = Batch(options=options, roles=roles, on_rows=on_rows)
     mappings = load_mapping(mapping) + BUILT_IN if mapping else BUILT_IN
     pending: list[
         tuple[str, FileMapping | None, Path, list[str], list[tuple[int, dict[str, str]]], ReadOptions]
@@ -314,8 +315,7 @@ def read_inputs(
             files.append(path)
     for path in files:
         if path.is_dir():  # a generic-format folder
-            sub = read_folder(path, options, roles)
-            _merge(batch, sub)
+            read_folder(path, options, roles, batch=batch)
             continue
         if not path.exists():
             batch.errors.append(RowError(path.name, 0, "-", f"no such file: {path}"))
@@ -364,15 +364,3 @@ def read_inputs(
             )
             del batch.errors[before:]
     return batch
-
-
-def _merge(batch: Batch, sub: Batch) -> None:
-    for kind, rows in sub.rows.items():
-        batch.rows.setdefault(kind, []).extend(rows)
-    for kind, cols in sub.columns.items():
-        batch.columns.setdefault(kind, set()).update(cols)
-    for kind, ids in sub.rejected.items():
-        batch.rejected.setdefault(kind, set()).update(ids)
-    batch.errors.extend(sub.errors)
-    batch.warnings.extend(sub.warnings)
-    batch.files.extend(sub.files)

@@ -120,11 +120,18 @@ class Batch:
     files: list[Path] = field(default_factory=list)
     options: ReadOptions = field(default_factory=ReadOptions)
     roles: Rules | None = None  # title → role rules (None: the bundled ones)
+    on_rows: Callable[[int], None] | None = None  # told how many rows have been checked so far
+    checked: int = 0
 
 
-def read_folder(folder: Path, options: ReadOptions = DEFAULT_OPTIONS, roles: Rules | None = None) -> Batch:
-    """Parse and check every generic file in `folder` (only accounts.csv is required)."""
-    batch = Batch(options=options, roles=roles)
+def read_folder(
+    folder: Path,
+    options: ReadOptions = DEFAULT_OPTIONS,
+    roles: Rules | None = None,
+    batch: Batch | None = None,
+) -> Batch:
+    """Parse and check every generic file in `folder` (only accounts.csv is required), into `batch`."""
+    batch = batch if batch is not None else Batch(options=options, roles=roles)
     if not folder.is_dir():
         batch.errors.append(RowError(str(folder), 0, "-", "not a folder"))
         return batch
@@ -178,6 +185,9 @@ def add_rows(
     seen = batch.seen.setdefault(name, {})  # across every file of this kind in the import
     key = KEYS.get(name)
     for line, raw in raw_rows:
+        batch.checked += 1
+        if batch.on_rows and batch.checked % 5000 == 0:
+            batch.on_rows(batch.checked)
         if key:
             ident = raw.get(key, "").strip()
             if ident in seen:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,7 +75,9 @@ def _t(model: Any) -> Table:
     return model.__table__
 
 
-def apply_batch(engine: Engine, batch: Batch, *, dry_run: bool = False) -> ImportSummary:
+def apply_batch(
+    engine: Engine, batch: Batch, *, dry_run: bool = False, progress: Callable[[int], None] | None = None
+) -> ImportSummary:
     """Write `batch` all or nothing; raise ImportFailed with every problem found and write nothing.
 
     Rows that failed to parse are already in `batch.errors`; the valid ones are still checked
@@ -84,6 +87,14 @@ def apply_batch(engine: Engine, batch: Batch, *, dry_run: bool = False) -> Impor
     errors: list[RowError] = list(batch.errors)
     rejected_accounts = batch.rejected.get("accounts.csv", set())
     rejected_opps = batch.rejected.get("opportunities.csv", set())
+    written = 0
+
+    def step(kind: str) -> None:  # after each file kind: how many rows are through
+        nonlocal written
+        written += len(batch.rows.get(kind, []))
+        if progress:
+            progress(written)
+
     with engine.connect() as conn:
         trans = conn.begin()
         try:
@@ -94,6 +105,7 @@ def apply_batch(engine: Engine, batch: Batch, *, dry_run: bool = False) -> Impor
                 summary,
                 errors,
             )
+            step("accounts.csv")
             # Exports without ids (reports, public data) refer to companies by name.
             for r in conn.execute(select(_t(Account).c.id, _t(Account).c.name)):
                 accounts.setdefault(f"name:{r.name.strip().lower()}", r.id)
@@ -104,6 +116,7 @@ def apply_batch(engine: Engine, batch: Batch, *, dry_run: bool = False) -> Impor
                 _resolve(rows("contacts.csv", []), "account_id", accounts, rejected_accounts, "contacts.csv", errors),
                 summary,
             )  # fmt: skip
+            step("contacts.csv")
             opps = _upsert_keyed(
                 conn, _t(Opportunity), "opportunities.csv", "opportunity_id",
                 _present(OPPORTUNITY_FIELDS, batch.columns.get("opportunities.csv", set())),
@@ -111,11 +124,14 @@ def apply_batch(engine: Engine, batch: Batch, *, dry_run: bool = False) -> Impor
                          "opportunities.csv", errors),
                 summary,
             )  # fmt: skip
+            step("opportunities.csv")
             rejected_contacts = batch.rejected.get("contacts.csv", set())
             _insert_engagements(conn, rows("engagements.csv", []), accounts, contacts,
                                 rejected_accounts | rejected_contacts, summary, errors)  # fmt: skip
+            step("engagements.csv")
             _insert_stage_changes(conn, rows("stage_changes.csv", []), opps, rejected_opps, summary, errors)
             _upsert_settings(conn, batch.rows.get("settings.csv", []), summary)
+            step("stage_changes.csv")
             if errors:
                 raise ImportFailed(errors)
         except BaseException:
