@@ -302,3 +302,22 @@ async def test_import_from_the_app_previews_then_imports(make_app, demo_engine):
         await pilot.press("enter")  # enter again imports
         await settle(pilot, lambda: not isinstance(app.screen, ImportDialog))
         await settle(pilot, lambda: len(app.snapshot.rows) == before + 3)
+
+
+async def test_a_locked_database_waits_then_says_so(make_app, demo_engine, demo_db):
+    """Another process holds the write lock: the decision waits (busy timeout), then a clear message."""
+    import sqlite3
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        row = app.screen.shown[0]
+        blocker = sqlite3.connect(demo_db, timeout=0)
+        blocker.execute("BEGIN IMMEDIATE")  # the other window is in the middle of a write
+        try:
+            await pilot.press("3")
+            await settle(pilot, lambda: any("busy" in n.message for n in app._notifications), timeout=30)
+        finally:
+            blocker.rollback()
+            blocker.close()
+        assert account(demo_engine, row.id).tier == 1 and decisions(demo_engine) == []
