@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -203,7 +202,3 @@ def hygiene_warnings(snap: Snapshot, biggest: int = 3) -> list[str]:
     for r in deals[:biggest]:
         out.append(f"€{fmt_money(r.pipeline)} open at {r.name} with no decision maker engaged.")
     return out
-
-
-def since_date(last_meeting_started: date | None, as_of: date) -> date | None:
-    return None if last_meeting_started is None or last_meeting_started >= as_of else last_meeting_started

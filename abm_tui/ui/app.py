@@ -109,12 +109,12 @@ class AbmApp(App):
 
     @work(thread=True, group="decide", exit_on_error=False)
     def decide(self, kind: str, account_id: int | None, **kw) -> None:
-        """Commit one decision, then reload the metrics; the screens repaint after the commit."""
+        """Commit one decision, then recompute the decided account; the screens repaint after the commit."""
         service = self.service
         try:
-            if kind == "skip":
+            if kind == "skip":  # changes no metric: the same snapshot makes the agenda reload
                 service.skip(account_id)
-                self.post_message(MetricsLoaded(service.load()))
+                self.post_message(MetricsLoaded(service.current or service.load()))
                 return
             version = kw.get("version")
             if kind == "retier":
@@ -131,7 +131,7 @@ class AbmApp(App):
                 d = service.undo()
         except StaleAccount as exc:
             # Another window changed this account: show the fresh row, never overwrite silently.
-            self.post_message(MetricsLoaded(service.load()))
+            self.post_message(MetricsLoaded(service.after_decision({account_id})))
             self.call_from_thread(self.notify, str(exc), severity="warning", timeout=8)
             return
         except DecisionError as exc:
