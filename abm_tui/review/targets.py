@@ -95,37 +95,85 @@ class TargetQuery:
         return out
 
 
+def _values(series: pd.Series, convert=None) -> list:
+    """A column as Python values, None for missing (column-wise: 100,000 rows in milliseconds)."""
+    values = series.astype(object).where(series.notna(), None).tolist()
+    return values if convert is None else [None if v is None else convert(v) for v in values]
+
+
 def build_rows(accounts: pd.DataFrame, metrics: pd.DataFrame) -> list[TargetRow]:
     acc = accounts.set_index("id", drop=False)
     m = metrics.reindex(acc.index)
-    rows = []
-    for (i, a), (_, x) in zip(acc.iterrows(), m.iterrows()):
-        last = x["last_engagement"]
-        rows.append(
-            TargetRow(
-                id=int(i),
-                name=a["name"],
-                domain=None if pd.isna(a["domain"]) else a["domain"],
-                tier=None if pd.isna(a["tier"]) else int(a["tier"]),
-                is_target=bool(a["is_target"]),
-                status=a["status"],
-                icp_fit=None if pd.isna(a["icp_fit"]) else int(a["icp_fit"]),
-                stage=x["stage"],
-                score=int(x["score"]),
-                engaged_roles=None if pd.isna(x["engaged_roles"]) else int(x["engaged_roles"]),
-                required_roles=int(x["required_roles"]),
-                coverage=None if pd.isna(x["buying_group_coverage"]) else float(x["buying_group_coverage"]),
-                top_gap=x["top_gap"] if isinstance(x["top_gap"], str) else None,
-                gaps=dict(x["gaps"]),
-                pipeline=float(x["open_pipeline"]),
-                last_touch=None if pd.isna(last) else last.date(),
-                owner_sales=None if pd.isna(a["owner_sales"]) else a["owner_sales"],
-                owner_marketing=None if pd.isna(a["owner_marketing"]) else a["owner_marketing"],
-                agenda=tuple(x["agenda"]),
-                version=int(a["version"]) if "version" in a and not pd.isna(a["version"]) else 1,
-            )
+    last = m["last_engagement"]
+    version = acc["version"] if "version" in acc else pd.Series(1, index=acc.index)
+    columns = zip(
+        acc.index.tolist(),
+        _values(acc["name"]),
+        _values(acc["domain"]),
+        _values(acc["tier"], int),
+        acc["is_target"].astype(bool).tolist(),
+        _values(acc["status"]),
+        _values(acc["icp_fit"], int),
+        _values(m["stage"]),
+        m["score"].astype(int).tolist(),
+        _values(m["engaged_roles"], int),
+        m["required_roles"].astype(int).tolist(),
+        _values(m["buying_group_coverage"], float),
+        [g if isinstance(g, str) else None for g in m["top_gap"].tolist()],
+        m["gaps"].tolist(),
+        m["open_pipeline"].astype(float).tolist(),
+        _values(last.dt.date if len(last) else last),
+        _values(acc["owner_sales"]),
+        _values(acc["owner_marketing"]),
+        m["agenda"].tolist(),
+        _values(version, int),
+    )
+    return [
+        TargetRow(
+            id=int(i),
+            name=name,
+            domain=domain,
+            tier=tier,
+            is_target=target,
+            status=status,
+            icp_fit=fit,
+            stage=stage,
+            score=score,
+            engaged_roles=engaged,
+            required_roles=required,
+            coverage=coverage,
+            top_gap=top_gap,
+            gaps=dict(gaps),
+            pipeline=pipeline,
+            last_touch=last_touch,
+            owner_sales=sales,
+            owner_marketing=marketing,
+            agenda=tuple(agenda),
+            version=ver or 1,
         )
-    return rows
+        for (
+            i,
+            name,
+            domain,
+            tier,
+            target,
+            status,
+            fit,
+            stage,
+            score,
+            engaged,
+            required,
+            coverage,
+            top_gap,
+            gaps,
+            pipeline,
+            last_touch,
+            sales,
+            marketing,
+            agenda,
+            ver,
+        ) in columns
+    ]
 
 
 def _in_scope(row: TargetRow, q: TargetQuery) -> bool:

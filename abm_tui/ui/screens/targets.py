@@ -131,7 +131,8 @@ class TargetsScreen(ReviewScreen):
 
     def watch_query_state(self, query: TargetQuery) -> None:
         search = self.query_one("#search", Input)
-        if search.value.strip() != query.search:  # set from elsewhere (a funnel count, clear): show the truth
+        # Set from elsewhere (a funnel count, clear): show the truth. Never while someone is typing in it.
+        if not search.has_focus and search.value.strip() != query.search:
             with search.prevent(Input.Changed):
                 search.value = query.search
             search.set_class(not query.search and not search.has_focus, "hidden")
