@@ -34,7 +34,7 @@ def score_lines(view: AccountView) -> list[str]:
     return [
         f"[b]Engagement score {row.score}[/b] / 100",
         f"  breadth  {b:4.1f}/40  {active} of 5 stakeholders active ({view.window_days} d)",
-        f"  depth    {d:4.1f}/30  {points} intent points (strategic 3, mid 2, light 1; 30 fills it)",
+        f"  depth    {d:4.1f}/30  {points} intent points (strategic 3, mid 2, light 1)",
         f"  recency  {r:4.1f}/30  {since} (half-life 30 d)",
     ]
 
