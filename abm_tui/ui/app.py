@@ -248,7 +248,7 @@ class AbmApp(App):
             self.pop_screen()
         screen = self.screen
         if isinstance(screen, TargetsScreen) and query is not None:
-            screen.query_state = query
+            screen.apply_query(query)
 
     def action_show_funnel(self) -> None:
         from abm_tui.ui.screens.funnel import FunnelScreen

@@ -195,6 +195,8 @@ async def test_funnel_count_opens_exactly_those_accounts(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda: app.snapshot is not None)
+        await pilot.press("slash", *"smit", "enter")  # a search that the drill-down must replace
+        await settle(pilot, lambda: '"smit"' in summary(app))
         await pilot.press("f")
         await settle(pilot, lambda: isinstance(app.screen, FunnelScreen) and app.screen.lines)
         screen = app.screen
@@ -206,6 +208,7 @@ async def test_funnel_count_opens_exactly_those_accounts(make_app):
         await settle(pilot)
         assert {r.id for r in app.screen.shown} == set(expected)
         assert summary(app).startswith(f"{len(expected)} of 200 targets")
+        assert app.screen.query_one("#search", Input).value == ""  # the box shows the search in force
 
 
 async def test_funnel_reflects_a_drop(make_app):

@@ -129,14 +129,17 @@ class TargetsScreen(ReviewScreen):
         self.sub_title = f"as of {snapshot.as_of:%a %d %b %Y}"
         self.refresh_table()
 
-    def watch_query_state(self, query: TargetQuery) -> None:
-        search = self.query_one("#search", Input)
-        # Set from elsewhere (a funnel count, clear): show the truth. Never while someone is typing in it.
-        if not search.has_focus and search.value.strip() != query.search:
-            with search.prevent(Input.Changed):
-                search.value = query.search
-            search.set_class(not query.search and not search.has_focus, "hidden")
+    def watch_query_state(self, _query: TargetQuery) -> None:
         self.refresh_table()
+
+    def apply_query(self, query: TargetQuery) -> None:
+        """Show the list for a query set from elsewhere (a funnel count), search box included."""
+        search = self.query_one("#search", Input)
+        with search.prevent(Input.Changed):
+            search.value = query.search
+        search.set_class(not query.search, "hidden")
+        self.set_focus(self.query_one(DataTable))
+        self.query_state = query
 
     def refresh_table(self) -> None:
         snap = self.app.snapshot
