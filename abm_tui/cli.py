@@ -107,9 +107,8 @@ def _setup_logging() -> Path | None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     log_path = _setup_logging()
+    from abm_tui.errors import DecisionError, StoreError
     from abm_tui.importers.errors import ImportFailed
-    from abm_tui.store.db import StoreError
-    from abm_tui.store.decisions import DecisionError
 
     try:
         return COMMANDS[args.command or "run"](args)
@@ -146,14 +145,23 @@ def _open(args: argparse.Namespace, *, must_exist: bool = False):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from abm_tui.store.demo import load_demo
+    from abm_tui.store.metric_cache import connect_current, sqlite_file
 
-    engine, is_new = _open(args)
-    if is_new:
-        load_demo(engine)
+    url = resolve_db_url(args.db)
+    path = sqlite_file(url)
+    current = connect_current(path) if path is not None else None
+    if current is not None:  # the everyday case: the app reads its first screen without SQLAlchemy
+        current.close()
+        store = url
+    else:  # new, older-schema or PostgreSQL database: create or upgrade it first
+        from abm_tui.store.demo import load_demo
+
+        store, is_new = _open(args)
+        if is_new:
+            load_demo(store)
     from abm_tui.ui.app import AbmApp
 
-    AbmApp(engine, as_of=args.as_of).run()
+    AbmApp(store, as_of=args.as_of).run()
     return 0
 
 

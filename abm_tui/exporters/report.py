@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from abm_tui.exporters.numbers import fmt_money, fmt_pct
 from abm_tui.metrics.dataset import Dataset
 
 
@@ -55,20 +56,6 @@ def accounts_records(ds: Dataset, metrics: pd.DataFrame, tier: int | None = None
             }
         )
     return out
-
-
-def fmt_money(x: float | None) -> str:
-    if x is None:
-        return "–"
-    if abs(x) >= 1_000_000:
-        return f"{x / 1_000_000:.1f}M"
-    if abs(x) >= 1_000:
-        return f"{x / 1_000:.0f}k"
-    return f"{x:.0f}"
-
-
-def fmt_pct(x: float | None) -> str:
-    return "–" if x is None else f"{x * 100:.0f} %"
 
 
 def accounts_table(records: list[dict[str, Any]]) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from abm_tui.domain import Params
 from abm_tui.importers import values as v
 from abm_tui.importers.errors import RowError
 from abm_tui.importers.formats import (
@@ -19,7 +20,6 @@ from abm_tui.importers.formats import (
     read_table,
 )
 from abm_tui.importers.roles import Rules, infer_role
-from abm_tui.metrics.dataset import Params
 from abm_tui.store.models import INTENTS, OUTCOMES, SOURCES
 
 Parser = Callable[[str, ReadOptions], Any]

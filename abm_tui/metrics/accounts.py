@@ -8,11 +8,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from abm_tui.domain import BUYING_ROLES
+from abm_tui.domain import BUYING_ROLES, STAGES
 from abm_tui.metrics.dataset import DEFAULT_PARAMS, Dataset, Params, as_timestamp
 from abm_tui.metrics.opportunities import opportunities_as_of, velocity
 
-STAGES = ("target", "reached", "engaged", "mqa", "opportunity", "customer")
 INTENT_WEIGHTS = {"strategic": 3, "mid": 2, "light": 1}
 ROLE_ORDER = BUYING_ROLES  # gaps and stakeholders are listed in this order
 GAP_SEVERITY = {"missing": 0, "thin": 1, "silent": 2, "covered": 3}
@@ -68,7 +67,7 @@ def account_metrics(
     accounts: the "stalled" rule compares with the whole list, not with the accounts given.
 
     Columns: active_stakeholders, intent_points, breadth, depth, recency, score, required_roles, identified_roles,
-    engaged_roles, role_coverage, buying_group_coverage, gaps (role → gap), top_gap, stage,
+    engaged_roles, role_coverage, buying_group_coverage, gaps (role → gap), engaged_by_role, top_gap, stage,
     open_pipeline, open_opportunities, first_engagement, last_engagement, days_since_last, agenda.
     """
     T = as_timestamp(as_of)
@@ -117,13 +116,16 @@ def _coverage(out: pd.DataFrame, ds: Dataset, T: pd.Timestamp, params: Params) -
     )
 
     gap_map: dict[int, dict[str, str]] = {}
+    engaged_map: dict[int, dict[str, int]] = {}
     top: dict[int, str | None] = {}
-    for account_id, role, gap in zip(gaps["account_id"], gaps["role"], gaps["gap"]):
+    for account_id, role, gap, n in zip(gaps["account_id"], gaps["role"], gaps["gap"], gaps["engaged"]):
         gap_map.setdefault(account_id, {})[role] = gap
+        engaged_map.setdefault(account_id, {})[role] = int(n)
     for account_id, roles in gap_map.items():
         worst = min(roles.items(), key=lambda kv: GAP_SEVERITY[kv[1]])  # first role wins a tie
         top[account_id] = None if worst[1] == "covered" else f"{worst[0]} {worst[1]}"
     out["gaps"] = [gap_map.get(i, {}) for i in out.index]
+    out["engaged_by_role"] = [engaged_map.get(i, {}) for i in out.index]  # engaged contacts per required role
     out["top_gap"] = [top.get(i) for i in out.index]
 
 

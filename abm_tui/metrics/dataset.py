@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import pandas as pd
+
+from abm_tui.domain import DEFAULT_PARAMS, Params  # noqa: F401  (re-exported: the metrics take them)
 
 COLUMNS: dict[str, dict[str, str]] = {
     "accounts": {
@@ -108,38 +110,6 @@ DEFAULT_REQUIREMENTS = [
     {"tier": 3, "role": "decision_maker", "min_contacts": 1},
     {"tier": 3, "role": "champion", "min_contacts": 1},
 ]
-
-
-@dataclass(frozen=True)
-class Params:
-    """Tunable numbers, kept in the Setting table under the same names."""
-
-    window_days: int = 90
-    period_days: int = 365
-    influence_days: int = 90
-    sales_target_quarter: float | None = None
-    engaged_score: int = 40
-    mqa_score: int = 60
-    mqa_coverage: float = 0.5
-    promote_score: int = 70
-    demote_score: int = 20
-    demote_quiet_days: int = 60
-    poor_fit_max: int = 2
-    tier1_capacity: int = 50
-
-    @classmethod
-    def from_settings(cls, settings: dict[str, str]) -> Params:
-        """Read known keys from the Setting table's strings; other keys are ignored here."""
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = settings.get(f.name)
-            if raw is None or str(raw).strip() == "":
-                continue
-            values[f.name] = float(raw) if f.type in ("float", "float | None") else int(float(raw))
-        return cls(**values)
-
-
-DEFAULT_PARAMS = Params()
 
 
 def as_timestamp(value: date | str | pd.Timestamp) -> pd.Timestamp:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pandas as pd
 
-from abm_tui.exporters.report import fmt_money
-from abm_tui.metrics.accounts import role_gaps
-from abm_tui.metrics.dataset import as_timestamp
-from abm_tui.metrics.opportunities import opportunities_as_of, velocity
+from abm_tui.exporters.numbers import fmt_money
+from abm_tui.metrics.dataset import Dataset, as_timestamp
+from abm_tui.metrics.opportunities import opportunities_as_of
 from abm_tui.review.service import Snapshot
 from abm_tui.review.targets import TargetRow
 
@@ -55,7 +55,7 @@ class Agenda:
 
 
 def reasons_for(
-    row: TargetRow, m: pd.Series, stalled: dict[int, str], missing_on_deal: dict[int, str]
+    row: TargetRow, as_of: date, stalled: dict[int, str], missing_on_deal: dict[int, str]
 ) -> list[str]:
     engaged = (
         f"{row.engaged_roles} of {row.required_roles} roles engaged"
@@ -70,8 +70,8 @@ def reasons_for(
             else:
                 out.append(f"Tier {row.tier}, score {row.score}, {engaged}: promote?")
         elif rule == "demote":
-            days = m["days_since_last"]
-            quiet = "never touched" if pd.isna(days) else f"no touch in {int(days)} days"
+            days = row.days_since_last(as_of)
+            quiet = "never touched" if days is None else f"no touch in {days} days"
             out.append(f"Tier {row.tier}, score {row.score}, {quiet}: demote or drop?")
         elif rule == "poor_fit":
             out.append(f"ICP fit {row.icp_fit}/5 on Tier {row.tier}: keep it on the list?")
@@ -84,18 +84,14 @@ def reasons_for(
     return out
 
 
-def _stalled_texts(snap: Snapshot) -> dict[int, str]:
-    T = as_timestamp(snap.as_of)
-    ds = snap.dataset
-    targets = {r.id for r in snap.rows if r.is_target and r.status == "active"}
+def stalled_texts(ds: Dataset, as_of: date, velocity: dict[str, float]) -> dict[int, str]:
+    """'Deal 48 days in proposal (usual 20)' for the accounts of `ds` with a stalled open deal; `velocity`
+    is the portfolio's mean days per stage (the active targets' stays, as the "stalled" rule uses)."""
+    T = as_timestamp(as_of)
     opps = opportunities_as_of(ds.opportunities, ds.stage_changes, T)
-    target_opps = set(ds.opportunities.loc[ds.opportunities["account_id"].isin(targets), "id"])
-    vel = velocity(
-        ds.stage_changes[ds.stage_changes["opportunity_id"].isin(target_opps)], T, snap.params.period_days
-    )
     out: dict[int, str] = {}
     for o in opps[opps["is_open"]].itertuples():
-        usual = vel.get(o.current_stage)
+        usual = velocity.get(o.current_stage)
         if usual is not None and o.days_in_stage > 2 * usual:
             out.setdefault(
                 o.account_id, f"Deal {o.days_in_stage:.0f} days in {o.current_stage} (usual {usual:.0f})"
@@ -143,10 +139,11 @@ def build_agenda(
     skipped_ids: list[int],
     changes: pd.DataFrame | None = None,
     follow_ups: dict[int, list[str]] | None = None,
+    stalled: dict[int, str] | None = None,
 ) -> Agenda:
     """Flagged active targets not yet decided in this meeting (skipped ones last), plus open follow-ups."""
     follow_ups = follow_ups or {}
-    stalled, missing = _stalled_texts(snap), _missing_roles(snap)
+    stalled, missing = stalled or {}, _missing_roles(snap)
     flagged = [r for r in snap.rows if r.agenda and r.is_target and r.status == "active"]
     with_follow_up = [r for r in snap.rows if r.id in follow_ups and not r.agenda]
     entries = []
@@ -160,8 +157,7 @@ def build_agenda(
                 name=r.name,
                 tier=r.tier,
                 rules=r.agenda,
-                reasons=tuple(reasons_for(r, snap.metrics.loc[r.id], stalled, missing))
-                or ("Open follow-up: check it",),
+                reasons=tuple(reasons_for(r, snap.as_of, stalled, missing)) or ("Open follow-up: check it",),
                 changes=change_text(c),
                 follow_ups=tuple(follow_ups.get(r.id, ())),
                 skipped=r.id in skipped_ids,
@@ -192,9 +188,7 @@ def hygiene_warnings(snap: Snapshot, biggest: int = 3) -> list[str]:
         out.append(
             f"Tier 1 holds {tier1} accounts, over its capacity of {capacity}: demote {tier1 - capacity}."
         )
-    gaps = role_gaps(snap.dataset, as_timestamp(snap.as_of), snap.params)
-    dm = gaps[(gaps["role"] == "decision_maker") & (gaps["engaged"] == 0)]
-    silent_dm = set(dm["account_id"])
+    silent_dm = {r.id for r in snap.rows if "decision_maker" in r.silent_roles}
     deals = [
         r for r in snap.rows if r.is_target and r.status == "active" and r.pipeline > 0 and r.id in silent_dm
     ]

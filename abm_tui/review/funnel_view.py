@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from abm_tui.exporters.report import fmt_money, fmt_pct
-from abm_tui.metrics.accounts import STAGES
+from abm_tui.domain import STAGES
+from abm_tui.exporters.numbers import fmt_money, fmt_pct
 from abm_tui.review.service import Snapshot
 
 
@@ -33,25 +33,25 @@ def scope_ids(snap: Snapshot, tier: int | None, owner: str | None) -> list[int]:
 
 
 def funnel_lines(snap: Snapshot, f: dict[str, Any], tier: int | None, owner: str | None) -> list[FunnelLine]:
-    ids = scope_ids(snap, tier, owner)
-    m = snap.metrics.loc[ids]
+    rows = [snap.row(i) for i in scope_ids(snap, tier, owner)]
     lines = [FunnelLine("Journey stage", "accounts  → next", heading=True)]
     for stage in STAGES:
-        at = frozenset(m.index[m["stage"] == stage])
+        at = frozenset(r.id for r in rows if r.stage == stage)
         conv = f["conversion"].get(stage)
         nxt = "" if stage not in f["conversion"] else f"  → {fmt_pct(conv)}"
         lines.append(FunnelLine(f"  {stage}", f"{f['stage_counts'][stage]}{nxt}", at))
     lines.append(FunnelLine("Reach (touched in window)", "", heading=True))
     window = snap.params.window_days
-    reached_mask = m["days_since_last"] < window
-    for t in ("1", "2", "3"):
-        tier_ids = [i for i in ids if snap.row(i).tier == int(t)]
-        hit = frozenset(i for i in tier_ids if bool(reached_mask.get(i, False)))
+    for t in (1, 2, 3):
+        tier_rows = [r for r in rows if r.tier == t]
+        hit = frozenset(r.id for r in tier_rows if r.last_touch and (snap.as_of - r.last_touch).days < window)
         lines.append(
-            FunnelLine(f"  Tier {t}", f"{fmt_pct(f['reach_by_tier'][t])} ({len(hit)}/{len(tier_ids)})", hit)
+            FunnelLine(
+                f"  Tier {t}", f"{fmt_pct(f['reach_by_tier'][str(t)])} ({len(hit)}/{len(tier_rows)})", hit
+            )
         )
-    mqa = frozenset(m.index[m["is_mqa"]])
-    with_pipeline = frozenset(m.index[m["open_pipeline"] > 0])
+    mqa = frozenset(r.id for r in rows if r.is_mqa)
+    with_pipeline = frozenset(r.id for r in rows if r.pipeline > 0)
     cov = f["pipeline_coverage"]
     lines += [
         FunnelLine("Pipeline", "", heading=True),

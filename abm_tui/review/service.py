@@ -7,46 +7,36 @@ from __future__ import annotations
 
 import getpass
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-from sqlalchemy import Engine
-from sqlmodel import Session
+from abm_tui.domain import Params
+from abm_tui.review.targets import TargetRow, target_row
+from abm_tui.store import metric_cache
+from abm_tui.store.metric_cache import METRIC_VERSION, State
 
-from abm_tui.metrics import Dataset, Params, account_metrics, funnel
-from abm_tui.metrics.accounts import engagement_per_role, portfolio_velocity, role_gaps
-from abm_tui.metrics.dataset import as_timestamp
-from abm_tui.metrics.opportunities import opportunities_as_of
-from abm_tui.review.targets import TargetRow, build_rows
+if TYPE_CHECKING:  # the first screen needs none of these: they load in the background after it
+    import pandas as pd
+    from sqlalchemy import Engine
 
-if TYPE_CHECKING:
+    from abm_tui.metrics.dataset import Dataset
     from abm_tui.review.agenda import Agenda
-from abm_tui.config import data_dir
-from abm_tui.exporters.minutes import minutes_markdown, net_decisions
-from abm_tui.store import decisions, meetings
-from abm_tui.store.models import Decision, Meeting
-from abm_tui.store.repo import (
-    account_details,
-    account_names,
-    get_settings,
-    load_accounts,
-    load_dataset,
-    resolve_as_of,
-    set_setting,
-)
+    from abm_tui.store import decisions
+    from abm_tui.store.models import Decision, Meeting
+
+CHUNK = 20_000  # accounts computed at a time when every metric is recomputed (bounds the memory)
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Metrics of every account at one as-of date, as last loaded from the store."""
+    """Every account's list metrics at one as-of date, as last loaded from the store."""
 
     as_of: date
     params: Params
-    dataset: Dataset
-    metrics: pd.DataFrame
     rows: list[TargetRow]
     settings: dict[str, str]
     velocity: dict[str, float] = field(default_factory=dict)  # portfolio days per stage (for "stalled")
@@ -58,6 +48,10 @@ class Snapshot:
 
     def row(self, account_id: int) -> TargetRow | None:
         return self.by_id.get(account_id)
+
+    @property
+    def state(self) -> State:
+        return State(self.as_of, self.params.key(), self.velocity)
 
 
 @dataclass(frozen=True)
@@ -77,35 +71,110 @@ class AccountView:
 
 
 class ReviewService:
-    """The review's use cases over one database."""
+    """The review's use cases over one database.
 
-    def __init__(self, engine: Engine, as_of: date | None = None):
-        self.engine = engine
+    `store` is an engine, or a database URL whose engine is made on first use: the first screen is
+    read from the stored metrics with a plain DB-API connection, before SQLAlchemy and pandas load.
+    """
+
+    def __init__(self, store: Engine | str, as_of: date | None = None):
+        self._engine: Engine | None = None if isinstance(store, str) else store
+        self.url = store if isinstance(store, str) else store.url.render_as_string(hide_password=False)
         self.as_of_override = as_of
         self.meeting: Meeting | None = None
         self.current: Snapshot | None = None  # the latest snapshot, kept under `_lock` by load/after_decision
         self._lock = threading.Lock()
+        self._engine_lock = threading.Lock()
+        self._funnel_data: Dataset | None = None  # opportunities and engagements for the funnel, read once
+        self._funnel_memo: tuple[Snapshot, Dataset, pd.DataFrame] | None = None
 
-    def load(self) -> Snapshot:
+    @property
+    def engine(self) -> Engine:
+        with self._engine_lock:
+            if self._engine is None:
+                from abm_tui.store.db import make_engine
+
+                self._engine = make_engine(self.url)
+            return self._engine
+
+    def _read_connection(self):
+        path = metric_cache.sqlite_file(self.url)
+        conn = metric_cache.connect_current(path) if path is not None else None
+        return conn if conn is not None else self.engine.raw_connection()
+
+    def _session(self, **kw):
+        from sqlmodel import Session
+
+        return Session(self.engine, **kw)
+
+    def warm_up(self) -> None:
+        """Load what decisions, the account screen and the funnel need (run after the first screen)."""
+        import abm_tui.metrics.changes
+        import abm_tui.metrics.funnel
+        import abm_tui.review.agenda
+        import abm_tui.store.decisions
+        import abm_tui.store.meetings
+        import abm_tui.store.repo  # noqa: F401
+
+        self.engine  # noqa: B018  (made now rather than on the first key press)
+
+    # -- the list ----------------------------------------------------------------------------------
+
+    def load(self, progress: Progress | None = None) -> Snapshot:
         with self._lock:
-            self.current = self._load()
+            self.current = self._load(progress)
             return self.current
 
     def after_decision(self, account_ids: set[int]) -> Snapshot:
         """The snapshot with these accounts recomputed (decisions are applied one after the other)."""
         with self._lock:
-            self.current = self._load() if self.current is None else self.refresh(self.current, account_ids)
+            self.current = (
+                self._load(None) if self.current is None else self.refresh(self.current, account_ids)
+            )
             return self.current
 
-    def _load(self) -> Snapshot:
-        with Session(self.engine) as session:
-            settings = get_settings(session=session)
-        as_of = resolve_as_of(settings, self.as_of_override)
+    def _load(self, progress: Progress | None) -> Snapshot:
+        """The stored metrics when they are for this as-of date and these parameters (accounts changed
+        since, by another window or a crash, are recomputed); else every account's, recomputed."""
+        conn = self._read_connection()
+        try:
+            settings = metric_cache.read_settings(conn)
+            state = metric_cache.read_state(conn)
+            listing = metric_cache.read_list(conn)
+        finally:
+            conn.close()
+        as_of = metric_cache.resolve_as_of(settings, self.as_of_override)
         params = Params.from_settings(settings)
-        ds = load_dataset(self.engine)
-        velocity = portfolio_velocity(ds, as_of, params)
-        metrics = account_metrics(ds, as_of, params, stage_velocity=velocity)
-        return Snapshot(as_of, params, ds, metrics, build_rows(ds.accounts, metrics), settings, velocity)
+        if state is None or (state.as_of, state.params_key) != (as_of, params.key()):
+            return self._compute_all(as_of, params, settings, [t[0] for t in listing], progress)
+        stale = {t[0] for t in listing if t[METRIC_VERSION] != t[METRIC_VERSION - 1]}
+        snap = Snapshot(as_of, params, [target_row(t) for t in listing], settings, state.velocity)
+        return self.refresh(snap, stale) if stale else snap
+
+    def _compute_all(
+        self, as_of: date, params: Params, settings: dict[str, str], ids: list[int], progress: Progress | None
+    ) -> Snapshot:
+        from abm_tui.metrics.accounts import account_metrics, portfolio_velocity
+        from abm_tui.review.targets import list_tuples
+        from abm_tui.store.repo import load_dataset
+
+        self._funnel_data = None
+        if progress:
+            progress(0, len(ids))
+        portfolio = load_dataset(self.engine, tables=("accounts", "opportunities", "stage_changes"))
+        velocity = portfolio_velocity(portfolio, as_of, params)
+        del portfolio
+        tuples: list[tuple] = []
+        for start in range(0, len(ids), CHUNK):
+            part = ids[start : start + CHUNK]
+            ds = load_dataset(self.engine, id_range=(part[0], part[-1]))
+            metrics = account_metrics(ds, as_of, params, stage_velocity=velocity)
+            tuples += list_tuples(ds.accounts, metrics)
+            if progress:
+                progress(len(tuples), len(ids))
+        state = State(as_of, params.key(), velocity)
+        metric_cache.replace_all(self.engine, [(t[0], *t[METRIC_VERSION:]) for t in tuples], state)
+        return Snapshot(as_of, params, [target_row(t) for t in tuples], settings, velocity)
 
     def refresh(self, snap: Snapshot, account_ids: set[int]) -> Snapshot:
         """The snapshot after decisions on `account_ids`: only their rows are read and recomputed.
@@ -113,23 +182,59 @@ class ReviewService:
         A decision changes an account's own row (tier, target flag, status), so its metrics are all
         that can move; the portfolio's stage velocity does not. Gives the same numbers as `load()`.
         """
-        fresh = load_accounts(self.engine, account_ids)
-        accounts = pd.concat([snap.dataset.accounts[~snap.dataset.accounts["id"].isin(account_ids)], fresh])
-        accounts = accounts.sort_values("id", kind="stable").reset_index(drop=True)
-        ds = Dataset(accounts, *(getattr(snap.dataset, n) for n in ("contacts", "engagements", "opportunities",
-                                                                      "stage_changes", "requirements")))  # fmt: skip
-        part = account_metrics(ds.subset(account_ids), snap.as_of, snap.params, stage_velocity=snap.velocity)
-        metrics = pd.concat([snap.metrics.drop(index=list(account_ids), errors="ignore"), part]).sort_index()
-        changed = {r.id: r for r in build_rows(fresh, part)}
-        rows = [changed.get(r.id, r) for r in snap.rows] + [
-            r for i, r in changed.items() if i not in snap.by_id
-        ]
-        return Snapshot(snap.as_of, snap.params, ds, metrics, rows, snap.settings, snap.velocity)
+        from abm_tui.metrics.accounts import account_metrics
+        from abm_tui.review.targets import list_tuples
+        from abm_tui.store.repo import load_dataset
+
+        ds = load_dataset(self.engine, ids=set(account_ids))
+        metrics = account_metrics(ds, snap.as_of, snap.params, stage_velocity=snap.velocity)
+        tuples = list_tuples(ds.accounts, metrics)
+        metric_cache.replace_some(self.engine, [(t[0], *t[METRIC_VERSION:]) for t in tuples], snap.state)
+        changed = {t[0]: target_row(t) for t in tuples}
+        rows = [changed.pop(r.id, r) for r in snap.rows if r.id in changed or r.id not in account_ids]
+        rows += sorted(changed.values(), key=lambda r: r.id)  # accounts new since the snapshot
+        return Snapshot(snap.as_of, snap.params, rows, snap.settings, snap.velocity)
+
+    # -- the funnel --------------------------------------------------------------------------------
 
     def funnel(self, snap: Snapshot, tier: int | None = None, owner: str | None = None) -> dict[str, Any]:
-        return funnel(snap.dataset, snap.as_of, snap.params, tier=tier, owner=owner, metrics=snap.metrics)
+        """The funnel metrics of `snap`: the list's stored metrics, the deals and touches read once."""
+        from abm_tui.metrics import funnel
+        from abm_tui.review.targets import metrics_frame
+
+        memo = self._funnel_memo  # the funnel screen asks for the whole list and each tier of one snapshot
+        if memo is None or memo[0] is not snap:
+            memo = self._funnel_memo = (snap, self.funnel_dataset(snap), metrics_frame(snap.rows, snap.as_of))
+        _, ds, metrics = memo
+        return funnel(ds, snap.as_of, snap.params, tier=tier, owner=owner, metrics=metrics)
+
+    def funnel_dataset(self, snap: Snapshot) -> Dataset:
+        """The accounts as `snap` has them; their deals and dated touches as read once from the store."""
+        from dataclasses import replace
+
+        from abm_tui.review.targets import accounts_frame
+        from abm_tui.store.repo import load_dataset
+
+        data = self._funnel_data
+        if data is None:
+            tables = ("accounts", "opportunities", "stage_changes", "engagements")
+            data = load_dataset(self.engine, tables=tables, engagement_columns=("account_id", "occurred_at"))
+            data = replace(data, accounts=data.accounts[["id", "churned_at"]])
+            self._funnel_data = data
+        return replace(data, accounts=accounts_frame(snap.rows, data.accounts))
+
+    # -- one account -------------------------------------------------------------------------------
 
     def account_view(self, snap: Snapshot, account_id: int) -> AccountView | None:
+        """The account screen's data: this account's rows only, read through the account_id indexes."""
+        import pandas as pd
+        from sqlmodel import Session
+
+        from abm_tui.metrics.accounts import account_metrics, engagement_per_role, role_gaps
+        from abm_tui.metrics.dataset import as_timestamp
+        from abm_tui.metrics.opportunities import opportunities_as_of
+        from abm_tui.store.repo import account_details, load_dataset
+
         row = snap.row(account_id)
         if row is None:
             return None
@@ -138,7 +243,8 @@ class ReviewService:
             if details is None:
                 return None
             session.expunge_all()
-        ds, T = snap.dataset.subset({account_id}), as_timestamp(snap.as_of)  # this account's rows only
+        ds, T = load_dataset(self.engine, ids={account_id}), as_timestamp(snap.as_of)
+        metrics = account_metrics(ds, snap.as_of, snap.params, stage_velocity=snap.velocity)
         per_role = engagement_per_role(ds, account_id, snap.as_of)
         gaps = role_gaps(ds, T, snap.params)[["role", "min_contacts", "contacts", "engaged", "gap"]]
         opps = opportunities_as_of(ds.opportunities, ds.stage_changes, T)
@@ -154,15 +260,18 @@ class ReviewService:
             }
             for o in opps.sort_values(["is_open", "created_at"], ascending=False).itertuples()
         ]
-        changes, follow_ups = self._since_last_meeting(snap, account_id)
-        return AccountView(row, details, snap.metrics.loc[account_id], per_role, snap.as_of,
+        changes, follow_ups = self._since_last_meeting(snap, account_id, ds, metrics)
+        return AccountView(row, details, metrics.loc[account_id], per_role, snap.as_of,
                            gaps.to_dict("records"), opp_rows, snap.params.window_days, changes, follow_ups)  # fmt: skip
 
-    def _since_last_meeting(self, snap: Snapshot, account_id: int) -> tuple[str, tuple[str, ...]]:
+    def _since_last_meeting(
+        self, snap: Snapshot, account_id: int, ds: Dataset, now: pd.DataFrame
+    ) -> tuple[str, tuple[str, ...]]:
         from abm_tui.metrics.changes import changes_since
         from abm_tui.review.agenda import change_text
+        from abm_tui.store import meetings
 
-        with Session(self.engine) as session:
+        with self._session() as session:
             last = meetings.last_ended_meeting(
                 session=session, before=self.meeting.id if self.meeting else None
             )
@@ -174,22 +283,26 @@ class ReviewService:
         if last is None or last.started_at.date() >= snap.as_of:
             return "", follow_ups
         since = last.started_at.date()
-        part = snap.dataset.subset({account_id})
-        c = changes_since(part, since, snap.as_of, snap.params, snap.metrics.loc[[account_id]])
+        c = changes_since(ds, since, snap.as_of, snap.params, now)
         return f"Since the meeting of {since:%d %b}: " + change_text(c.loc[account_id]), follow_ups
 
     # -- decisions ---------------------------------------------------------------------------------
 
     def who(self) -> decisions.Who:
         """Who decides: the meeting's participants, else the name set once in settings."""
+        from abm_tui.store import decisions
+        from abm_tui.store.repo import get_settings
+
         if self.meeting is not None:
             return decisions.Who(decided_by=self.meeting.participants, meeting_id=self.meeting.id)
-        with Session(self.engine) as session:
+        with self._session() as session:
             name = get_settings(session=session).get("user_name")
         return decisions.Who(decided_by=name or getpass.getuser())
 
     def set_user_name(self, name: str) -> None:
-        with Session(self.engine) as session:
+        from abm_tui.store.repo import set_setting
+
+        with self._session() as session:
             set_setting(session=session, key="user_name", value=name.strip())
 
     # `version` is the account's version as the screen showed it: a mismatch raises StaleAccount.
@@ -197,7 +310,9 @@ class ReviewService:
     def retier(
         self, account_id: int, tier: int, reason: str | None = None, version: int | None = None
     ) -> Decision:
-        with Session(self.engine) as session:
+        from abm_tui.store import decisions
+
+        with self._session() as session:
             return decisions.retier(
                 session=session,
                 account_id=account_id,
@@ -208,21 +323,29 @@ class ReviewService:
             )
 
     def drop(self, account_id: int, reason: str, version: int | None = None) -> Decision:
-        with Session(self.engine) as session:
+        from abm_tui.store import decisions
+
+        with self._session() as session:
             return decisions.drop(
                 session=session, account_id=account_id, reason=reason, who=self.who(), version=version
             )
 
     def restore(self, account_id: int, version: int | None = None) -> Decision:
-        with Session(self.engine) as session:
+        from abm_tui.store import decisions
+
+        with self._session() as session:
             return decisions.restore(session=session, account_id=account_id, who=self.who(), version=version)
 
     def note(self, account_id: int, text: str) -> Decision:
-        with Session(self.engine) as session:
+        from abm_tui.store import decisions
+
+        with self._session() as session:
             return decisions.note(session=session, account_id=account_id, text=text, who=self.who())
 
     def undo(self) -> Decision:
-        with Session(self.engine) as session:
+        from abm_tui.store import decisions
+
+        with self._session() as session:
             return decisions.undo(session=session, who=self.who())
 
     # -- import --------------------------------------------------------------------------------------
@@ -244,15 +367,21 @@ class ReviewService:
     # -- meetings ----------------------------------------------------------------------------------
 
     def unfinished_meeting(self) -> Meeting | None:
-        with Session(self.engine, expire_on_commit=False) as session:
+        from abm_tui.store import meetings
+
+        with self._session(expire_on_commit=False) as session:
             return meetings.unfinished_meeting(session=session)
 
     def last_participants(self) -> list[str]:
-        with Session(self.engine) as session:
+        from abm_tui.store import meetings
+
+        with self._session() as session:
             return meetings.last_participants(session=session)
 
     def start_meeting(self, participants: list[str]) -> Meeting:
-        with Session(self.engine, expire_on_commit=False) as session:
+        from abm_tui.store import meetings
+
+        with self._session(expire_on_commit=False) as session:
             self.meeting = meetings.start_meeting(session=session, participants=participants)
         return self.meeting
 
@@ -260,12 +389,17 @@ class ReviewService:
         self.meeting = meeting
 
     def skip(self, account_id: int) -> None:
+        from abm_tui.store import meetings
+
         assert self.meeting is not None
-        with Session(self.engine) as session:
+        with self._session() as session:
             meetings.skip(session=session, meeting_id=self.meeting.id, account_id=account_id)
 
     def follow_up(self, account_id: int, text: str, owner: str | None, due: date | None) -> Decision:
-        with Session(self.engine, expire_on_commit=False) as session:
+        from abm_tui.store import meetings
+        from abm_tui.store.models import Decision
+
+        with self._session(expire_on_commit=False) as session:
             follow = meetings.add_follow_up(
                 session=session, account_id=account_id, text=text, owner=owner, due=due, who=self.who()
             )
@@ -273,11 +407,13 @@ class ReviewService:
 
     def agenda(self, snap: Snapshot) -> Agenda:
         """The agenda of the running meeting (or of a meeting that would start now)."""
+        from abm_tui.exporters.minutes import net_decisions
         from abm_tui.metrics.changes import changes_since
         from abm_tui.review.agenda import DECIDING_KINDS, build_agenda
+        from abm_tui.store import meetings
 
         meeting_id = self.meeting.id if self.meeting else None
-        with Session(self.engine) as session:
+        with self._session() as session:
             decided: set[int] = set()
             skipped: list[int] = []
             if meeting_id is not None:
@@ -289,17 +425,34 @@ class ReviewService:
             for f in meetings.open_follow_ups(session=session):
                 due = f" (due {f.due_date:%d %b})" if f.due_date else ""
                 follow.setdefault(f.account_id, []).append(f"{f.text}, {f.owner or 'no owner'}{due}")
+        from abm_tui.review.agenda import stalled_texts
+        from abm_tui.review.targets import metrics_frame
+        from abm_tui.store.repo import load_dataset
+
+        compare = last is not None and last.started_at.date() < snap.as_of
+        stalled_ids = {r.id for r in snap.rows if "stalled" in r.agenda}
+        ids = ({r.id for r in snap.rows if r.agenda} | set(follow)) if compare else stalled_ids
+        part = load_dataset(self.engine, ids=ids)  # only what the agenda shows
         changes = None
-        if last is not None and last.started_at.date() < snap.as_of:
-            ids = {r.id for r in snap.rows if r.agenda} | set(follow)  # only what the agenda shows
-            part, now = snap.dataset.subset(ids), snap.metrics.loc[sorted(ids)]
+        if compare:
+            now = metrics_frame([r for r in snap.rows if r.id in ids], snap.as_of)
             changes = changes_since(part, last.started_at.date(), snap.as_of, snap.params, now)
         return build_agenda(
-            snap, decided_ids=decided, skipped_ids=skipped, changes=changes, follow_ups=follow
+            snap,
+            decided_ids=decided,
+            skipped_ids=skipped,
+            changes=changes,
+            follow_ups=follow,
+            stalled=stalled_texts(part, snap.as_of, snap.velocity),
         )
 
     def minutes(self, meeting_id: int, snap: Snapshot | None = None) -> str:
-        with Session(self.engine, expire_on_commit=False) as session:
+        from abm_tui.exporters.minutes import minutes_markdown
+        from abm_tui.store import decisions, meetings
+        from abm_tui.store.models import Meeting
+        from abm_tui.store.repo import account_names
+
+        with self._session(expire_on_commit=False) as session:
             meeting = session.get(Meeting, meeting_id)
             if meeting is None:
                 raise decisions.DecisionError(f"There is no meeting {meeting_id}.")
@@ -317,8 +470,10 @@ class ReviewService:
 
     def end_meeting(self, snap: Snapshot | None = None) -> tuple[str, Path]:
         """End the running meeting; write its minutes to a Markdown file and return text and path."""
+        from abm_tui.store import meetings
+
         assert self.meeting is not None
-        with Session(self.engine, expire_on_commit=False) as session:
+        with self._session(expire_on_commit=False) as session:
             meeting = meetings.end_meeting(session=session, meeting_id=self.meeting.id)
         text = self.minutes(meeting.id, snap)
         path = write_minutes(text, meeting)
@@ -327,6 +482,8 @@ class ReviewService:
 
 
 def write_minutes(text: str, meeting: Meeting) -> Path:
+    from abm_tui.config import data_dir
+
     folder = data_dir() / "minutes"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{meeting.started_at:%Y-%m-%d}-meeting-{meeting.id}.md"

@@ -10,11 +10,8 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from abm_tui.errors import StoreError
 from abm_tui.store import models  # noqa: F401  (registers the tables on the metadata)
-
-
-class StoreError(Exception):
-    """A database problem worth one clear sentence to the user."""
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -11,15 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from abm_tui.errors import DecisionError, StaleAccount
 from abm_tui.store.models import Account, Decision, utcnow
-
-
-class DecisionError(Exception):
-    """A decision that cannot be made, with a sentence for the user."""
-
-
-class StaleAccount(DecisionError):
-    """Someone else changed the account since it was read."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, upd
 
 from abm_tui.importers.errors import ImportFailed, RowError
 from abm_tui.importers.generic import Batch
+from abm_tui.store import metric_cache
 from abm_tui.store.models import (
     Account,
     Contact,
@@ -134,6 +135,7 @@ def apply_batch(
             step("stage_changes.csv")
             if errors:
                 raise ImportFailed(errors)
+            metric_cache.forget(conn)  # the stored list metrics are recomputed on the next start
         except BaseException:
             trans.rollback()
             raise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import DateTime, MetaData, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, MetaData, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # The vocabularies live in abm_tui.domain (the metrics use them too); re-exported here for the store's users.
@@ -183,3 +183,35 @@ class Setting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     value: str
+
+
+class AccountMetric(SQLModel, table=True):
+    """An account's list metrics as last computed (the first screen reads these, not 1 M engagements).
+
+    Valid while `MetricState` matches the as-of date and parameters and `version` matches the
+    account's: a decision bumps the account's version, an import clears the state.
+    """
+
+    account_id: int = Field(sa_column_args=[ForeignKey("account.id", ondelete="CASCADE")], primary_key=True)
+    version: int
+    stage: str
+    score: int
+    is_mqa: bool
+    engaged_roles: int | None = None
+    required_roles: int
+    coverage: float | None = None
+    top_gap: str | None = None
+    gaps: str = ""  # "role:gap:engaged contacts" per required role, comma separated, in role order
+    pipeline: float
+    last_touch: date | None = None
+    agenda: str = ""  # the agenda rules that flag it, comma separated
+
+
+class MetricState(SQLModel, table=True):
+    """What the stored `AccountMetric` rows were computed for (one row, id 1; none: nothing valid)."""
+
+    id: int = Field(default=1, primary_key=True)
+    as_of: date
+    params_key: str
+    velocity: str  # the portfolio's mean days per stage, JSON
+    computed_at: datetime = Naive(default_factory=utcnow)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 from sqlmodel import Session
 
+from abm_tui.store.metric_cache import resolve_as_of  # noqa: F401  (re-exported)
 from abm_tui.store.models import (
     Account,
     Contact,
@@ -33,15 +33,6 @@ def set_setting(*, session: Session, key: str, value: str) -> None:
     session.commit()
 
 
-def resolve_as_of(settings: dict[str, str], override: date | None = None) -> date:
-    """The as-of date: an explicit one, else the `as_of` setting, else today."""
-    if override is not None:
-        return override
-    if settings.get("as_of"):
-        return date.fromisoformat(settings["as_of"])
-    return date.today()
-
-
 def account_count(*, session: Session) -> int:
     return session.execute(select(func.count()).select_from(Account)).scalar_one()
 
@@ -62,8 +53,23 @@ def load_accounts(engine: Engine, ids: set[int]):
         return frame("accounts", pd.DataFrame(result.fetchall(), columns=list(ACCOUNT_COLUMNS)))
 
 
-def load_dataset(engine: Engine):
-    """Read every table the metrics need into a `Dataset` (pandas is imported here, not at start-up)."""
+TABLES = ("accounts", "contacts", "engagements", "opportunities", "stage_changes", "requirements")
+MANY_IDS = 20_000  # beyond this many accounts, reading everything and filtering is quicker than IN (…)
+
+
+def load_dataset(
+    engine: Engine,
+    *,
+    ids: set[int] | None = None,
+    id_range: tuple[int, int] | None = None,
+    tables: tuple[str, ...] = TABLES,
+    engagement_columns: tuple[str, ...] = ("account_id", "contact_id", "occurred_at", "intent"),
+):
+    """Read the tables the metrics need into a `Dataset` (pandas is imported here, not at start-up).
+
+    `ids` or `id_range` (inclusive) read only those accounts and what hangs off them, through the
+    account_id indexes; `tables` leaves the others empty.
+    """
     import pandas as pd
 
     from abm_tui.metrics.dataset import Dataset
@@ -71,9 +77,8 @@ def load_dataset(engine: Engine):
     def read(conn: Connection, stmt: Any) -> pd.DataFrame:
         # Straight through the driver's cursor: plain tuples, no Row objects (3× faster for 2 M rows);
         # the frames' dtypes are settled by Dataset.build.
-        cursor = conn.connection.driver_connection.cursor()
+        cursor = conn.execute(stmt).cursor
         try:
-            cursor.execute(str(stmt.compile(dialect=conn.dialect)))
             return pd.DataFrame.from_records(cursor.fetchall(), columns=[d[0] for d in cursor.description])
         finally:
             cursor.close()
@@ -81,16 +86,34 @@ def load_dataset(engine: Engine):
     a, c, e, o, s, r = (
         m.__table__.c for m in (Account, Contact, Engagement, Opportunity, StageChange, RoleRequirement)
     )
+    if ids is not None and len(ids) > MANY_IDS:
+        return load_dataset(engine, tables=tables, engagement_columns=engagement_columns).subset(ids)
+
+    def where(stmt, column):
+        # Rows in id order, as a full read gives them: the metrics' ties then break the same way.
+        if ids is not None:
+            stmt = stmt.where(column.in_(sorted(ids)))
+        elif id_range is not None:
+            stmt = stmt.where(column.between(*id_range))
+        else:
+            return stmt
+        return stmt.order_by(column.table.c.id)
+
+    stage_changes = select(s.opportunity_id, s.stage, s.entered_at)
+    if ids is not None or id_range is not None:
+        chosen = where(select(o.id), o.account_id).order_by(None)
+        stage_changes = stage_changes.where(s.opportunity_id.in_(chosen)).order_by(s.id)
+    statements = {
+        "accounts": where(select(*(a[c] for c in ACCOUNT_COLUMNS)), a.id),
+        "contacts": where(select(c.id, c.account_id, c.buying_role), c.account_id),
+        "engagements": where(select(*(e[x] for x in engagement_columns)), e.account_id),
+        "opportunities": where(select(o.id, o.account_id, o.amount, o.stage, o.created_at, o.close_date,
+                                      o.outcome, o.source), o.account_id),
+        "stage_changes": stage_changes,
+        "requirements": select(r.tier, r.role, r.min_contacts),
+    }  # fmt: skip
     with engine.connect() as conn:
-        return Dataset.build(
-            accounts=read(conn, select(*(a[c] for c in ACCOUNT_COLUMNS))),
-            contacts=read(conn, select(c.id, c.account_id, c.buying_role)),
-            engagements=read(conn, select(e.account_id, e.contact_id, e.occurred_at, e.intent)),
-            opportunities=read(conn, select(o.id, o.account_id, o.amount, o.stage, o.created_at, o.close_date,
-                                            o.outcome, o.source)),
-            stage_changes=read(conn, select(s.opportunity_id, s.stage, s.entered_at)),
-            requirements=read(conn, select(r.tier, r.role, r.min_contacts)),
-        )  # fmt: skip
+        return Dataset.build(**{name: read(conn, statements[name]) for name in tables})
 
 
 def account_details(*, session: Session, account_id: int) -> dict[str, Any] | None:

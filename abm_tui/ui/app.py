@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 from functools import partial
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 from textual import work
 from textual.app import App
 from textual.binding import Binding
@@ -15,10 +14,12 @@ from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
 from abm_tui.review.service import ReviewService, Snapshot
-from abm_tui.store.decisions import DecisionError, StaleAccount
-from abm_tui.ui.messages import DecisionSaved, MetricsLoaded
+from abm_tui.ui.messages import DecisionSaved, MetricsLoaded, MetricsProgress
 from abm_tui.ui.screens.base import ReviewScreen
 from abm_tui.ui.screens.help import HelpScreen, keys_markdown
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 class AccountCommands(Provider):
@@ -78,22 +79,35 @@ class AbmApp(App):
     snapshot: reactive[Snapshot | None] = reactive(None, always_update=True)
     """The latest metrics of every account; screens repaint from it."""
 
-    def __init__(self, engine: Engine, as_of: date | None = None) -> None:
+    def __init__(self, store: Engine | str, as_of: date | None = None) -> None:
+        """`store`: an engine, or the URL of a database already at the current schema."""
         super().__init__()
-        self.service = ReviewService(engine, as_of)
+        self.service = ReviewService(store, as_of)
 
     def on_mount(self) -> None:
         from abm_tui.ui.screens.targets import TargetsScreen
 
         self.push_screen(TargetsScreen())
         self.reload()
-        self.check_unfinished_meeting()
 
     # -- loading ------------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def reload(self) -> None:
-        self.post_message(MetricsLoaded(self.service.load()))
+        first = self.snapshot is None
+
+        def progress(done: int, total: int) -> None:
+            self.post_message(MetricsProgress(done, total))
+
+        self.post_message(MetricsLoaded(self.service.load(progress)))
+        if first:  # what decisions and the other screens need loads now, not on the first key press
+            self.service.warm_up()
+            self.check_unfinished_meeting()
+
+    def on_metrics_progress(self, message: MetricsProgress) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, ReviewScreen):
+                screen.show_progress(message.done, message.total)
 
     def on_metrics_loaded(self, message: MetricsLoaded) -> None:
         self.snapshot = message.snapshot
@@ -110,6 +124,10 @@ class AbmApp(App):
     @work(thread=True, group="decide", exit_on_error=False)
     def decide(self, kind: str, account_id: int | None, **kw) -> None:
         """Commit one decision, then recompute the decided account; the screens repaint after the commit."""
+        from sqlalchemy.exc import OperationalError
+
+        from abm_tui.store.decisions import DecisionError, StaleAccount
+
         service = self.service
         try:
             if kind == "skip":  # changes no metric: the same snapshot makes the agenda reload
@@ -204,6 +222,7 @@ class AbmApp(App):
 
     @work(thread=True, group="meeting", exit_on_error=False)
     def start_meeting(self, names: list[str]) -> None:
+        from abm_tui.store.decisions import DecisionError
         from abm_tui.ui.screens.meeting import MeetingScreen
 
         try:

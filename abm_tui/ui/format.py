@@ -6,7 +6,7 @@ from datetime import date
 
 from rich.text import Text
 
-from abm_tui.exporters.report import fmt_money
+from abm_tui.exporters.numbers import fmt_money
 
 GAP_STYLE = {"missing": "bold red", "thin": "yellow", "silent": "magenta", "covered": "green"}
 STAGE_STYLE = {"target": "dim", "reached": "", "engaged": "cyan", "mqa": "bold cyan", "opportunity": "bold yellow",

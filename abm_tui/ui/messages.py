@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from abm_tui.review.service import Snapshot
-from abm_tui.store.models import Decision
+if TYPE_CHECKING:
+    from abm_tui.review.service import Snapshot
+    from abm_tui.store.models import Decision
+
+
+class MetricsProgress(Message):
+    """Recomputing every account's metrics: `done` of `total` accounts so far."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
 
 
 class MetricsLoaded(Message):

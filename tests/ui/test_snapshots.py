@@ -15,6 +15,13 @@ def loaded(app) -> bool:
     return app.snapshot is not None
 
 
+def account_painted(app) -> bool:
+    """The account screen shows its account (it is read in a worker after the screen opens)."""
+    return isinstance(app.screen, AccountScreen) and "Engagement score" in str(
+        app.screen.query_one("#score").render()
+    )
+
+
 async def painted(pilot) -> None:
     """DataTables re-measure their columns on idle: let the last repaint land before the picture."""
     await settle(pilot)
@@ -41,7 +48,7 @@ def test_account_screen(snap_compare, make_app):
     async def run_before(pilot):
         await settle(pilot, lambda: loaded(pilot.app))
         await pilot.press("enter")
-        await settle(pilot, lambda: isinstance(pilot.app.screen, AccountScreen))
+        await settle(pilot, lambda: account_painted(pilot.app))
         await painted(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
@@ -61,7 +68,7 @@ def test_light_theme_account_screen(snap_compare, make_app):
     async def run_before(pilot):
         await settle(pilot, lambda: loaded(pilot.app))
         await pilot.press("enter")
-        await settle(pilot, lambda: isinstance(pilot.app.screen, AccountScreen))
+        await settle(pilot, lambda: account_painted(pilot.app))
         await painted(pilot)
 
     assert snap_compare(make_app(theme="textual-light"), terminal_size=SIZE, run_before=run_before)

@@ -110,24 +110,3 @@ def test_minutes_list_net_decisions():
     assert "| Acme | call CFO | Sam | 2026-11-27 |" in text
     assert "- Delta" in text and "- Tier 1 over capacity" in text
     assert "(45 min)" in text
-
-
-def test_refresh_after_a_decision_equals_a_full_reload(tmp_path):
-    """The incremental path (only the decided account recomputed) gives the plain functions' numbers."""
-    import pandas as pd
-
-    from abm_tui.review.service import ReviewService
-    from abm_tui.store.demo import load_demo
-
-    engine, _ = open_store(f"sqlite:///{tmp_path / 'demo.sqlite'}")
-    load_demo(engine, today=date(2026, 11, 20))
-    service = ReviewService(engine, as_of=date(2026, 11, 20))
-    snap = service.load()
-    flagged = [r for r in snap.rows if r.agenda and r.tier == 3][:2]
-    service.retier(flagged[0].id, 1)
-    service.drop(flagged[1].id, "no budget")
-    fast = service.after_decision({flagged[0].id, flagged[1].id})
-    full = ReviewService(engine, as_of=date(2026, 11, 20)).load()
-    pd.testing.assert_frame_equal(fast.metrics.sort_index(), full.metrics.sort_index(), check_like=True)
-    assert sorted(fast.rows, key=lambda r: r.id) == sorted(full.rows, key=lambda r: r.id)
-    assert fast.row(flagged[0].id).tier == 1 and fast.row(flagged[1].id).status == "dropped"

@@ -42,6 +42,9 @@ class ReviewScreen(Screen):
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Repaint from a new snapshot (called by the app after every load and decision)."""
 
+    def show_progress(self, done: int, total: int) -> None:
+        """Every account's metrics are being recomputed (a new day, new settings, an import)."""
+
     def _selected_row(self):
         account_id = self.selected_account_id()
         snap = self.app.snapshot

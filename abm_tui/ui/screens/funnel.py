@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal
 from textual.widgets import DataTable, Footer, Header, Static
 
-from abm_tui.metrics.accounts import STAGES
+from abm_tui.domain import STAGES
 from abm_tui.review.funnel_view import FunnelLine, funnel_lines
 from abm_tui.review.service import Snapshot
 from abm_tui.review.targets import TargetQuery, owners_of

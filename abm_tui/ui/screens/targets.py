@@ -10,7 +10,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.widgets.data_table import ColumnKey
 
-from abm_tui.metrics.accounts import STAGES
+from abm_tui.domain import STAGES
 from abm_tui.review.service import Snapshot
 from abm_tui.review.targets import (
     GAP_CHOICES,
@@ -128,6 +128,12 @@ class TargetsScreen(ReviewScreen):
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.sub_title = f"as of {snapshot.as_of:%a %d %b %Y}"
         self.refresh_table()
+
+    def show_progress(self, done: int, total: int) -> None:
+        share = f"{done:,} of {total:,} accounts" if total else "no accounts yet"
+        self.query_one("#targets-summary", Static).update(
+            f"Computing the metrics for {share}… (once a day, and after an import)"
+        )
 
     def watch_query_state(self, _query: TargetQuery) -> None:
         self.refresh_table()

@@ -1,0 +1,173 @@
+"""The stored list metrics (`AccountMetric`, `MetricState`): read at start-up, written after computing.
+
+Reading goes through a plain DB-API connection (`sqlite3` for a file at the current schema, else the
+engine's raw connection) and imports neither SQLAlchemy nor pandas: the first screen of a 100,000-account
+list is one query. Writing happens after metrics were computed, when SQLAlchemy is loaded anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+SCHEMA_HEAD = "0003"  # the newest Alembic revision (a test keeps it equal to the migrations' head)
+
+# One row of the target list: the account's own columns, then its stored metrics (NULL when none).
+ACCOUNT_PART = ("id", "name", "domain", "tier", "is_target", "status", "icp_fit", "owner_sales",
+                "owner_marketing", "version")  # fmt: skip
+METRIC_PART = ("version", "stage", "score", "is_mqa", "engaged_roles", "required_roles", "coverage",
+               "top_gap", "gaps", "pipeline", "last_touch", "agenda")  # fmt: skip
+LIST_QUERY = (
+    "SELECT " + ", ".join([f"a.{c}" for c in ACCOUNT_PART] + [f"m.{c}" for c in METRIC_PART])
+    + " FROM account a LEFT JOIN accountmetric m ON m.account_id = a.id ORDER BY a.id"
+)  # fmt: skip
+ACCOUNT_VERSION, METRIC_VERSION = len(ACCOUNT_PART) - 1, len(ACCOUNT_PART)
+
+
+@dataclass(frozen=True)
+class State:
+    """What the stored metrics were computed for."""
+
+    as_of: date
+    params_key: str
+    velocity: dict[str, float]
+
+
+def as_date(value: Any) -> date | None:
+    """SQLite hands dates back as text, PostgreSQL as dates."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def resolve_as_of(settings: dict[str, str], override: date | None = None) -> date:
+    """The as-of date: an explicit one, else the `as_of` setting, else today."""
+    if override is not None:
+        return override
+    if settings.get("as_of"):
+        return date.fromisoformat(settings["as_of"])
+    return date.today()
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a `sqlite:///path` URL (None for other databases and in-memory ones)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == prefix or url.endswith(":memory:"):
+        return None
+    return Path(url[len(prefix) :])
+
+
+def connect_current(path: Path) -> sqlite3.Connection | None:
+    """A plain connection to a SQLite file already at the current schema; None when it is not (missing,
+    new, older or foreign: then the full store opens it, with its migrations and clear refusals)."""
+    if not path.is_file():
+        return None
+    conn = sqlite3.connect(path, timeout=5)
+    try:
+        revision = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    except sqlite3.Error:
+        revision = None
+    if revision != [(SCHEMA_HEAD,)]:
+        conn.close()
+        return None
+    return conn
+
+
+def read_settings(conn: Any) -> dict[str, str]:
+    cur = conn.cursor()
+    try:
+        cur.execute("SELECT key, value FROM setting")
+        return dict(cur.fetchall())
+    finally:
+        cur.close()
+
+
+def read_state(conn: Any) -> State | None:
+    cur = conn.cursor()
+    try:
+        cur.execute("SELECT as_of, params_key, velocity FROM metricstate WHERE id = 1")
+        row = cur.fetchone()
+    finally:
+        cur.close()
+    if row is None:
+        return None
+    return State(as_date(row[0]), row[1], json.loads(row[2]))
+
+
+def read_list(conn: Any) -> list[tuple]:
+    """Every account with its stored metrics, in `ACCOUNT_PART + METRIC_PART` order, by id."""
+    cur = conn.cursor()
+    try:
+        cur.execute(LIST_QUERY)
+        return cur.fetchall()
+    finally:
+        cur.close()
+
+
+# -- writing (SQLAlchemy) -----------------------------------------------------------------------------
+
+
+def _insert_rows(conn: Connection, records: list[tuple]) -> None:
+    from abm_tui.store.models import AccountMetric
+
+    columns = ("account_id", *METRIC_PART)
+    table = AccountMetric.__table__
+    for start in range(0, len(records), 10_000):
+        chunk = records[start : start + 10_000]
+        conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in chunk])
+
+
+def _state_values(state: State) -> dict[str, Any]:
+    return {
+        "id": 1,
+        "as_of": state.as_of,
+        "params_key": state.params_key,
+        "velocity": json.dumps(state.velocity),
+    }
+
+
+def replace_all(engine: Engine, records: list[tuple], state: State) -> None:
+    """Store every account's metrics (`account_id` + `METRIC_PART` per record) as computed for `state`."""
+    from sqlalchemy import delete, insert
+
+    from abm_tui.store.models import AccountMetric, MetricState
+
+    with engine.begin() as conn:
+        conn.execute(delete(MetricState))
+        conn.execute(delete(AccountMetric))
+        _insert_rows(conn, records)
+        conn.execute(insert(MetricState).values(**_state_values(state)))
+
+
+def replace_some(engine: Engine, records: list[tuple], state: State) -> bool:
+    """Store these accounts' metrics if the stored ones are still for `state` (else leave them be)."""
+    from sqlalchemy import delete, select
+
+    from abm_tui.store.models import AccountMetric, MetricState
+
+    if not records:
+        return True
+    with engine.begin() as conn:
+        current = conn.execute(select(MetricState.as_of, MetricState.params_key)).first()
+        if current is None or (as_date(current[0]), current[1]) != (state.as_of, state.params_key):
+            return False
+        ids = [r[0] for r in records]
+        conn.execute(delete(AccountMetric).where(AccountMetric.account_id.in_(ids)))
+        _insert_rows(conn, records)
+    return True
+
+
+def forget(conn: Connection) -> None:
+    """Mark every stored metric stale (imports call this inside their transaction)."""
+    from sqlalchemy import delete
+
+    from abm_tui.store.models import MetricState
+
+    conn.execute(delete(MetricState))

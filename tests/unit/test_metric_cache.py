@@ -1,0 +1,195 @@
+"""The stored list metrics and the review service's fast paths give the plain metric functions' numbers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+from sqlmodel import Session
+
+from abm_tui.domain import Params
+from abm_tui.metrics.accounts import account_metrics
+from abm_tui.metrics.funnel import funnel
+from abm_tui.review import service as service_module
+from abm_tui.review.agenda import build_agenda, stalled_texts
+from abm_tui.review.service import ReviewService
+from abm_tui.review.targets import build_rows
+from abm_tui.store import metric_cache
+from abm_tui.store.db import head_revision, open_store
+from abm_tui.store.demo import demo_folder
+from abm_tui.store.repo import get_settings, load_dataset, set_setting
+from tests.conftest import DEMO_TODAY
+
+
+def plain_rows(engine, as_of: date = DEMO_TODAY):
+    """Every list row from the plain functions over the whole dataset: the reference."""
+    with Session(engine) as session:
+        params = Params.from_settings(get_settings(session=session))
+    ds = load_dataset(engine)
+    return build_rows(ds.accounts, account_metrics(ds, as_of, params))
+
+
+def stored(engine) -> tuple[metric_cache.State | None, int]:
+    conn = engine.raw_connection()
+    try:
+        return metric_cache.read_state(conn), sum(
+            1 for t in metric_cache.read_list(conn) if t[10] is not None
+        )
+    finally:
+        conn.close()
+
+
+def no_full_compute(monkeypatch):
+    def refuse(*_a, **_k):
+        raise AssertionError("every account was recomputed; the stored metrics should have been read")
+
+    monkeypatch.setattr(ReviewService, "_compute_all", refuse)
+
+
+def test_schema_head_constant_is_the_migrations_head():
+    assert metric_cache.SCHEMA_HEAD == head_revision()
+
+
+def test_first_load_computes_and_stores_then_the_next_reads_them(demo_engine, monkeypatch):
+    assert stored(demo_engine) == (None, 0)
+    first = ReviewService(demo_engine, as_of=DEMO_TODAY).load()
+    assert first.rows == plain_rows(demo_engine)
+    state, n = stored(demo_engine)
+    assert n == len(first.rows) == 300 and state.as_of == DEMO_TODAY and state.velocity == first.velocity
+    no_full_compute(monkeypatch)
+    second = ReviewService(demo_engine, as_of=DEMO_TODAY).load()
+    assert second.rows == first.rows and second.velocity == first.velocity
+
+
+def test_computing_in_chunks_gives_the_same_rows(demo_engine, monkeypatch):
+    monkeypatch.setattr(service_module, "CHUNK", 7)
+    progress = []
+    snap = ReviewService(demo_engine, as_of=DEMO_TODAY).load(
+        lambda done, total: progress.append((done, total))
+    )
+    assert snap.rows == plain_rows(demo_engine)
+    assert progress[0] == (0, 300) and progress[-1] == (300, 300) and len(progress) == 1 + 43
+
+
+def test_another_as_of_or_other_settings_recompute(demo_engine):
+    ReviewService(demo_engine, as_of=DEMO_TODAY).load()
+    earlier = date(2026, 9, 1)
+    assert ReviewService(demo_engine, as_of=earlier).load().rows == plain_rows(demo_engine, earlier)
+    assert stored(demo_engine)[0].as_of == earlier
+    with Session(demo_engine) as session:
+        set_setting(session=session, key="engaged_score", value="20")
+    snap = ReviewService(demo_engine, as_of=earlier).load()
+    assert snap.params.engaged_score == 20 and snap.rows == plain_rows(demo_engine, earlier)
+
+
+def test_a_decision_in_another_window_is_recomputed_on_the_next_load(demo_engine, monkeypatch):
+    """A decision bumps the account's version; stored metrics of an older version are not trusted."""
+    ReviewService(demo_engine, as_of=DEMO_TODAY).load()
+    other = ReviewService(demo_engine, as_of=DEMO_TODAY)
+    row = next(r for r in plain_rows(demo_engine) if r.tier == 3 and r.agenda)
+    other.retier(row.id, 1)  # committed, but that window died before storing its metrics
+    no_full_compute(monkeypatch)
+    snap = ReviewService(demo_engine, as_of=DEMO_TODAY).load()
+    assert snap.row(row.id).tier == 1
+    assert snap.rows == plain_rows(demo_engine)
+
+
+def test_refresh_after_decisions_equals_the_plain_functions(demo_engine, monkeypatch):
+    service = ReviewService(demo_engine, as_of=DEMO_TODAY)
+    snap = service.load()
+    flagged = [r for r in snap.rows if r.agenda and r.tier == 3][:2]
+    service.retier(flagged[0].id, 1)
+    service.drop(flagged[1].id, "no budget")
+    fast = service.after_decision({flagged[0].id, flagged[1].id})
+    assert fast.row(flagged[0].id).tier == 1 and fast.row(flagged[1].id).status == "dropped"
+    assert fast.rows == plain_rows(demo_engine)
+    no_full_compute(monkeypatch)  # and the store holds the refreshed rows
+    assert ReviewService(demo_engine, as_of=DEMO_TODAY).load().rows == fast.rows
+
+
+def test_an_import_makes_the_stored_metrics_stale(demo_engine, tmp_path):
+    from abm_tui.importers.generic import read_folder
+    from abm_tui.store.imports import apply_batch
+
+    before = ReviewService(demo_engine, as_of=DEMO_TODAY).load().rows
+    folder = tmp_path / "more"
+    folder.mkdir()
+    (folder / "accounts.csv").write_bytes((demo_folder() / "accounts.csv").read_bytes())
+    (folder / "engagements.csv").write_text(
+        "account_id,contact_id,occurred_at,channel,intent\n"
+        + "".join(f"A{i:04d},,2026-11-19,web_visit,strategic\n" for i in range(1, 40))
+    )
+    apply_batch(demo_engine, read_folder(folder))
+    assert stored(demo_engine)[0] is None
+    after = ReviewService(demo_engine, as_of=DEMO_TODAY).load().rows
+    assert after == plain_rows(demo_engine) and after != before
+
+
+def test_funnel_from_the_stored_metrics_equals_the_plain_funnel(demo_engine):
+    service = ReviewService(demo_engine, as_of=DEMO_TODAY)
+    snap = service.load()
+    with Session(demo_engine) as session:
+        params = Params.from_settings(get_settings(session=session))
+    ds = load_dataset(demo_engine)
+    owner = next(r.owner_sales for r in snap.rows if r.owner_sales)
+    for tier, who in ((None, None), (1, None), (2, None), (3, None), (None, owner)):
+        assert service.funnel(snap, tier, who) == funnel(ds, DEMO_TODAY, params, tier=tier, owner=who)
+    # After a decision the funnel counts the account where it now is.
+    row = next(r for r in snap.rows if r.tier == 2 and r.is_target)
+    service.retier(row.id, 1)
+    after = service.after_decision({row.id})
+    assert service.funnel(after, 1) == funnel(load_dataset(demo_engine), DEMO_TODAY, params, tier=1)
+
+
+def test_account_view_metrics_equal_the_plain_functions(demo_engine):
+    service = ReviewService(demo_engine, as_of=DEMO_TODAY)
+    snap = service.load()
+    full = account_metrics(load_dataset(demo_engine), DEMO_TODAY, snap.params)
+    for row in snap.rows[::37]:
+        view = service.account_view(snap, row.id)
+        reference = full.loc[row.id]
+        assert list(view.metrics.index) == list(reference.index)
+        for name, value in view.metrics.items():  # one row's frame has other dtypes: NaN vs None
+            expected = reference[name]
+            same = (pd.isna(value) and pd.isna(expected)) if not isinstance(value, (dict, list)) else False
+            assert same or value == expected, (row.id, name, value, expected)
+
+
+def test_agenda_reasons_equal_those_from_the_whole_dataset(demo_engine):
+    service = ReviewService(demo_engine, as_of=DEMO_TODAY)
+    snap = service.load()
+    fast = service.agenda(snap)
+    everything = stalled_texts(load_dataset(demo_engine), DEMO_TODAY, snap.velocity)
+    stalled = {i: t for i, t in everything.items() if "stalled" in snap.row(i).agenda}
+    assert stalled, "the demo has stalled deals"
+    reference = build_agenda(snap, decided_ids=set(), skipped_ids=[], stalled=stalled)
+    assert fast.entries == reference.entries and fast.warnings == reference.warnings
+    assert any("Deal " in e.reason for e in fast.entries)
+
+
+def test_stored_metrics_on_each_database(db_url, monkeypatch):
+    """Read back through the driver on SQLite and PostgreSQL alike (dates, booleans, NULLs)."""
+    from abm_tui.importers.generic import read_folder
+    from abm_tui.store.imports import apply_batch
+
+    engine, _ = open_store(db_url)
+    apply_batch(engine, read_folder(demo_folder()))
+    first = ReviewService(engine, as_of=DEMO_TODAY).load()
+    no_full_compute(monkeypatch)
+    second = ReviewService(db_url, as_of=DEMO_TODAY).load()  # a URL: the engine is made lazily
+    assert second.rows == first.rows == plain_rows(engine)
+    assert any(r.last_touch for r in second.rows) and any(r.coverage is None for r in second.rows)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("text", ["", "decision_maker:covered:2,champion:missing:0"])
+def test_gap_texts_parse_into_shared_read_only_maps(text):
+    from abm_tui.review.targets import parse_gaps
+
+    gaps, silent = parse_gaps(text)
+    assert parse_gaps(text)[0] is gaps
+    assert dict(gaps) == ({} if not text else {"decision_maker": "covered", "champion": "missing"})
+    assert silent == (frozenset() if not text else {"champion"})
+    with pytest.raises(TypeError):
+        gaps["x"] = "y"  # type: ignore[index]
