@@ -86,6 +86,7 @@ async def interactive(db: Path, runs: int) -> dict[str, float]:
     from abm_tui.store.db import open_store
     from abm_tui.ui.app import AbmApp
     from abm_tui.ui.screens.account import AccountScreen
+    from abm_tui.ui.screens.funnel import FunnelScreen
 
     engine, _ = open_store(f"sqlite:///{db}")
     app = AbmApp(engine, as_of=AS_OF)
@@ -146,12 +147,16 @@ async def interactive(db: Path, runs: int) -> dict[str, float]:
             out["open_account_ms"].append((time.perf_counter() - t0) * 1000)
             await pilot.press("escape")
             await until(lambda: not isinstance(app.screen, AccountScreen))
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            app.service.funnel(app.snapshot)
+        for _ in range(runs + 1):  # the first opening also reads every deal and touch once
+            t0 = send("f")
+            await until(lambda: isinstance(app.screen, FunnelScreen) and bool(app.screen.lines))
             out["funnel_ms"].append((time.perf_counter() - t0) * 1000)
+            await pilot.press("escape")
+            await until(lambda: not isinstance(app.screen, FunnelScreen))
     engine.dispose()
-    return {k: round(statistics.median(v), 1) for k, v in out.items()}
+    result = {k: round(statistics.median(v[1:] if k == "funnel_ms" else v), 1) for k, v in out.items()}
+    result["funnel_first_ms"] = round(out["funnel_ms"][0], 1)
+    return result
 
 
 def bench_size(n: int, runs: int, work: Path, bare_s: float) -> dict:
@@ -164,9 +169,13 @@ def bench_size(n: int, runs: int, work: Path, bare_s: float) -> dict:
         t0 = time.perf_counter()
         subprocess.run([BIN / "abm-tui", "import", data, "--db", db], check=True, capture_output=True)
         imports.append(time.perf_counter() - t0)
-    starts, peaks = [], []
+    command = f"{BIN / 'abm-tui'} --db {db} --as-of {AS_OF}"
+    # The first start after an import computes every account's metrics and stores them; later starts
+    # (the everyday case: same day, same settings) read the stored ones.
+    cold, cold_peak = tmux_time_to(command, "targets  ·")
+    starts, peaks = [], [cold_peak or 0]
     for _ in range(runs):
-        s, peak = tmux_time_to(f"{BIN / 'abm-tui'} --db {db} --as-of {AS_OF}", "targets  ·")
+        s, peak = tmux_time_to(command, "targets  ·")
         starts.append(s)
         peaks.append(peak or 0)
     result = {
@@ -176,6 +185,7 @@ def bench_size(n: int, runs: int, work: Path, bare_s: float) -> dict:
         "import_rows_per_s": round(rows / statistics.median(imports)),
         "first_screen_s": round(statistics.median(starts), 2),
         "first_screen_vs_bare": round(statistics.median(starts) / bare_s, 2),
+        "first_screen_after_import_s": round(cold, 2),
         "peak_memory_mb": round(max(peaks) / 1024),
     }
     result.update(asyncio.run(interactive(db, runs)))
@@ -212,6 +222,7 @@ def main() -> None:
 TARGETS = {
     "import_rows_per_s": "≥ 50,000", "first_screen_vs_bare": "≤ 3× (≤ 2× at 10k)", "retier_commit_ms": "≤ 50",
     "retier_repaint_ms": "≤ 100", "search_ms": "≤ 100", "open_account_ms": "≤ 200", "funnel_ms": "≤ 500",
+    "funnel_first_ms": "≤ 500",
     "peak_memory_mb": "≤ 600",
 }  # fmt: skip
 
@@ -221,8 +232,9 @@ def table(results: dict) -> str:
     lines = [f"bare Textual app, 100-row DataTable: {results['bare_textual_s']} s to first screen", "",
              "| measure | target | " + " | ".join(f"{s['accounts']:,} accounts" for s in sizes) + " |",
              "|---|---|" + "---|" * len(sizes)]  # fmt: skip
-    for key in ("rows", "import_rows_per_s", "first_screen_s", "first_screen_vs_bare", "retier_commit_ms",
-                "retier_repaint_ms", "search_ms", "open_account_ms", "funnel_ms", "peak_memory_mb"):  # fmt: skip
+    for key in ("rows", "import_rows_per_s", "first_screen_s", "first_screen_vs_bare", "first_screen_after_import_s",
+                "retier_commit_ms", "retier_repaint_ms", "search_ms", "open_account_ms", "funnel_ms",
+                "funnel_first_ms", "peak_memory_mb"):  # fmt: skip
         lines.append(f"| {key} | {TARGETS.get(key, '')} | " + " | ".join(f"{s[key]:,}" for s in sizes) + " |")
     return "\n".join(lines)
 

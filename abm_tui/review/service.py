@@ -28,10 +28,11 @@ if TYPE_CHECKING:  # the first screen needs none of these: they load in the back
     from abm_tui.store.models import Decision, Meeting
 
 CHUNK = 20_000  # accounts computed at a time when every metric is recomputed (bounds the memory)
+FIRST_PAGE_FROM = 5_000  # lists this long show their first page before every account is read
 Progress = Callable[[int, int], None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Snapshot:
     """Every account's list metrics at one as-of date, as last loaded from the store."""
 
@@ -41,10 +42,19 @@ class Snapshot:
     settings: dict[str, str]
     velocity: dict[str, float] = field(default_factory=dict)  # portfolio days per stage (for "stalled")
     by_id: dict[int, TargetRow] = field(default_factory=dict, repr=False)
+    targets: int | None = None  # set on a first page only: how many targets the whole list has
+
+    @property
+    def complete(self) -> bool:
+        """False for the first page of a long list, shown while every account is read."""
+        return self.targets is None
 
     def __post_init__(self) -> None:
         if not self.by_id:
             self.by_id.update((r.id, r) for r in self.rows)
+
+    def __repr__(self) -> str:  # short: Textual names workers after their arguments
+        return f"Snapshot(as_of={self.as_of}, {len(self.rows):,} accounts)"
 
     def row(self, account_id: int) -> TargetRow | None:
         return self.by_id.get(account_id)
@@ -60,7 +70,7 @@ class AccountView:
 
     row: TargetRow
     details: dict[str, Any]
-    metrics: pd.Series
+    metrics: dict[str, float]  # the score's inputs (`TargetRow.score_parts_map`)
     per_role: pd.DataFrame
     as_of: date
     gaps: list[dict[str, Any]]  # role, min_contacts, contacts, engaged, gap
@@ -124,6 +134,32 @@ class ReviewService:
         with self._lock:
             self.current = self._load(progress)
             return self.current
+
+    def first_page(self, size: int) -> Snapshot | None:
+        """The first `size` rows of the default list (targets by tier), straight from the stored metrics
+        of a long list on SQLite; None when those are stale or the list is short (`load` is as quick)."""
+        path = metric_cache.sqlite_file(self.url)
+        conn = metric_cache.connect_current(path) if path is not None else None
+        if conn is None:
+            return None
+        try:
+            settings = metric_cache.read_settings(conn)
+            state = metric_cache.read_state(conn)
+            as_of = metric_cache.resolve_as_of(settings, self.as_of_override)
+            params = Params.from_settings(settings)
+            if state is None or (state.as_of, state.params_key) != (as_of, params.key()):
+                return None
+            if conn.execute("SELECT count(*) FROM account").fetchone()[0] < FIRST_PAGE_FROM:
+                return None
+            page = metric_cache.read_first_page(conn, size)
+        finally:
+            conn.close()
+        if page is None:
+            return None
+        rows, targets = page
+        return Snapshot(
+            as_of, params, [target_row(t) for t in rows], settings, state.velocity, targets=targets
+        )
 
     def after_decision(self, account_ids: set[int]) -> Snapshot:
         """The snapshot with these accounts recomputed (decisions are applied one after the other)."""
@@ -230,7 +266,7 @@ class ReviewService:
         import pandas as pd
         from sqlmodel import Session
 
-        from abm_tui.metrics.accounts import account_metrics, engagement_per_role, role_gaps
+        from abm_tui.metrics.accounts import engagement_per_role, role_gaps
         from abm_tui.metrics.dataset import as_timestamp
         from abm_tui.metrics.opportunities import opportunities_as_of
         from abm_tui.store.repo import account_details, load_dataset
@@ -244,7 +280,6 @@ class ReviewService:
                 return None
             session.expunge_all()
         ds, T = load_dataset(self.engine, ids={account_id}), as_timestamp(snap.as_of)
-        metrics = account_metrics(ds, snap.as_of, snap.params, stage_velocity=snap.velocity)
         per_role = engagement_per_role(ds, account_id, snap.as_of)
         gaps = role_gaps(ds, T, snap.params)[["role", "min_contacts", "contacts", "engaged", "gap"]]
         opps = opportunities_as_of(ds.opportunities, ds.stage_changes, T)
@@ -260,17 +295,17 @@ class ReviewService:
             }
             for o in opps.sort_values(["is_open", "created_at"], ascending=False).itertuples()
         ]
-        changes, follow_ups = self._since_last_meeting(snap, account_id, ds, metrics)
-        return AccountView(row, details, metrics.loc[account_id], per_role, snap.as_of,
+        changes, follow_ups = self._since_last_meeting(snap, row, ds)
+        return AccountView(row, details, row.score_parts_map(), per_role, snap.as_of,
                            gaps.to_dict("records"), opp_rows, snap.params.window_days, changes, follow_ups)  # fmt: skip
 
-    def _since_last_meeting(
-        self, snap: Snapshot, account_id: int, ds: Dataset, now: pd.DataFrame
-    ) -> tuple[str, tuple[str, ...]]:
+    def _since_last_meeting(self, snap: Snapshot, row: TargetRow, ds: Dataset) -> tuple[str, tuple[str, ...]]:
         from abm_tui.metrics.changes import changes_since
         from abm_tui.review.agenda import change_text
+        from abm_tui.review.targets import metrics_frame
         from abm_tui.store import meetings
 
+        account_id = row.id
         with self._session() as session:
             last = meetings.last_ended_meeting(
                 session=session, before=self.meeting.id if self.meeting else None
@@ -283,7 +318,7 @@ class ReviewService:
         if last is None or last.started_at.date() >= snap.as_of:
             return "", follow_ups
         since = last.started_at.date()
-        c = changes_since(ds, since, snap.as_of, snap.params, now)
+        c = changes_since(ds, since, snap.as_of, snap.params, metrics_frame([row], snap.as_of))
         return f"Since the meeting of {since:%d %b}: " + change_text(c.loc[account_id]), follow_ups
 
     # -- decisions ---------------------------------------------------------------------------------

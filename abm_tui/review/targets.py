@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -46,6 +47,13 @@ class TargetRow(NamedTuple):
     version: int = 1  # the account row's version when read: decisions check it (optimistic concurrency)
     is_mqa: bool = False
     silent_roles: frozenset[str] = frozenset()  # required roles with no contact engaged in the window
+    score_parts: str = ""  # "active|points|breadth|depth|recency": see `score_parts_map`
+
+    def score_parts_map(self) -> dict[str, float]:
+        """The score's inputs: active_stakeholders, intent_points, breadth, depth, recency."""
+        names = ("active_stakeholders", "intent_points", "breadth", "depth", "recency")
+        values = [float(v) for v in self.score_parts.split("|")]
+        return {n: int(v) if i < 2 else v for i, (n, v) in enumerate(zip(names, values, strict=True))}
 
     @property
     def owners(self) -> str:
@@ -83,11 +91,11 @@ def parse_agenda(text: str | None) -> tuple[str, ...]:
 def target_row(t: tuple) -> TargetRow:
     """A row of `metric_cache.LIST_QUERY` (account columns, then stored metrics) as a `TargetRow`."""
     (id_, name, domain, tier, is_target, status, icp_fit, sales, marketing, version,
-     _, stage, score, is_mqa, engaged, required, coverage, top_gap, gaps, pipeline, last, agenda) = t  # fmt: skip
+     _, stage, score, is_mqa, engaged, required, coverage, top_gap, gaps, pipeline, last, agenda, parts) = t  # fmt: skip
     gap_map, silent = parse_gaps(gaps)
     return TargetRow(id_, name, domain, tier, bool(is_target), status, icp_fit, stage, score, engaged, required,
                      coverage, top_gap, gap_map, pipeline, as_date(last), sales, marketing, parse_agenda(agenda),
-                     version or 1, bool(is_mqa), silent)  # fmt: skip
+                     version or 1, bool(is_mqa), silent, parts)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -175,6 +183,16 @@ def list_tuples(accounts, metrics) -> list[tuple]:
         m["open_pipeline"].astype(float).tolist(),
         _values(last.dt.date if len(last) else last),
         [",".join(a) for a in m["agenda"].tolist()],
+        [
+            f"{a}|{p}|{b!r}|{d!r}|{r!r}"
+            for a, p, b, d, r in zip(
+                m["active_stakeholders"].astype(int).tolist(),
+                m["intent_points"].astype(int).tolist(),
+                m["breadth"].astype(float).tolist(),
+                m["depth"].astype(float).tolist(),
+                m["recency"].astype(float).tolist(),
+            )
+        ],
         strict=True,
     )
     return [(int(t[0]), *t[1:]) for t in columns]
@@ -282,13 +300,39 @@ def _sort_key(column: str):
     return keys[column]
 
 
-def select_rows(rows: list[TargetRow], q: TargetQuery) -> tuple[list[TargetRow], int]:
-    """The rows to show, sorted, and how many are in scope before the filters."""
+class _Descending:
+    """Orders its value the other way round (names stay A→Z inside a descending sort)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Descending) and self.value == other.value
+
+    def __lt__(self, other: _Descending) -> bool:
+        return other.value < self.value
+
+
+def select_rows(
+    rows: list[TargetRow], q: TargetQuery, limit: int | None = None
+) -> tuple[list[TargetRow], int, int]:
+    """The rows to show (the first `limit` of them), sorted by the query's column then by name; how many
+    match; how many are in scope before the filters.
+
+    Only the shown rows are put in order (a heap picks them): 100,000 accounts take milliseconds."""
+    key = _sort_key(q.sort)
     scoped = [r for r in rows if _in_scope(r, q)]
-    shown = [r for r in scoped if _matches(r, q)]
-    shown.sort(key=lambda r: r.name.lower())
-    shown.sort(key=_sort_key(q.sort), reverse=q.descending)
-    return shown, len(scoped)
+    filtered = q.ids is not None or q.stage or q.gap or q.owner or q.agenda_only or q.search
+    matched = [r for r in scoped if _matches(r, q)] if filtered else scoped
+    if q.descending:
+        ordered = heapq.nlargest(
+            limit or len(matched), matched, key=lambda r: (key(r), _Descending(r.name.lower()))
+        )
+    else:
+        ordered = heapq.nsmallest(limit or len(matched), matched, key=lambda r: (key(r), r.name.lower()))
+    return ordered, len(matched), len(scoped)
 
 
 def owners_of(rows: list[TargetRow]) -> list[str]:

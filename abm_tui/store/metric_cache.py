@@ -23,11 +23,14 @@ SCHEMA_HEAD = "0003"  # the newest Alembic revision (a test keeps it equal to th
 ACCOUNT_PART = ("id", "name", "domain", "tier", "is_target", "status", "icp_fit", "owner_sales",
                 "owner_marketing", "version")  # fmt: skip
 METRIC_PART = ("version", "stage", "score", "is_mqa", "engaged_roles", "required_roles", "coverage",
-               "top_gap", "gaps", "pipeline", "last_touch", "agenda")  # fmt: skip
-LIST_QUERY = (
-    "SELECT " + ", ".join([f"a.{c}" for c in ACCOUNT_PART] + [f"m.{c}" for c in METRIC_PART])
-    + " FROM account a LEFT JOIN accountmetric m ON m.account_id = a.id ORDER BY a.id"
-)  # fmt: skip
+               "top_gap", "gaps", "pipeline", "last_touch", "agenda", "score_parts")  # fmt: skip
+SELECT_LIST = "SELECT " + ", ".join([f"a.{c}" for c in ACCOUNT_PART] + [f"m.{c}" for c in METRIC_PART])
+LIST_QUERY = SELECT_LIST + " FROM account a LEFT JOIN accountmetric m ON m.account_id = a.id ORDER BY a.id"
+# The default list: targets not dropped, Tier 1 first, highest score first (names break ties in Python).
+TARGETS = (
+    " FROM account a JOIN accountmetric m ON m.account_id = a.id WHERE a.is_target AND a.status <> 'dropped'"
+)
+TIER_ORDER = "(a.tier IS NULL), COALESCE(a.tier, 0), -m.score"
 ACCOUNT_VERSION, METRIC_VERSION = len(ACCOUNT_PART) - 1, len(ACCOUNT_PART)
 
 
@@ -109,6 +112,24 @@ def read_list(conn: Any) -> list[tuple]:
         return cur.fetchall()
     finally:
         cur.close()
+
+
+def read_first_page(conn: sqlite3.Connection, size: int) -> tuple[list[tuple], int] | None:
+    """The rows that can be among the first `size` of the default list, and how many targets there are:
+    every row up to the `size`-th one's tier and score, ties included (so sorting them by name in
+    Python gives exactly the first rows of the whole list). None if some stored metrics are stale."""
+    stale = conn.execute(
+        "SELECT count(*) FROM account a LEFT JOIN accountmetric m ON m.account_id = a.id"
+        " WHERE m.version IS NULL OR m.version <> a.version"
+    ).fetchone()[0]
+    if stale:
+        return None
+    targets = conn.execute("SELECT count(*)" + TARGETS).fetchone()[0]
+    edge = conn.execute(
+        f"SELECT {TIER_ORDER}{TARGETS} ORDER BY 1, 2, 3 LIMIT 1 OFFSET ?", (size - 1,)
+    ).fetchone()
+    where = "" if edge is None else f" AND ({TIER_ORDER}) <= (?, ?, ?)"
+    return conn.execute(SELECT_LIST + TARGETS + where, edge or ()).fetchall(), targets
 
 
 # -- writing (SQLAlchemy) -----------------------------------------------------------------------------

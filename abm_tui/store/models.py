@@ -205,6 +205,7 @@ class AccountMetric(SQLModel, table=True):
     pipeline: float
     last_touch: date | None = None
     agenda: str = ""  # the agenda rules that flag it, comma separated
+    score_parts: str = ""  # "active stakeholders|intent points|breadth|depth|recency" (the account screen)
 
 
 class MetricState(SQLModel, table=True):

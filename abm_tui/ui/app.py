@@ -16,7 +16,7 @@ from textual.worker import Worker, WorkerState
 from abm_tui.review.service import ReviewService, Snapshot
 from abm_tui.ui.messages import DecisionSaved, MetricsLoaded, MetricsProgress
 from abm_tui.ui.screens.base import ReviewScreen
-from abm_tui.ui.screens.help import HelpScreen, keys_markdown
+from abm_tui.ui.screens.targets import MAX_ROWS
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -94,15 +94,21 @@ class AbmApp(App):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def reload(self) -> None:
-        first = self.snapshot is None
-
         def progress(done: int, total: int) -> None:
             self.post_message(MetricsProgress(done, total))
 
+        if self.snapshot is None:  # a long list shows its first page while every account is read
+            page = self.service.first_page(MAX_ROWS)
+            if page is not None:
+                self.post_message(MetricsLoaded(page))
         self.post_message(MetricsLoaded(self.service.load(progress)))
-        if first:  # what decisions and the other screens need loads now, not on the first key press
-            self.service.warm_up()
-            self.check_unfinished_meeting()
+
+    @work(thread=True, group="warm-up", exit_on_error=False)
+    def warm_up(self) -> None:
+        """Once the list is on screen: load what decisions and the other screens need (not on the first
+        key press), and offer to resume a meeting that was not ended."""
+        self.service.warm_up()
+        self.check_unfinished_meeting()
 
     def on_metrics_progress(self, message: MetricsProgress) -> None:
         for screen in self.screen_stack:
@@ -110,7 +116,10 @@ class AbmApp(App):
                 screen.show_progress(message.done, message.total)
 
     def on_metrics_loaded(self, message: MetricsLoaded) -> None:
+        first = self.snapshot is None or not self.snapshot.complete
         self.snapshot = message.snapshot
+        if first and message.snapshot.complete:
+            self.set_timer(0.2, self.warm_up)
 
     def watch_snapshot(self, snapshot: Snapshot | None) -> None:
         if snapshot is None:
@@ -182,10 +191,12 @@ class AbmApp(App):
     @work(thread=True, group="meeting", exit_on_error=False)
     def check_unfinished_meeting(self) -> None:
         meeting = self.service.unfinished_meeting()
-        if meeting is not None:
+        if meeting is not None and self.service.meeting is None:  # not one this window started meanwhile
             self.call_from_thread(self._offer_resume, meeting)
 
     def _offer_resume(self, meeting) -> None:
+        if self.service.meeting is not None:
+            return
         from abm_tui.exporters.minutes import local
         from abm_tui.ui.screens.meeting_dialogs import ResumeMeetingDialog
 
@@ -285,6 +296,8 @@ class AbmApp(App):
         self.push_screen(ImportDialog(), done)
 
     def action_help(self) -> None:
+        from abm_tui.ui.screens.help import HelpScreen, keys_markdown
+
         self.push_screen(HelpScreen(keys_markdown(self.screen)))
 
     def action_set_name(self) -> None:

@@ -31,6 +31,7 @@ def upgrade() -> None:
     sa.Column('pipeline', sa.Float(), nullable=False),
     sa.Column('last_touch', sa.Date(), nullable=True),
     sa.Column('agenda', sa.String(), nullable=False),
+    sa.Column('score_parts', sa.String(), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_accountmetric_account_id_account'),
                             ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('account_id', name=op.f('pk_accountmetric'))

@@ -324,3 +324,33 @@ async def test_a_locked_database_waits_then_says_so(make_app, demo_engine, demo_
             blocker.rollback()
             blocker.close()
         assert account(demo_engine, row.id).tier == 1 and decisions(demo_engine) == []
+
+
+async def test_a_long_list_shows_its_first_page_then_the_whole_list(demo_db, monkeypatch):
+    """From the stored metrics the first page is on screen before every account is read; the rows it
+    shows are the whole list's first rows, and a decision taken right away is kept."""
+    from abm_tui.review import service as service_module
+    from abm_tui.review.service import ReviewService
+    from abm_tui.ui.app import AbmApp
+    from tests.conftest import DEMO_TODAY
+
+    url = f"sqlite:///{demo_db}"
+    ReviewService(url, as_of=DEMO_TODAY).load()  # stored by an earlier start
+    monkeypatch.setattr(service_module, "FIRST_PAGE_FROM", 10)
+    app = AbmApp(url, as_of=DEMO_TODAY)
+    seen = []
+    shown = TargetsScreen.show_snapshot
+    monkeypatch.setattr(
+        TargetsScreen, "show_snapshot", lambda self, snap: (seen.append(snap.complete), shown(self, snap))
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None and app.snapshot.complete)
+        assert seen[:2] == [False, True]
+        screen = app.screen
+        assert summary(app).startswith("200 of 200 targets") and "reading" not in summary(app)
+        first = screen.shown[0]
+        assert first == next(r for r in app.snapshot.rows if r.id == first.id)
+        await pilot.press("3")
+        await settle(pilot, lambda: app.snapshot.row(first.id).tier == 3)
+    engine = app.service.engine
+    assert account(engine, first.id).tier == 3 and decisions(engine)[-1].to_tier == 3

@@ -6,6 +6,10 @@ and look at the report before committing.
 
 from __future__ import annotations
 
+import time
+
+from textual.widgets import DataTable
+
 from abm_tui.ui.screens.account import AccountScreen
 from abm_tui.ui.screens.funnel import FunnelScreen
 from tests.ui.conftest import SIZE, settle
@@ -22,10 +26,23 @@ def account_painted(app) -> bool:
     )
 
 
-async def painted(pilot) -> None:
-    """DataTables re-measure their columns on idle: let the last repaint land before the picture."""
+async def painted(pilot, timeout: float = 10.0) -> None:
+    """DataTables re-measure their columns on idle: wait until two pictures 0.2 s apart are the same."""
     await settle(pilot)
-    await pilot.pause(0.3)
+    # Textual 8 can keep a DataTable header rendered at its pre-measure widths until the next change
+    # (seen about once in seven runs); start from fresh render caches so the picture is deterministic.
+    for table in pilot.app.screen.query(DataTable):
+        table._clear_caches()
+        table.refresh()
+    deadline = time.monotonic() + timeout
+    before = pilot.app.export_screenshot()
+    while time.monotonic() < deadline:
+        await pilot.pause(0.2)
+        now = pilot.app.export_screenshot()
+        if now == before:
+            return
+        before = now
+    raise AssertionError("the screen kept changing")
 
 
 def test_targets_screen(snap_compare, make_app):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
 import pytest
 from sqlmodel import Session
 
@@ -149,11 +148,9 @@ def test_account_view_metrics_equal_the_plain_functions(demo_engine):
     for row in snap.rows[::37]:
         view = service.account_view(snap, row.id)
         reference = full.loc[row.id]
-        assert list(view.metrics.index) == list(reference.index)
-        for name, value in view.metrics.items():  # one row's frame has other dtypes: NaN vs None
-            expected = reference[name]
-            same = (pd.isna(value) and pd.isna(expected)) if not isinstance(value, (dict, list)) else False
-            assert same or value == expected, (row.id, name, value, expected)
+        for name, value in view.metrics.items():
+            assert value == reference[name], (row.id, name)
+        assert view.row == row
 
 
 def test_agenda_reasons_equal_those_from_the_whole_dataset(demo_engine):
@@ -193,3 +190,41 @@ def test_gap_texts_parse_into_shared_read_only_maps(text):
     assert silent == (frozenset() if not text else {"champion"})
     with pytest.raises(TypeError):
         gaps["x"] = "y"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_the_shown_rows_are_the_first_of_the_whole_list_sorted(demo_engine, descending):
+    """The heap that picks the shown rows gives the first rows of a full sort: by the column, then by
+    name A→Z, then in list order (many rows tie: same tier, same score, same name)."""
+    from abm_tui.review.targets import SORT_COLUMNS, TargetQuery, _sort_key, select_rows
+
+    rows = ReviewService(demo_engine, as_of=DEMO_TODAY).load().rows
+    rows = rows + [r._replace(id=r.id + 1000) for r in rows[:50]]  # exact duplicates but the id
+    for column in SORT_COLUMNS:
+        q = TargetQuery(tier="all", sort=column, descending=descending, show_dropped=True)
+        reference = sorted(rows, key=lambda r: r.name.lower())
+        reference.sort(key=_sort_key(column), reverse=descending)
+        shown, matched, in_scope = select_rows(rows, q, limit=40)
+        assert [r.id for r in shown] == [r.id for r in reference[:40]], column
+        assert matched == in_scope == len(rows)
+        assert [r.id for r in select_rows(rows, q)[0]] == [r.id for r in reference]
+
+
+def test_the_first_page_is_the_first_rows_of_the_whole_list(demo_db, demo_engine, monkeypatch):
+    from abm_tui.review.targets import TargetQuery, select_rows
+
+    url = f"sqlite:///{demo_db}"
+    monkeypatch.setattr(service_module, "FIRST_PAGE_FROM", 10)
+    assert ReviewService(url, as_of=DEMO_TODAY).first_page(20) is None  # nothing stored yet
+    full = ReviewService(url, as_of=DEMO_TODAY).load()
+    page = ReviewService(url, as_of=DEMO_TODAY).first_page(20)
+    assert not page.complete and full.complete
+    shown, matched, in_scope = select_rows(full.rows, TargetQuery(), limit=20)
+    assert select_rows(page.rows, TargetQuery(), limit=20)[0] == shown
+    assert page.targets == matched == in_scope == 200 and 20 <= len(page.rows) < 200
+    assert ReviewService(url, as_of=date(2026, 9, 1)).first_page(20) is None  # stored for another day
+    ReviewService(demo_engine, as_of=DEMO_TODAY).retier(shown[0].id, 3)  # not yet recomputed: stale
+    assert ReviewService(url, as_of=DEMO_TODAY).first_page(20) is None
+    monkeypatch.setattr(service_module, "FIRST_PAGE_FROM", 1000)
+    ReviewService(url, as_of=DEMO_TODAY).load()
+    assert ReviewService(url, as_of=DEMO_TODAY).first_page(20) is None  # a short list loads whole

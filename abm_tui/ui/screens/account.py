@@ -9,13 +9,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from abm_tui.metrics.accounts import ROLE_ORDER
 from abm_tui.review.service import AccountView, Snapshot
 from abm_tui.ui.format import GAP_STYLE, STAGE_STYLE, days_ago, money, role_name
 from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
 from abm_tui.ui.widgets.charts import BarChart
+from abm_tui.ui.widgets.footer import KeyFooter
 
 
 def local(utc: datetime) -> datetime:
@@ -68,7 +69,7 @@ class AccountScreen(ReviewScreen):
             yield DataTable(id="opps", cursor_type="none", show_cursor=False)
             yield Static("[b]Decisions and notes[/b]", classes="section")
             yield DataTable(id="history", cursor_type="none", show_cursor=False)
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#gaps", DataTable).add_columns("Buying group", "have/need", "engaged", "gap")

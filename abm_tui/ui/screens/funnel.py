@@ -7,7 +7,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from abm_tui.domain import STAGES
 from abm_tui.review.funnel_view import FunnelLine, funnel_lines
@@ -15,6 +15,7 @@ from abm_tui.review.service import Snapshot
 from abm_tui.review.targets import TargetQuery, owners_of
 from abm_tui.ui.screens.base import ReviewScreen
 from abm_tui.ui.widgets.charts import BarChart
+from abm_tui.ui.widgets.footer import KeyFooter
 
 
 def coverage_gauge(coverage: float | None, bar: float = 3.0, width: int = 24) -> str:
@@ -55,7 +56,7 @@ class FunnelScreen(ReviewScreen):
                 yield BarChart(id="chart-reach")
                 yield BarChart(id="chart-abm")
                 yield BarChart(id="chart-velocity")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#numbers", DataTable)

@@ -8,12 +8,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Markdown, Static
+from textual.widgets import DataTable, Header, Markdown, Static
 
 from abm_tui.review.agenda import Agenda, AgendaEntry
 from abm_tui.review.service import Snapshot
 from abm_tui.ui.format import role_name
 from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
+from abm_tui.ui.widgets.footer import KeyFooter
 
 MEETING_BINDINGS = [
     Binding("n,j", "step(1)", "Next", tooltip="Next agenda entry", id="meeting.next"),
@@ -46,7 +47,7 @@ class MeetingScreen(ReviewScreen):
             yield DataTable(id="agenda", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="entry"):
                 yield Static("", id="entry-detail")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#agenda", DataTable)
@@ -196,7 +197,7 @@ class MeetingSummaryScreen(Screen):
         )
         with VerticalScroll():
             yield Markdown(self.minutes, id="minutes")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def action_close(self) -> None:
         self.app.pop_screen()

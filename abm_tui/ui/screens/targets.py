@@ -7,7 +7,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 from textual.widgets.data_table import ColumnKey
 
 from abm_tui.domain import STAGES
@@ -23,6 +23,7 @@ from abm_tui.review.targets import (
 )
 from abm_tui.ui.format import AGENDA_WORDS, GAP_STYLE, STAGE_STYLE, days_ago, money, role_name, score_text
 from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
+from abm_tui.ui.widgets.footer import KeyFooter
 
 COLUMNS = (
     ("tier", "Tier"), ("name", "Account"), ("icp_fit", "Fit"), ("stage", "Stage"), ("score", "Score"),
@@ -102,7 +103,7 @@ class TargetsScreen(ReviewScreen):
         yield Input(placeholder="search name or domain", id="search", classes="hidden")
         yield DataTable(id="targets", cursor_type="row", zebra_stripes=True)
         yield Static("", id="targets-empty", classes="hidden")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -155,11 +156,13 @@ class TargetsScreen(ReviewScreen):
         table = self.query_one(DataTable)
         # The cursor follows its account (a retier moves it); if it left the list (a drop), it stays put.
         keep, position = self.selected_account_id(), table.cursor_row
-        self.shown, in_scope = select_rows(snap.rows, q)
-        table.clear()
         # A DataTable keeps every row as objects: past a screenful of pages nobody scrolls, so the list
         # shows the first MAX_ROWS and says so (search and filters narrow 100,000 accounts instantly).
-        for r in self.shown[:MAX_ROWS]:
+        self.shown, matched, in_scope = select_rows(snap.rows, q, limit=MAX_ROWS)
+        if not snap.complete:  # the first page of the default list: the other accounts are on their way
+            matched = in_scope = snap.targets or 0
+        table.clear()
+        for r in self.shown:
             table.add_row(*self._cells(r, snap), key=str(r.id))
         index = next((i for i, r in enumerate(self.shown) if r.id == keep), None)
         table.move_cursor(row=position if index is None else index, animate=False)
@@ -168,11 +171,13 @@ class TargetsScreen(ReviewScreen):
         )
         filters = q.labels()
         arrow = "↓" if not q.descending else "↑"
-        text = f"[b]{len(self.shown):,}[/b] of {in_scope:,} {scope}"
+        text = f"[b]{matched:,}[/b] of {in_scope:,} {scope}"
         if filters:
             text += "  ·  " + ", ".join(filters)
         text += f"  ·  sorted by {q.sort.replace('_', ' ')} {arrow}"
-        if len(self.shown) > MAX_ROWS:
+        if not snap.complete:
+            text += "  ·  reading the other accounts…"
+        elif matched > MAX_ROWS:
             text += f"  ·  [b]showing the first {MAX_ROWS:,}[/b]: search (/) or filter to narrow"
         self.query_one("#targets-summary", Static).update(text)
         empty = self.query_one("#targets-empty", Static)
