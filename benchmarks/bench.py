@@ -113,12 +113,14 @@ async def interactive(db: Path, runs: int) -> dict[str, float]:
         score = app.screen.query("#score")
         return bool(score) and "Engagement score" in str(score.first().render())
 
+    reader = sqlite3.connect(db)  # one connection for polling (a new one per poll slowed the app down)
+
     def db_tier(account_id: int) -> int | None:
-        with sqlite3.connect(db) as conn:
-            return conn.execute("SELECT tier FROM account WHERE id = ?", (account_id,)).fetchone()[0]
+        return reader.execute("SELECT tier FROM account WHERE id = ?", (account_id,)).fetchone()[0]
 
     async with app.run_test(size=(160, 48)) as pilot:
-        await until(lambda: app.snapshot is not None and app.screen.query_one(DataTable).row_count > 0, 600)
+        await until(lambda: app.snapshot is not None and app.snapshot.complete, 600)
+        await until(lambda: app.screen.query_one(DataTable).row_count > 0)
         screen = app.screen
         table = screen.query_one(DataTable)
         for _ in range(runs):
@@ -154,6 +156,7 @@ async def interactive(db: Path, runs: int) -> dict[str, float]:
             await pilot.press("escape")
             await until(lambda: not isinstance(app.screen, FunnelScreen))
     engine.dispose()
+    reader.close()
     result = {k: round(statistics.median(v[1:] if k == "funnel_ms" else v), 1) for k, v in out.items()}
     result["funnel_first_ms"] = round(out["funnel_ms"][0], 1)
     return result

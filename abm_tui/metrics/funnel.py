@@ -35,10 +35,13 @@ def funnel(
     tier: int | None = None,
     owner: str | None = None,
     metrics: pd.DataFrame | None = None,
+    opportunities: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Every portfolio metric at `as_of`, for active target accounts (optionally one tier / owner).
 
-    `metrics` may pass a precomputed `account_metrics` frame. Rates with a zero denominator are None.
+    `metrics` may pass a precomputed `account_metrics` frame and `opportunities` the deals as of
+    `as_of` (`opportunities_as_of`): both are the same for every tier and owner. Rates with a zero
+    denominator are None.
     """
     T = as_timestamp(as_of)
     m = account_metrics(ds, T, params) if metrics is None else metrics
@@ -49,8 +52,8 @@ def funnel(
         abm &= acc["tier"] == tier
     abm = abm.fillna(False)
     non_abm = ~active_target_mask(acc) & mine
-    abm_ids = set(acc.index[abm])
-    non_abm_ids = set(acc.index[non_abm])
+    abm_ids = acc.index[abm]  # an Index: `isin` hashes it in C (a set of 100,000 ids is rebuilt per call)
+    non_abm_ids = acc.index[non_abm]
     targets = m.loc[m.index.isin(abm_ids)]
 
     ranks = targets["stage_rank"]
@@ -63,7 +66,9 @@ def funnel(
     reach_by_tier = {str(t): ratio(reached[tiers == t].sum(), (tiers == t).sum()) for t in (1, 2, 3)}
 
     period_start = T - pd.Timedelta(days=params.period_days - 1)
-    opps = opportunities_as_of(ds.opportunities, ds.stage_changes, T)
+    opps = (
+        opportunities_as_of(ds.opportunities, ds.stage_changes, T) if opportunities is None else opportunities
+    )
     in_abm = opps["account_id"].isin(abm_ids)
     created_in_period = opps["created_at"] >= period_start
     sourced = opps[in_abm & created_in_period & (opps["source"] == "marketing")]["amount"].sum()
@@ -104,7 +109,7 @@ def funnel(
         "avg_deal_size": deal_size,
         "sales_cycle_days": cycle,
         "velocity_days": vel,
-        "churn_rate": _churn_rate(acc.loc[list(abm_ids)], opps, T, period_start),
+        "churn_rate": _churn_rate(acc.loc[abm_ids], opps, T, period_start),
     }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from abm_tui.domain import STAGES
 from abm_tui.exporters.numbers import fmt_money, fmt_pct
 from abm_tui.review.service import Snapshot
+from abm_tui.review.targets import TargetRow
 
 
 @dataclass(frozen=True)
@@ -20,10 +21,10 @@ class FunnelLine:
     heading: bool = False
 
 
-def scope_ids(snap: Snapshot, tier: int | None, owner: str | None) -> list[int]:
+def scope_rows(snap: Snapshot, tier: int | None, owner: str | None) -> list[TargetRow]:
     """Active target accounts in the tier/owner filter: what the funnel counts."""
     return [
-        r.id
+        r
         for r in snap.rows
         if r.is_target
         and r.status == "active"
@@ -32,26 +33,45 @@ def scope_ids(snap: Snapshot, tier: int | None, owner: str | None) -> list[int]:
     ]
 
 
-def funnel_lines(snap: Snapshot, f: dict[str, Any], tier: int | None, owner: str | None) -> list[FunnelLine]:
-    rows = [snap.row(i) for i in scope_ids(snap, tier, owner)]
+def stage_counts_by_tier(rows: list[TargetRow], tier: int | None) -> dict[int, dict[str, int]]:
+    """Active targets (`scope_rows`) per journey stage for each tier in scope: the funnel's
+    `stage_counts` per tier, counted from the list rows instead of three more funnels."""
+    out = {t: dict.fromkeys(STAGES, 0) for t in (1, 2, 3) if tier in (None, t)}
+    for row in rows:
+        if row.tier in out:
+            out[row.tier][row.stage] += 1
+    return out
+
+
+def funnel_lines(snap: Snapshot, f: dict[str, Any], rows: list[TargetRow]) -> list[FunnelLine]:
+    """The numbers of funnel `f`, each with the accounts behind it (`rows`: its `scope_rows`)."""
+    window = snap.params.window_days
+    by_stage: dict[str, set[int]] = {stage: set() for stage in STAGES}
+    by_tier: dict[int, list[TargetRow]] = {1: [], 2: [], 3: []}
+    mqa, with_pipeline = set(), set()
+    for r in rows:  # one pass: 100,000 rows in tens of ms
+        by_stage[r.stage].add(r.id)
+        if r.tier in by_tier:
+            by_tier[r.tier].append(r)
+        if r.is_mqa:
+            mqa.add(r.id)
+        if r.pipeline > 0:
+            with_pipeline.add(r.id)
     lines = [FunnelLine("Journey stage", "accounts  → next", heading=True)]
     for stage in STAGES:
-        at = frozenset(r.id for r in rows if r.stage == stage)
         conv = f["conversion"].get(stage)
         nxt = "" if stage not in f["conversion"] else f"  → {fmt_pct(conv)}"
-        lines.append(FunnelLine(f"  {stage}", f"{f['stage_counts'][stage]}{nxt}", at))
+        lines.append(FunnelLine(f"  {stage}", f"{f['stage_counts'][stage]}{nxt}", frozenset(by_stage[stage])))
     lines.append(FunnelLine("Reach (touched in window)", "", heading=True))
-    window = snap.params.window_days
     for t in (1, 2, 3):
-        tier_rows = [r for r in rows if r.tier == t]
+        tier_rows = by_tier[t]
         hit = frozenset(r.id for r in tier_rows if r.last_touch and (snap.as_of - r.last_touch).days < window)
         lines.append(
             FunnelLine(
                 f"  Tier {t}", f"{fmt_pct(f['reach_by_tier'][str(t)])} ({len(hit)}/{len(tier_rows)})", hit
             )
         )
-    mqa = frozenset(r.id for r in rows if r.is_mqa)
-    with_pipeline = frozenset(r.id for r in rows if r.pipeline > 0)
+    mqa, with_pipeline = frozenset(mqa), frozenset(with_pipeline)
     cov = f["pipeline_coverage"]
     lines += [
         FunnelLine("Pipeline", "", heading=True),

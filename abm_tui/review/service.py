@@ -8,13 +8,22 @@ from __future__ import annotations
 import getpass
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from abm_tui.domain import Params
-from abm_tui.review.targets import TargetRow, target_row
+from abm_tui.review.targets import (
+    TargetQuery,
+    TargetRow,
+    in_scope,
+    order_key,
+    resort,
+    search_texts,
+    sort_rows,
+    target_row,
+)
 from abm_tui.store import metric_cache
 from abm_tui.store.metric_cache import METRIC_VERSION, State
 
@@ -43,6 +52,8 @@ class Snapshot:
     velocity: dict[str, float] = field(default_factory=dict)  # portfolio days per stage (for "stalled")
     by_id: dict[int, TargetRow] = field(default_factory=dict, repr=False)
     targets: int | None = None  # set on a first page only: how many targets the whole list has
+    orders: dict[tuple[str, bool], list[TargetRow]] = field(default_factory=dict, compare=False)
+    scope_cache: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def complete(self) -> bool:
@@ -58,6 +69,41 @@ class Snapshot:
 
     def row(self, account_id: int) -> TargetRow | None:
         return self.by_id.get(account_id)
+
+    def with_rows(self, changed: list[TargetRow]) -> Snapshot:
+        """This snapshot with these rows replaced (or added): a decision changes a row, not the list,
+        so the kept orders are patched rather than sorted again."""
+        new = {r.id: r for r in changed}
+        old = [self.by_id[i] for i in new if i in self.by_id]
+        rows = [new.get(r.id, r) for r in self.rows]
+        rows += sorted((r for i, r in new.items() if i not in self.by_id), key=lambda r: r.id)
+        orders = {k: resort(v, order_key(*k), old, changed) for k, v in self.orders.items()}
+        scope_cache = {}
+        if "key" in self.scope_cache:  # the list on screen: patched the same way
+            sort, descending, tier, show_dropped = key = self.scope_cache["key"]
+            q = TargetQuery(tier=tier, show_dropped=show_dropped, sort=sort, descending=descending)
+            rows_in = resort(
+                self.scope_cache["rows"], order_key(sort, descending), in_scope(old, q), in_scope(changed, q)
+            )
+            scope_cache = {"key": key, "rows": rows_in}
+        return replace(self, rows=rows, by_id={**self.by_id, **new}, orders=orders, scope_cache=scope_cache)
+
+    def ordered(self, sort: str = "tier", descending: bool = False) -> list[TargetRow]:
+        """The rows in a list order (sorted once per snapshot and order, then kept)."""
+        if (sort, descending) not in self.orders:
+            self.orders[(sort, descending)] = sort_rows(self.rows, sort, descending)
+        return self.orders[(sort, descending)]
+
+    def scoped(self, q: TargetQuery, *, texts: bool = False) -> tuple[list[TargetRow], list[str] | None]:
+        """The rows of `q`'s scope in its order, and what a search looks in: kept for the last scope
+        asked, so each keystroke of a search only filters."""
+        key = (q.sort, q.descending, q.tier, q.show_dropped)
+        if self.scope_cache.get("key") != key:
+            self.scope_cache.clear()
+            self.scope_cache.update(key=key, rows=in_scope(self.ordered(q.sort, q.descending), q))
+        if texts and "texts" not in self.scope_cache:
+            self.scope_cache["texts"] = search_texts(self.scope_cache["rows"])
+        return self.scope_cache["rows"], self.scope_cache.get("texts")
 
     @property
     def state(self) -> State:
@@ -96,7 +142,7 @@ class ReviewService:
         self._lock = threading.Lock()
         self._engine_lock = threading.Lock()
         self._funnel_data: Dataset | None = None  # opportunities and engagements for the funnel, read once
-        self._funnel_memo: tuple[Snapshot, Dataset, pd.DataFrame] | None = None
+        self._funnel_memo: tuple[Snapshot, Dataset, pd.DataFrame, pd.DataFrame] | None = None
 
     @property
     def engine(self) -> Engine:
@@ -185,7 +231,9 @@ class ReviewService:
             return self._compute_all(as_of, params, settings, [t[0] for t in listing], progress)
         stale = {t[0] for t in listing if t[METRIC_VERSION] != t[METRIC_VERSION - 1]}
         snap = Snapshot(as_of, params, [target_row(t) for t in listing], settings, state.velocity)
-        return self.refresh(snap, stale) if stale else snap
+        snap = self.refresh(snap, stale) if stale else snap
+        snap.ordered()  # the default order, sorted here rather than on the screen's thread
+        return snap
 
     def _compute_all(
         self, as_of: date, params: Params, settings: dict[str, str], ids: list[int], progress: Progress | None
@@ -210,7 +258,9 @@ class ReviewService:
                 progress(len(tuples), len(ids))
         state = State(as_of, params.key(), velocity)
         metric_cache.replace_all(self.engine, [(t[0], *t[METRIC_VERSION:]) for t in tuples], state)
-        return Snapshot(as_of, params, [target_row(t) for t in tuples], settings, velocity)
+        snap = Snapshot(as_of, params, [target_row(t) for t in tuples], settings, velocity)
+        snap.ordered()
+        return snap
 
     def refresh(self, snap: Snapshot, account_ids: set[int]) -> Snapshot:
         """The snapshot after decisions on `account_ids`: only their rows are read and recomputed.
@@ -226,36 +276,60 @@ class ReviewService:
         metrics = account_metrics(ds, snap.as_of, snap.params, stage_velocity=snap.velocity)
         tuples = list_tuples(ds.accounts, metrics)
         metric_cache.replace_some(self.engine, [(t[0], *t[METRIC_VERSION:]) for t in tuples], snap.state)
-        changed = {t[0]: target_row(t) for t in tuples}
-        rows = [changed.pop(r.id, r) for r in snap.rows if r.id in changed or r.id not in account_ids]
-        rows += sorted(changed.values(), key=lambda r: r.id)  # accounts new since the snapshot
-        return Snapshot(snap.as_of, snap.params, rows, snap.settings, snap.velocity)
+        return snap.with_rows([target_row(t) for t in tuples])
+
+    def decided(self, account_ids: set[int]) -> Snapshot | None:
+        """The latest snapshot with these accounts' own fields (tier, target flag, status) as now saved:
+        shown at once, while `after_decision` recomputes their metrics."""
+        snap = self.current
+        if snap is None or not account_ids:
+            return None
+        conn = self._read_connection()
+        try:
+            cur = conn.cursor()
+            ids = ", ".join(str(int(i)) for i in account_ids)
+            cur.execute(f"SELECT id, tier, is_target, status, version FROM account WHERE id IN ({ids})")
+            saved = cur.fetchall()
+            cur.close()
+        finally:
+            conn.close()
+        return snap.with_rows(
+            [
+                snap.by_id[i]._replace(tier=tier, is_target=bool(target), status=status, version=version)
+                for i, tier, target, status, version in saved
+                if i in snap.by_id
+            ]
+        )
 
     # -- the funnel --------------------------------------------------------------------------------
 
     def funnel(self, snap: Snapshot, tier: int | None = None, owner: str | None = None) -> dict[str, Any]:
         """The funnel metrics of `snap`: the list's stored metrics, the deals and touches read once."""
         from abm_tui.metrics import funnel
+        from abm_tui.metrics.dataset import as_timestamp
+        from abm_tui.metrics.opportunities import opportunities_as_of
         from abm_tui.review.targets import metrics_frame
 
         memo = self._funnel_memo  # the funnel screen asks for the whole list and each tier of one snapshot
         if memo is None or memo[0] is not snap:
-            memo = self._funnel_memo = (snap, self.funnel_dataset(snap), metrics_frame(snap.rows, snap.as_of))
-        _, ds, metrics = memo
-        return funnel(ds, snap.as_of, snap.params, tier=tier, owner=owner, metrics=metrics)
+            ds = self.funnel_dataset(snap)
+            opps = opportunities_as_of(ds.opportunities, ds.stage_changes, as_timestamp(snap.as_of))
+            memo = self._funnel_memo = (snap, ds, metrics_frame(snap.rows, snap.as_of), opps)
+        _, ds, metrics, opps = memo
+        return funnel(
+            ds, snap.as_of, snap.params, tier=tier, owner=owner, metrics=metrics, opportunities=opps
+        )
 
     def funnel_dataset(self, snap: Snapshot) -> Dataset:
         """The accounts as `snap` has them; their deals and dated touches as read once from the store."""
-        from dataclasses import replace
-
         from abm_tui.review.targets import accounts_frame
         from abm_tui.store.repo import load_dataset
 
         data = self._funnel_data
         if data is None:
             tables = ("accounts", "opportunities", "stage_changes", "engagements")
-            data = load_dataset(self.engine, tables=tables, engagement_columns=("account_id", "occurred_at"))
-            data = replace(data, accounts=data.accounts[["id", "churned_at"]])
+            data = load_dataset(self.engine, tables=tables, engagement_columns=("account_id", "occurred_at"),
+                                account_columns=("id", "churned_at"))  # fmt: skip
             self._funnel_data = data
         return replace(data, accounts=accounts_frame(snap.rows, data.accounts))
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import heapq
+import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -203,27 +204,45 @@ def build_rows(accounts, metrics) -> list[TargetRow]:
     return [target_row(t) for t in list_tuples(accounts, metrics)]
 
 
+def _columns(rows: list[TargetRow], *names: str) -> list[list]:
+    """Columns of the rows (100,000 rows in milliseconds)."""
+    return [list(map(itemgetter(TargetRow._fields.index(n)), rows)) for n in names]
+
+
+def _datetimes(values) -> Any:
+    """Dates (or None) as a datetime64[ns] array, through their ordinals (pandas parses date objects
+    one by one)."""
+    import numpy as np
+
+    epoch = date(1970, 1, 1).toordinal()
+    days = np.fromiter((epoch - 1 if d is None else d.toordinal() for d in values), dtype=np.int64)
+    out = (days - epoch).astype("datetime64[D]").astype("datetime64[ns]")
+    out[days == epoch - 1] = np.datetime64("NaT")
+    return out
+
+
 def metrics_frame(rows: list[TargetRow], as_of: date):
     """The `account_metrics` columns the funnel and the change report read, rebuilt from list rows."""
     import pandas as pd
 
-    T = pd.Timestamp(as_of)
-    rank = {s: i for i, s in enumerate(STAGES)}
-    last = pd.to_datetime(pd.Series([r.last_touch for r in rows], dtype="object"))
-    frame = pd.DataFrame(
-        {
-            "stage": [r.stage for r in rows],
-            "stage_rank": [rank[r.stage] for r in rows],
-            "score": [r.score for r in rows],
-            "is_mqa": [r.is_mqa for r in rows],
-            "buying_group_coverage": pd.array([r.coverage for r in rows], dtype="Float64"),
-            "open_pipeline": [r.pipeline for r in rows],
-            "last_engagement": last.astype("datetime64[ns]").to_numpy(),
-            "days_since_last": (T - last).dt.days.to_numpy(),
-        },
-        index=pd.Index([r.id for r in rows], dtype="int64"),
+    ids, stage, score, is_mqa, coverage, pipeline, last = _columns(
+        rows, "id", "stage", "score", "is_mqa", "coverage", "pipeline", "last_touch"
     )
-    return frame
+    rank = {s: i for i, s in enumerate(STAGES)}
+    last_touch = pd.Series(_datetimes(last))
+    return pd.DataFrame(
+        {
+            "stage": stage,
+            "stage_rank": [rank[s] for s in stage],
+            "score": score,
+            "is_mqa": is_mqa,
+            "buying_group_coverage": pd.array(coverage, dtype="Float64"),
+            "open_pipeline": pipeline,
+            "last_engagement": last_touch.to_numpy(),
+            "days_since_last": (pd.Timestamp(as_of) - last_touch).dt.days.to_numpy(),
+        },
+        index=pd.Index(ids, dtype="int64"),
+    )
 
 
 def accounts_frame(rows: list[TargetRow], churned):
@@ -232,7 +251,8 @@ def accounts_frame(rows: list[TargetRow], churned):
 
     from abm_tui.metrics.dataset import frame
 
-    columns = (
+    ids, name, domain, tier, is_target, status, icp_fit, sales, marketing = _columns(
+        rows,
         "id",
         "name",
         "domain",
@@ -243,7 +263,19 @@ def accounts_frame(rows: list[TargetRow], churned):
         "owner_sales",
         "owner_marketing",
     )
-    df = pd.DataFrame.from_records([tuple(getattr(r, c) for c in columns) for r in rows], columns=columns)
+    df = pd.DataFrame(
+        {
+            "id": pd.array(ids, dtype="int64"),
+            "name": name,
+            "domain": domain,
+            "tier": pd.array(tier, dtype="Int64"),
+            "is_target": pd.array(is_target, dtype="bool"),
+            "status": status,
+            "icp_fit": pd.array(icp_fit, dtype="Int64"),
+            "owner_sales": sales,
+            "owner_marketing": marketing,
+        }
+    )
     df["churned_at"] = df["id"].map(churned.set_index("id")["churned_at"]) if len(df) else None
     return frame("accounts", df)
 
@@ -276,11 +308,7 @@ def _matches(row: TargetRow, q: TargetQuery) -> bool:
         return False
     if q.agenda_only and not row.agenda:
         return False
-    if q.search:
-        needle = q.search.lower()
-        if needle not in row.name.lower() and needle not in (row.domain or ""):
-            return False
-    return True
+    return True  # the search is matched by `select_rows`
 
 
 def _sort_key(column: str):
@@ -305,7 +333,7 @@ class _Descending:
 
     __slots__ = ("value",)
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: Any) -> None:
         self.value = value
 
     def __eq__(self, other: object) -> bool:
@@ -315,24 +343,55 @@ class _Descending:
         return other.value < self.value
 
 
-def select_rows(
-    rows: list[TargetRow], q: TargetQuery, limit: int | None = None
-) -> tuple[list[TargetRow], int, int]:
-    """The rows to show (the first `limit` of them), sorted by the query's column then by name; how many
-    match; how many are in scope before the filters.
+def order_key(sort: str, descending: bool = False):
+    """The list's order as one key: the column (either way), then the name A→Z, then the id."""
+    key = _sort_key(sort)
+    if descending:
+        return lambda r: (_Descending(key(r)), r.name.lower(), r.id)
+    return lambda r: (key(r), r.name.lower(), r.id)
 
-    Only the shown rows are put in order (a heap picks them): 100,000 accounts take milliseconds."""
-    key = _sort_key(q.sort)
-    scoped = [r for r in rows if _in_scope(r, q)]
-    filtered = q.ids is not None or q.stage or q.gap or q.owner or q.agenda_only or q.search
-    matched = [r for r in scoped if _matches(r, q)] if filtered else scoped
-    if q.descending:
-        ordered = heapq.nlargest(
-            limit or len(matched), matched, key=lambda r: (key(r), _Descending(r.name.lower()))
-        )
-    else:
-        ordered = heapq.nsmallest(limit or len(matched), matched, key=lambda r: (key(r), r.name.lower()))
-    return ordered, len(matched), len(scoped)
+
+def sort_rows(rows: list[TargetRow], sort: str, descending: bool = False) -> list[TargetRow]:
+    return sorted(rows, key=order_key(sort, descending))
+
+
+def resort(ordered: list[TargetRow], key, old: list[TargetRow], new: list[TargetRow]) -> list[TargetRow]:
+    """`ordered` (sorted by `key`) with the `old` rows taken out and the `new` ones put in their place:
+    a decision re-sorts one row, not 100,000."""
+    out = list(ordered)
+    for row in old:
+        i = bisect.bisect_left(out, key(row), key=key)
+        if i < len(out) and out[i].id == row.id:
+            del out[i]
+    for row in new:
+        bisect.insort(out, row, key=key)
+    return out
+
+
+def in_scope(ordered: list[TargetRow], q: TargetQuery) -> list[TargetRow]:
+    """The rows of the query's tier scope (dropped ones only if asked), in the given order."""
+    return [r for r in ordered if _in_scope(r, q)]
+
+
+def search_texts(rows: list[TargetRow]) -> list[str]:
+    """What a search looks in, per row: the name in lower case and the domain."""
+    return [f"{r.name.lower()}\t{r.domain or ''}" for r in rows]
+
+
+def select_rows(
+    scoped: list[TargetRow], q: TargetQuery, limit: int | None = None, texts: list[str] | None = None
+) -> tuple[list[TargetRow], int, int]:
+    """From the scope's rows in the query's order (`in_scope`): the first `limit` rows that match the
+    filters and search, how many match, and how many are in scope (`texts`: `search_texts(scoped)`,
+    kept between keystrokes). A pass over 100,000 rows takes milliseconds."""
+    matched = scoped
+    if q.search:
+        needle = q.search.lower()
+        texts = texts if texts is not None else search_texts(scoped)
+        matched = [r for r, text in zip(scoped, texts, strict=True) if needle in text]
+    if q.ids is not None or q.stage or q.gap or q.owner or q.agenda_only:
+        matched = [r for r in matched if _matches(r, q)]
+    return matched[:limit] if limit is not None else matched, len(matched), len(scoped)
 
 
 def owners_of(rows: list[TargetRow]) -> list[str]:

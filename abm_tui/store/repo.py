@@ -64,11 +64,13 @@ def load_dataset(
     id_range: tuple[int, int] | None = None,
     tables: tuple[str, ...] = TABLES,
     engagement_columns: tuple[str, ...] = ("account_id", "contact_id", "occurred_at", "intent"),
+    account_columns: tuple[str, ...] = ACCOUNT_COLUMNS,
 ):
     """Read the tables the metrics need into a `Dataset` (pandas is imported here, not at start-up).
 
     `ids` or `id_range` (inclusive) read only those accounts and what hangs off them, through the
-    account_id indexes; `tables` leaves the others empty.
+    account_id indexes; `tables` leaves the others empty; `*_columns` read fewer columns (the others
+    come back empty).
     """
     import pandas as pd
 
@@ -87,7 +89,9 @@ def load_dataset(
         m.__table__.c for m in (Account, Contact, Engagement, Opportunity, StageChange, RoleRequirement)
     )
     if ids is not None and len(ids) > MANY_IDS:
-        return load_dataset(engine, tables=tables, engagement_columns=engagement_columns).subset(ids)
+        return load_dataset(
+            engine, tables=tables, engagement_columns=engagement_columns, account_columns=account_columns
+        ).subset(ids)
 
     def where(stmt, column):
         # Rows in id order, as a full read gives them: the metrics' ties then break the same way.
@@ -104,7 +108,7 @@ def load_dataset(
         chosen = where(select(o.id), o.account_id).order_by(None)
         stage_changes = stage_changes.where(s.opportunity_id.in_(chosen)).order_by(s.id)
     statements = {
-        "accounts": where(select(*(a[c] for c in ACCOUNT_COLUMNS)), a.id),
+        "accounts": where(select(*(a[x] for x in account_columns)), a.id),
         "contacts": where(select(c.id, c.account_id, c.buying_role), c.account_id),
         "engagements": where(select(*(e[x] for x in engagement_columns)), e.account_id),
         "opportunities": where(select(o.id, o.account_id, o.amount, o.stage, o.created_at, o.close_date,

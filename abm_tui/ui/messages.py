@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from threading import Event
+
     from abm_tui.review.service import Snapshot
     from abm_tui.store.models import Decision
 
@@ -23,9 +25,11 @@ class MetricsProgress(Message):
 class MetricsLoaded(Message):
     """A fresh snapshot of every account's metrics is ready."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, *, whole: bool = False, painted: Event | None = None) -> None:
         super().__init__()
         self.snapshot = snapshot
+        self.whole = whole  # every account read anew (start-up, import), not one decision's refresh
+        self.painted = painted  # set once the screens show it
 
 
 class DecisionSaved(Message):

@@ -12,8 +12,9 @@ from abm_tui.metrics.accounts import account_metrics
 from abm_tui.metrics.funnel import funnel
 from abm_tui.review import service as service_module
 from abm_tui.review.agenda import build_agenda, stalled_texts
+from abm_tui.review.funnel_view import scope_rows, stage_counts_by_tier
 from abm_tui.review.service import ReviewService
-from abm_tui.review.targets import build_rows
+from abm_tui.review.targets import TargetQuery, _in_scope, build_rows, sort_rows
 from abm_tui.store import metric_cache
 from abm_tui.store.db import head_revision, open_store
 from abm_tui.store.demo import demo_folder
@@ -97,12 +98,17 @@ def test_a_decision_in_another_window_is_recomputed_on_the_next_load(demo_engine
 def test_refresh_after_decisions_equals_the_plain_functions(demo_engine, monkeypatch):
     service = ReviewService(demo_engine, as_of=DEMO_TODAY)
     snap = service.load()
+    for column in ("tier", "score", "name", "last_touch"):
+        snap.ordered(column, column == "score")
     flagged = [r for r in snap.rows if r.agenda and r.tier == 3][:2]
     service.retier(flagged[0].id, 1)
     service.drop(flagged[1].id, "no budget")
     fast = service.after_decision({flagged[0].id, flagged[1].id})
     assert fast.row(flagged[0].id).tier == 1 and fast.row(flagged[1].id).status == "dropped"
     assert fast.rows == plain_rows(demo_engine)
+    assert len(fast.orders) == 4
+    for (column, descending), ordered in fast.orders.items():  # the kept orders were patched, not re-sorted
+        assert ordered == sort_rows(fast.rows, column, descending)
     no_full_compute(monkeypatch)  # and the store holds the refreshed rows
     assert ReviewService(demo_engine, as_of=DEMO_TODAY).load().rows == fast.rows
 
@@ -134,6 +140,8 @@ def test_funnel_from_the_stored_metrics_equals_the_plain_funnel(demo_engine):
     owner = next(r.owner_sales for r in snap.rows if r.owner_sales)
     for tier, who in ((None, None), (1, None), (2, None), (3, None), (None, owner)):
         assert service.funnel(snap, tier, who) == funnel(ds, DEMO_TODAY, params, tier=tier, owner=who)
+        for t, counts in stage_counts_by_tier(scope_rows(snap, tier, who), tier).items():  # chart by tier
+            assert counts == funnel(ds, DEMO_TODAY, params, tier=t, owner=who)["stage_counts"]
     # After a decision the funnel counts the account where it now is.
     row = next(r for r in snap.rows if r.tier == 2 and r.is_target)
     service.retier(row.id, 1)
@@ -196,7 +204,14 @@ def test_gap_texts_parse_into_shared_read_only_maps(text):
 def test_the_shown_rows_are_the_first_of_the_whole_list_sorted(demo_engine, descending):
     """The heap that picks the shown rows gives the first rows of a full sort: by the column, then by
     name A→Z, then in list order (many rows tie: same tier, same score, same name)."""
-    from abm_tui.review.targets import SORT_COLUMNS, TargetQuery, _sort_key, select_rows
+    from abm_tui.review.targets import (
+        SORT_COLUMNS,
+        TargetQuery,
+        _sort_key,
+        search_texts,
+        select_rows,
+        sort_rows,
+    )
 
     rows = ReviewService(demo_engine, as_of=DEMO_TODAY).load().rows
     rows = rows + [r._replace(id=r.id + 1000) for r in rows[:50]]  # exact duplicates but the id
@@ -204,10 +219,13 @@ def test_the_shown_rows_are_the_first_of_the_whole_list_sorted(demo_engine, desc
         q = TargetQuery(tier="all", sort=column, descending=descending, show_dropped=True)
         reference = sorted(rows, key=lambda r: r.name.lower())
         reference.sort(key=_sort_key(column), reverse=descending)
-        shown, matched, in_scope = select_rows(rows, q, limit=40)
+        ordered = sort_rows(rows, column, descending)
+        shown, matched, in_scope = select_rows(ordered, q, limit=40)
         assert [r.id for r in shown] == [r.id for r in reference[:40]], column
         assert matched == in_scope == len(rows)
-        assert [r.id for r in select_rows(rows, q)[0]] == [r.id for r in reference]
+        assert [r.id for r in select_rows(ordered, q)[0]] == [r.id for r in reference]
+        searched = select_rows(ordered, q.with_(search="AB"), texts=search_texts(ordered))[0]
+        assert searched == [r for r in reference if "ab" in r.name.lower() or "ab" in (r.domain or "")]
 
 
 def test_the_first_page_is_the_first_rows_of_the_whole_list(demo_db, demo_engine, monkeypatch):
@@ -219,8 +237,8 @@ def test_the_first_page_is_the_first_rows_of_the_whole_list(demo_db, demo_engine
     full = ReviewService(url, as_of=DEMO_TODAY).load()
     page = ReviewService(url, as_of=DEMO_TODAY).first_page(20)
     assert not page.complete and full.complete
-    shown, matched, in_scope = select_rows(full.rows, TargetQuery(), limit=20)
-    assert select_rows(page.rows, TargetQuery(), limit=20)[0] == shown
+    shown, matched, in_scope = select_rows(full.scoped(TargetQuery())[0], TargetQuery(), limit=20)
+    assert select_rows(page.scoped(TargetQuery())[0], TargetQuery(), limit=20)[0] == shown
     assert page.targets == matched == in_scope == 200 and 20 <= len(page.rows) < 200
     assert ReviewService(url, as_of=date(2026, 9, 1)).first_page(20) is None  # stored for another day
     ReviewService(demo_engine, as_of=DEMO_TODAY).retier(shown[0].id, 3)  # not yet recomputed: stale
@@ -228,3 +246,30 @@ def test_the_first_page_is_the_first_rows_of_the_whole_list(demo_db, demo_engine
     monkeypatch.setattr(service_module, "FIRST_PAGE_FROM", 1000)
     ReviewService(url, as_of=DEMO_TODAY).load()
     assert ReviewService(url, as_of=DEMO_TODAY).first_page(20) is None  # a short list loads whole
+
+
+def test_the_saved_decision_shows_before_the_metrics_are_recomputed(demo_engine):
+    service = ReviewService(demo_engine, as_of=DEMO_TODAY)
+    snap = service.load()
+    snap.ordered("score", True)
+    row = next(r for r in snap.ordered() if r.tier == 1)
+    service.drop(row.id, "no budget", version=row.version)
+    interim = service.decided({row.id})
+    moved = interim.row(row.id)
+    assert (moved.status, moved.version, moved.score, moved.agenda) == (
+        "dropped",
+        row.version + 1,
+        row.score,
+        row.agenda,
+    )
+    assert (
+        all(o == sort_rows(interim.rows, *k) for k, o in interim.orders.items()) and len(interim.orders) == 2
+    )
+    assert snap.row(row.id) == row  # the snapshot it came from is untouched
+    for q in (TargetQuery(), TargetQuery(tier="all", show_dropped=True, sort="score", descending=True)):
+        snap.scoped(q)  # the list on screen is patched too
+        patched = service.decided({row.id}).scoped(q)[0]
+        assert patched == [r for r in sort_rows(interim.rows, q.sort, q.descending) if _in_scope(r, q)]
+        assert (row.id in {r.id for r in patched}) == q.show_dropped
+    final = service.after_decision({row.id})
+    assert final.rows == plain_rows(demo_engine) and final.row(row.id).agenda == ()

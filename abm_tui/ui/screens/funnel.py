@@ -10,7 +10,7 @@ from textual.containers import Grid, Horizontal
 from textual.widgets import DataTable, Header, Static
 
 from abm_tui.domain import STAGES
-from abm_tui.review.funnel_view import FunnelLine, funnel_lines
+from abm_tui.review.funnel_view import FunnelLine, funnel_lines, scope_rows, stage_counts_by_tier
 from abm_tui.review.service import Snapshot
 from abm_tui.review.targets import TargetQuery, owners_of
 from abm_tui.ui.screens.base import ReviewScreen
@@ -76,11 +76,14 @@ class FunnelScreen(ReviewScreen):
     def compute(self, snap: Snapshot, tier: int | None, owner: str | None) -> None:
         service = self.app.service
         total = service.funnel(snap, tier, owner)
-        per_tier = {t: service.funnel(snap, t, owner) for t in (1, 2, 3) if tier in (None, t)}
-        lines = funnel_lines(snap, total, tier, owner)
+        rows = scope_rows(snap, tier, owner)
+        per_tier = stage_counts_by_tier(rows, tier)
+        lines = funnel_lines(snap, total, rows)
         self.app.call_from_thread(self.paint, snap, total, per_tier, lines)
 
-    def paint(self, snap: Snapshot, f: dict, per_tier: dict[int, dict], lines: list[FunnelLine]) -> None:
+    def paint(
+        self, snap: Snapshot, f: dict, per_tier: dict[int, dict[str, int]], lines: list[FunnelLine]
+    ) -> None:
         scope = f"Tier {self.tier}" if self.tier else "all tiers"
         owner = f" · owner {self.owner}" if self.owner else ""
         self.sub_title = f"as of {snap.as_of:%a %d %b %Y}"
@@ -102,7 +105,7 @@ class FunnelScreen(ReviewScreen):
         short = ["target", "reach", "engag", "mqa", "opp", "cust"]
         self.query_one("#chart-stages", BarChart).show(
             "Accounts per journey stage, by tier", short,
-            {f"Tier {t}": [x["stage_counts"][s] for s in STAGES] for t, x in per_tier.items()},
+            {f"Tier {t}": [counts[s] for s in STAGES] for t, counts in per_tier.items()},
         )  # fmt: skip
         reach = {t: (f["reach_by_tier"][t] or 0) * 100 for t in ("1", "2", "3")}
         self.query_one("#chart-reach", BarChart).show(
