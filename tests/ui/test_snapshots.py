@@ -48,6 +48,7 @@ async def painted(pilot, timeout: float = 10.0) -> None:
 def test_targets_screen(snap_compare, make_app):
     async def run_before(pilot):
         await settle(pilot, lambda: loaded(pilot.app))
+        await painted(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
 
@@ -56,7 +57,7 @@ def test_targets_screen_filtered_small_terminal(snap_compare, make_app):
     async def run_before(pilot):
         await settle(pilot, lambda: loaded(pilot.app))
         await pilot.press("t", "g", "a")
-        await settle(pilot)
+        await painted(pilot)
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
 
@@ -76,7 +77,7 @@ def test_funnel_screen(snap_compare, make_app):
         await settle(pilot, lambda: loaded(pilot.app))
         await pilot.press("f")
         await settle(pilot, lambda: isinstance(pilot.app.screen, FunnelScreen) and pilot.app.screen.lines)
-        await settle(pilot)
+        await painted(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
 
@@ -99,6 +100,6 @@ def test_meeting_screen(snap_compare, make_app):
         pilot.app.service.start_meeting(["Sam Jansen", "Mia de Vries"])
         await pilot.press("m")
         await settle(pilot, lambda: isinstance(pilot.app.screen, MeetingScreen) and pilot.app.screen.agenda)
-        await settle(pilot)
+        await painted(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
