@@ -6,6 +6,8 @@ from __future__ import annotations
 def fmt_money(x: float | None) -> str:
     if x is None:
         return "–"
+    if abs(x) >= 1_000_000_000:
+        return f"{x / 1_000_000_000:.1f}B"
     if abs(x) >= 1_000_000:
         return f"{x / 1_000_000:.1f}M"
     if abs(x) >= 1_000:

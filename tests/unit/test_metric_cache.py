@@ -273,3 +273,15 @@ def test_the_saved_decision_shows_before_the_metrics_are_recomputed(demo_engine)
         assert (row.id in {r.id for r in patched}) == q.show_dropped
     final = service.after_decision({row.id})
     assert final.rows == plain_rows(demo_engine) and final.row(row.id).agenda == ()
+
+
+def test_money_reads_in_billions_too():
+    from abm_tui.exporters.numbers import fmt_money
+
+    assert [fmt_money(x) for x in (None, 950, 74_000, 2_045_000_000, 3_500_000)] == [
+        "–",
+        "950",
+        "74k",
+        "2.0B",
+        "3.5M",
+    ]

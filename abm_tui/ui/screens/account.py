@@ -34,7 +34,8 @@ def score_lines(view: AccountView) -> list[str]:
     since = "no touch in the window" if m["recency"] == 0 else f"last touch {days_ago(last, view.as_of)}"
     return [
         f"[b]Engagement score {row.score}[/b] / 100",
-        f"  breadth  {b:4.1f}/40  {active} of 5 stakeholders active ({view.window_days} d)",
+        f"  breadth  {b:4.1f}/40  {active} stakeholder{'s' if active != 1 else ''} active ({view.window_days} d;"
+        " 5 count in full)",
         f"  depth    {d:4.1f}/30  {points} intent points (strategic 3, mid 2, light 1)",
         f"  recency  {r:4.1f}/30  {since} (half-life 30 d)",
     ]
