@@ -184,6 +184,9 @@ def add_rows(
         return
     seen = batch.seen.setdefault(name, {})  # across every file of this kind in the import
     key = KEYS.get(name)
+    options = options or batch.options
+    parsers = [(c, parse, required) for c, (parse, required) in columns.items()]
+    check = ROW_CHECKS.get(name)
     for line, raw in raw_rows:
         batch.checked += 1
         if batch.on_rows and batch.checked % 5000 == 0:
@@ -199,9 +202,9 @@ def add_rows(
                 seen[ident] = (source, line)
         row: dict[str, Any] = {"_line": line}
         ok = True
-        for c, (parse, required) in columns.items():
+        for c, parse, required in parsers:
             try:
-                value = parse(raw.get(c, ""), options or batch.options)
+                value = parse(raw.get(c, ""), options)
             except ValueError as exc:
                 errors.append(RowError(source, line, col(c), str(exc)))
                 ok = False
@@ -210,7 +213,6 @@ def add_rows(
                 errors.append(RowError(source, line, col(c), "required value is empty"))
                 ok = False
             row[c] = value
-        check = ROW_CHECKS.get(name)
         if ok and check:
             ok = check(source, row, errors, batch.warnings, batch, col)
         if ok:
