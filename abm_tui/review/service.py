@@ -20,7 +20,6 @@ from abm_tui.review.targets import (
     in_scope,
     order_key,
     resort,
-    search_texts,
     sort_rows,
     target_row,
 )
@@ -94,16 +93,14 @@ class Snapshot:
             self.orders[(sort, descending)] = sort_rows(self.rows, sort, descending)
         return self.orders[(sort, descending)]
 
-    def scoped(self, q: TargetQuery, *, texts: bool = False) -> tuple[list[TargetRow], list[str] | None]:
-        """The rows of `q`'s scope in its order, and what a search looks in: kept for the last scope
-        asked, so each keystroke of a search only filters."""
+    def scoped(self, q: TargetQuery) -> list[TargetRow]:
+        """The rows of `q`'s scope in its order: kept for the last scope asked (and patched by
+        `with_rows`), so a keystroke of a search only filters."""
         key = (q.sort, q.descending, q.tier, q.show_dropped)
         if self.scope_cache.get("key") != key:
             self.scope_cache.clear()
             self.scope_cache.update(key=key, rows=in_scope(self.ordered(q.sort, q.descending), q))
-        if texts and "texts" not in self.scope_cache:
-            self.scope_cache["texts"] = search_texts(self.scope_cache["rows"])
-        return self.scope_cache["rows"], self.scope_cache.get("texts")
+        return self.scope_cache["rows"]
 
     @property
     def state(self) -> State:

@@ -49,6 +49,7 @@ class TargetRow(NamedTuple):
     is_mqa: bool = False
     silent_roles: frozenset[str] = frozenset()  # required roles with no contact engaged in the window
     score_parts: str = ""  # "active|points|breadth|depth|recency": see `score_parts_map`
+    search_text: str = ""  # what a search looks in: the name in lower case, a tab, the domain
 
     def score_parts_map(self) -> dict[str, float]:
         """The score's inputs: active_stakeholders, intent_points, breadth, depth, recency."""
@@ -96,7 +97,7 @@ def target_row(t: tuple) -> TargetRow:
     gap_map, silent = parse_gaps(gaps)
     return TargetRow(id_, name, domain, tier, bool(is_target), status, icp_fit, stage, score, engaged, required,
                      coverage, top_gap, gap_map, pipeline, as_date(last), sales, marketing, parse_agenda(agenda),
-                     version or 1, bool(is_mqa), silent, parts)  # fmt: skip
+                     version or 1, bool(is_mqa), silent, parts, f"{name.lower()}\t{domain or ''}")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -373,22 +374,16 @@ def in_scope(ordered: list[TargetRow], q: TargetQuery) -> list[TargetRow]:
     return [r for r in ordered if _in_scope(r, q)]
 
 
-def search_texts(rows: list[TargetRow]) -> list[str]:
-    """What a search looks in, per row: the name in lower case and the domain."""
-    return [f"{r.name.lower()}\t{r.domain or ''}" for r in rows]
-
-
 def select_rows(
-    scoped: list[TargetRow], q: TargetQuery, limit: int | None = None, texts: list[str] | None = None
+    scoped: list[TargetRow], q: TargetQuery, limit: int | None = None
 ) -> tuple[list[TargetRow], int, int]:
     """From the scope's rows in the query's order (`in_scope`): the first `limit` rows that match the
-    filters and search, how many match, and how many are in scope (`texts`: `search_texts(scoped)`,
-    kept between keystrokes). A pass over 100,000 rows takes milliseconds."""
+    filters and search, how many match, and how many are in scope (a pass over 100,000 rows takes
+    milliseconds)."""
     matched = scoped
     if q.search:
         needle = q.search.lower()
-        texts = texts if texts is not None else search_texts(scoped)
-        matched = [r for r, text in zip(scoped, texts, strict=True) if needle in text]
+        matched = [r for r in scoped if needle in r.search_text]
     if q.ids is not None or q.stage or q.gap or q.owner or q.agenda_only:
         matched = [r for r in matched if _matches(r, q)]
     return matched[:limit] if limit is not None else matched, len(matched), len(scoped)

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 
+FUZZY_ACCOUNTS = 5_000  # longer lists are narrowed to names containing the query before fuzzy matching
+
+
 class AccountCommands(Provider):
     """Jump to any account by name; run the screen commands."""
 
@@ -54,7 +57,11 @@ class AccountCommands(Provider):
                 yield Hit(score, matcher.highlight(text), callback)
         if app.snapshot is None:
             return
-        for row in app.snapshot.rows:
+        rows = app.snapshot.rows
+        if len(rows) > FUZZY_ACCOUNTS:  # fuzzy matching 100,000 names per keystroke takes seconds
+            needle = query.lower().strip()
+            rows = [r for r in rows if needle in r.search_text][:FUZZY_ACCOUNTS]
+        for row in rows:
             label = f"{row.name} ({row.domain or 'no domain'})"
             score = matcher.match(label)
             if score > 0:

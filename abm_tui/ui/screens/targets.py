@@ -158,8 +158,7 @@ class TargetsScreen(ReviewScreen):
         keep, position = self.selected_account_id(), table.cursor_row
         # A DataTable keeps every row as objects: past a screenful of pages nobody scrolls, so the list
         # shows the first MAX_ROWS and says so (search and filters narrow 100,000 accounts instantly).
-        scoped, texts = snap.scoped(q, texts=bool(q.search))
-        self.shown, matched, in_scope = select_rows(scoped, q, limit=MAX_ROWS, texts=texts)
+        self.shown, matched, in_scope = select_rows(snap.scoped(q), q, limit=MAX_ROWS)
         if not snap.complete:  # the first page of the default list: the other accounts are on their way
             matched = in_scope = snap.targets or 0
         table.clear()
