@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 
+COLLECT_EVERY = 40  # snapshots between full garbage collections (see `on_metrics_loaded`)
 FUZZY_ACCOUNTS = 5_000  # longer lists are narrowed to names containing the query before fuzzy matching
 
 
@@ -92,6 +93,7 @@ class AbmApp(App):
         """`store`: an engine, or the URL of a database already at the current schema."""
         super().__init__()
         self.service = ReviewService(store, as_of)
+        self._snapshots_since_collect = 0
 
     def on_mount(self) -> None:
         from abm_tui.ui.screens.targets import TargetsScreen
@@ -128,6 +130,13 @@ class AbmApp(App):
         # A snapshot's rows, lists and maps (100,000 of each) live until the next one: keep the cyclic
         # garbage collector from walking them on every pass (a full pass took 100 ms in the middle of
         # a keystroke). They hold no cycles: reference counting frees them once a snapshot is replaced.
+        # Cyclic garbage frozen along (a closed screen's widgets) is collected every few dozen
+        # snapshots, when a decision's metrics arrive (the saved tier already shows).
+        self._snapshots_since_collect += 1
+        if self._snapshots_since_collect >= COLLECT_EVERY and message.painted is None:
+            gc.unfreeze()
+            gc.collect()
+            self._snapshots_since_collect = 0
         gc.freeze()
         first = self.snapshot is None or not self.snapshot.complete
         self.snapshot = message.snapshot
