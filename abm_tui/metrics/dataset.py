@@ -92,6 +92,18 @@ class Dataset:
         )
 
     @classmethod
+    def concat(cls, parts: list[Dataset]) -> Dataset:
+        """The accounts of several datasets together (requirements are whole in each)."""
+        if not parts:
+            return cls.build()
+        frames = {
+            name: pd.concat([getattr(p, name) for p in parts], ignore_index=True)
+            for name in COLUMNS
+            if name != "requirements"
+        }
+        return cls(**frames, requirements=parts[0].requirements)
+
+    @classmethod
     def build(cls, **tables: Any) -> Dataset:
         """Build from lists of dicts or frames; missing tables are empty."""
         return cls(**{name: frame(name, tables.get(name)) for name in COLUMNS})

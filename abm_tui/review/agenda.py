@@ -186,7 +186,7 @@ def hygiene_warnings(snap: Snapshot, biggest: int = 3) -> list[str]:
     capacity = snap.params.tier1_capacity
     if tier1 > capacity:
         out.append(
-            f"Tier 1 holds {tier1} accounts, over its capacity of {capacity}: demote {tier1 - capacity}."
+            f"Tier 1 holds {tier1:,} accounts, over its capacity of {capacity:,}: demote {tier1 - capacity:,}."
         )
     silent_dm = {r.id for r in snap.rows if "decision_maker" in r.silent_roles}
     deals = [

@@ -140,6 +140,7 @@ class ReviewService:
         self._engine_lock = threading.Lock()
         self._funnel_data: Dataset | None = None  # opportunities and engagements for the funnel, read once
         self._funnel_memo: tuple[Snapshot, Dataset, pd.DataFrame, pd.DataFrame] | None = None
+        self._agenda_memo: tuple[tuple, set[int], dict[int, str], pd.DataFrame | None] | None = None
 
     @property
     def engine(self) -> Engine:
@@ -531,6 +532,8 @@ class ReviewService:
             for f in meetings.open_follow_ups(session=session):
                 due = f" (due {f.due_date:%d %b})" if f.due_date else ""
                 follow.setdefault(f.account_id, []).append(f"{f.text}, {f.owner or 'no owner'}{due}")
+        import pandas as pd
+
         from abm_tui.review.agenda import stalled_texts
         from abm_tui.review.targets import metrics_frame
         from abm_tui.store.repo import load_dataset
@@ -538,18 +541,29 @@ class ReviewService:
         compare = last is not None and last.started_at.date() < snap.as_of
         stalled_ids = {r.id for r in snap.rows if "stalled" in r.agenda}
         ids = ({r.id for r in snap.rows if r.agenda} | set(follow)) if compare else stalled_ids
-        part = load_dataset(self.engine, ids=ids)  # only what the agenda shows
-        changes = None
-        if compare:
-            now = metrics_frame([r for r in snap.rows if r.id in ids], snap.as_of)
-            changes = changes_since(part, last.started_at.date(), snap.as_of, snap.params, now)
+        # Deals stalled and changes since the last meeting do not move with decisions: an agenda
+        # redrawn after each decision computes them only for accounts it has not seen yet.
+        key = (snap.as_of, snap.params.key(), meeting_id, last.id if compare else None)
+        if self._agenda_memo is None or self._agenda_memo[0] != key:
+            self._agenda_memo = (key, set(), {}, None)
+        _, seen, stalled, changes = self._agenda_memo
+        new_ids = ids - seen
+        if new_ids:
+            part = load_dataset(self.engine, ids=new_ids)  # only what the agenda shows
+            stalled.update(stalled_texts(part, snap.as_of, snap.velocity))
+            if compare:
+                now = metrics_frame([r for r in snap.rows if r.id in new_ids], snap.as_of)
+                fresh = changes_since(part, last.started_at.date(), snap.as_of, snap.params, now)
+                changes = fresh if changes is None else pd.concat([changes, fresh])
+            seen |= new_ids
+            self._agenda_memo = (key, seen, stalled, changes)
         return build_agenda(
             snap,
             decided_ids=decided,
             skipped_ids=skipped,
             changes=changes,
             follow_ups=follow,
-            stalled=stalled_texts(part, snap.as_of, snap.velocity),
+            stalled={i: t for i, t in stalled.items() if i in stalled_ids},
         )
 
     def minutes(self, meeting_id: int, snap: Snapshot | None = None) -> str:

@@ -54,7 +54,7 @@ def load_accounts(engine: Engine, ids: set[int]):
 
 
 TABLES = ("accounts", "contacts", "engagements", "opportunities", "stage_changes", "requirements")
-MANY_IDS = 20_000  # beyond this many accounts, reading everything and filtering is quicker than IN (…)
+MANY_IDS = 20_000  # more accounts than this are read by id ranges (an IN list has its limits)
 
 
 def load_dataset(
@@ -88,10 +88,17 @@ def load_dataset(
     a, c, e, o, s, r = (
         m.__table__.c for m in (Account, Contact, Engagement, Opportunity, StageChange, RoleRequirement)
     )
-    if ids is not None and len(ids) > MANY_IDS:
-        return load_dataset(
-            engine, tables=tables, engagement_columns=engagement_columns, account_columns=account_columns
-        ).subset(ids)
+    if ids is not None and len(ids) > MANY_IDS:  # by id ranges, each cut to the ids: bounded memory
+        ordered = sorted(ids)
+        chunks = [ordered[i : i + MANY_IDS] for i in range(0, len(ordered), MANY_IDS)]
+        options = {
+            "tables": tables,
+            "engagement_columns": engagement_columns,
+            "account_columns": account_columns,
+        }
+        return Dataset.concat(
+            [load_dataset(engine, id_range=(c[0], c[-1]), **options).subset(set(c)) for c in chunks]
+        )
 
     def where(stmt, column):
         # Rows in id order, as a full read gives them: the metrics' ties then break the same way.

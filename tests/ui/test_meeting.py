@@ -165,3 +165,20 @@ async def test_follow_ups_come_back_on_the_next_agenda(make_app, demo_engine):
         await start(pilot, app)
         entry = next(e for e in app.screen.agenda.entries if e.account_id == row.id)
         assert entry.follow_ups and "send the case study" in entry.follow_ups[0]
+
+
+async def test_after_a_skip_or_a_decision_the_cursor_is_on_the_next_open_entry(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await start(pilot, app)
+        entries = app.screen.agenda.entries
+        await pilot.press("s")  # skip the first: the second is next, not the third
+        await settle(pilot, lambda: app.screen.agenda.skipped == 1)
+        assert app.screen.current().account_id == entries[1].account_id
+        await pilot.press("3")  # decide on the second: the third is next
+        await settle(
+            pilot, lambda: entries[1].account_id not in {e.account_id for e in app.screen.agenda.entries}
+        )
+        assert app.screen.current().account_id == entries[2].account_id
+        status = str(app.screen.query_one("#meeting-status").render())
+        assert status.startswith("1 of ") and "1 decided · 1 skipped" in status

@@ -354,3 +354,20 @@ async def test_a_long_list_shows_its_first_page_then_the_whole_list(demo_db, mon
         await settle(pilot, lambda: app.snapshot.row(first.id).tier == 3)
     engine = app.service.engine
     assert account(engine, first.id).tier == 3 and decisions(engine)[-1].to_tier == 3
+
+
+async def test_a_new_search_starts_at_its_first_match(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        table = app.screen.query_one(DataTable)
+        table.move_cursor(row=11)
+        await pilot.press("slash")
+        await pilot.pause(0.3)
+        await pilot.press(*"ltd")
+        await settle(pilot)
+        first = app.screen.shown[0].id
+        assert table.cursor_row == 0 and app.screen.selected_account_id() == first
+        await pilot.press("enter", "enter")  # leave the search box, open the account
+        await settle(pilot, lambda: isinstance(app.screen, AccountScreen))
+        assert app.screen.account_id == first

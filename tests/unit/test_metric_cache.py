@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 from sqlmodel import Session
 
@@ -284,3 +285,16 @@ def test_money_reads_in_billions_too():
         "2.0B",
         "3.5M",
     ]
+
+
+def test_many_accounts_are_read_by_ranges_and_give_the_same_rows(demo_engine, monkeypatch):
+    from abm_tui.store import repo
+
+    ids = set(range(1, 301, 2))
+    reference = load_dataset(demo_engine).subset(ids)
+    monkeypatch.setattr(repo, "MANY_IDS", 40)
+    chunked = load_dataset(demo_engine, ids=ids)
+    for name in ("accounts", "contacts", "engagements", "opportunities", "stage_changes"):
+        pd.testing.assert_frame_equal(
+            getattr(chunked, name).reset_index(drop=True), getattr(reference, name).reset_index(drop=True)
+        )

@@ -72,9 +72,9 @@ class MeetingScreen(ReviewScreen):
         self.app.call_from_thread(self.paint, agenda)
 
     def paint(self, agenda: Agenda) -> None:
-        self.agenda = agenda
         table = self.query_one("#agenda", DataTable)
-        position = table.cursor_row
+        position = self._next_position(agenda, table.cursor_row)
+        self.agenda = agenda
         table.clear()
         for e in agenda.entries:
             style = "dim" if e.skipped else ""
@@ -85,12 +85,25 @@ class MeetingScreen(ReviewScreen):
                 key=str(e.account_id),
             )
         if agenda.entries:
-            table.move_cursor(row=min(max(position, 0), len(agenda.entries) - 1), animate=False)
+            table.move_cursor(row=position, animate=False)
         warnings = self.query_one("#meeting-warnings", Static)
         warnings.update("\n".join(f"[yellow]⚠[/yellow] {w}" for w in agenda.warnings))
         warnings.display = bool(agenda.warnings)
         self._paint_status()
         self._paint_entry()
+
+    def _next_position(self, agenda: Agenda, row: int) -> int:
+        """Where the cursor goes in a new agenda: the entry it was on if still open, else the next one
+        after it that is (a decision removes an entry, a skip moves it to the end)."""
+        before = self.agenda.entries if self.agenda else []
+        if not 0 <= row < len(before):
+            return min(max(row, 0), max(len(agenda.entries) - 1, 0))
+        now = {e.account_id: i for i, e in enumerate(agenda.entries)}
+        for e in before[row:]:
+            i = now.get(e.account_id)
+            if i is not None and not agenda.entries[i].skipped:
+                return i
+        return min(row, max(len(agenda.entries) - 1, 0))
 
     def _paint_status(self) -> None:
         agenda = self.agenda
@@ -100,8 +113,8 @@ class MeetingScreen(ReviewScreen):
         total = len(agenda.entries)
         at = self.query_one("#agenda", DataTable).cursor_row + 1 if total else 0
         self.query_one("#meeting-status", Static).update(
-            f"[b]{at} of {total}[/b] on the agenda · {agenda.decided} decided · {agenda.skipped} skipped · "
-            f"{len(open_entries)} still open    "
+            f"[b]{at:,} of {total:,}[/b] on the agenda · {agenda.decided:,} decided · {agenda.skipped:,} skipped · "
+            f"{len(open_entries):,} still open    "
             "[dim]n/p step · 1 2 3 retier · d drop · s skip · F follow-up · N note · e end[/dim]"
         )
 
@@ -170,8 +183,7 @@ class MeetingScreen(ReviewScreen):
     def action_skip(self) -> None:
         e = self.current()
         if e is not None:
-            self.app.decide("skip", e.account_id)
-            self.action_step(1)
+            self.app.decide("skip", e.account_id)  # the agenda repaints on the next open entry
 
     def action_end(self) -> None:
         self.app.end_meeting()

@@ -96,6 +96,7 @@ class TargetsScreen(ReviewScreen):
     def __init__(self) -> None:
         super().__init__()
         self.shown: list[TargetRow] = []
+        self._painted_query: TargetQuery | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -154,8 +155,10 @@ class TargetsScreen(ReviewScreen):
             return
         q = self.query_state
         table = self.query_one(DataTable)
-        # The cursor follows its account (a retier moves it); if it left the list (a drop), it stays put.
+        # A new search, filter or sort starts at the first row; after a decision the cursor follows its
+        # account (a retier moves it), or stays put if the account left the list (a drop).
         keep, position = self.selected_account_id(), table.cursor_row
+        new_query, self._painted_query = q != self._painted_query, q
         # A DataTable keeps every row as objects: past a screenful of pages nobody scrolls, so the list
         # shows the first MAX_ROWS and says so (search and filters narrow 100,000 accounts instantly).
         self.shown, matched, in_scope = select_rows(snap.scoped(q), q, limit=MAX_ROWS)
@@ -164,8 +167,8 @@ class TargetsScreen(ReviewScreen):
         table.clear()
         for r in self.shown:
             table.add_row(*self._cells(r, snap), key=str(r.id))
-        index = next((i for i, r in enumerate(self.shown) if r.id == keep), None)
-        table.move_cursor(row=position if index is None else index, animate=False)
+        index = None if new_query else next((i for i, r in enumerate(self.shown) if r.id == keep), None)
+        table.move_cursor(row=0 if new_query else position if index is None else index, animate=False)
         scope = {"targets": "targets", "all": "accounts", "none": "accounts not on the list"}.get(
             q.tier, "targets"
         )
