@@ -30,6 +30,9 @@ MEETING_BINDINGS = [
 ]
 
 
+AGENDA_ROWS = 200  # entries listed at once (the status line counts them all)
+
+
 class MeetingScreen(ReviewScreen):
     """Meeting: the review agenda."""
 
@@ -76,7 +79,7 @@ class MeetingScreen(ReviewScreen):
         position = self._next_position(agenda, table.cursor_row)
         self.agenda = agenda
         table.clear()
-        for e in agenda.entries:
+        for e in agenda.entries[:AGENDA_ROWS]:  # a meeting gets through dozens, not 25,000
             style = "dim" if e.skipped else ""
             table.add_row(
                 Text(str(e.tier or "–"), style=style),
@@ -85,7 +88,7 @@ class MeetingScreen(ReviewScreen):
                 key=str(e.account_id),
             )
         if agenda.entries:
-            table.move_cursor(row=position, animate=False)
+            table.move_cursor(row=min(position, table.row_count - 1), animate=False)
         warnings = self.query_one("#meeting-warnings", Static)
         warnings.update("\n".join(f"[yellow]⚠[/yellow] {w}" for w in agenda.warnings))
         warnings.display = bool(agenda.warnings)
@@ -114,8 +117,9 @@ class MeetingScreen(ReviewScreen):
         at = self.query_one("#agenda", DataTable).cursor_row + 1 if total else 0
         self.query_one("#meeting-status", Static).update(
             f"[b]{at:,} of {total:,}[/b] on the agenda · {agenda.decided:,} decided · {agenda.skipped:,} skipped · "
-            f"{len(open_entries):,} still open    "
-            "[dim]n/p step · 1 2 3 retier · d drop · s skip · F follow-up · N note · e end[/dim]"
+            f"{len(open_entries):,} still open"
+            + (f" (the first {AGENDA_ROWS} listed)    " if total > AGENDA_ROWS else "    ")
+            + "[dim]n/p step · 1 2 3 retier · d drop · s skip · F follow-up · N note · e end[/dim]"
         )
 
     def current(self) -> AgendaEntry | None:
