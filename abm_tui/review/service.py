@@ -247,8 +247,9 @@ class ReviewService:
         velocity = portfolio_velocity(portfolio, as_of, params)
         del portfolio
         tuples: list[tuple] = []
-        for start in range(0, len(ids), CHUNK):
-            part = ids[start : start + CHUNK]
+        size = min(CHUNK, max(2_000, len(ids) // 5))  # at least five steps of progress on a long list
+        for start in range(0, len(ids), size):
+            part = ids[start : start + size]
             ds = load_dataset(self.engine, id_range=(part[0], part[-1]))
             metrics = account_metrics(ds, as_of, params, stage_velocity=velocity)
             tuples += list_tuples(ds.accounts, metrics)
@@ -606,6 +607,7 @@ def write_minutes(text: str, meeting: Meeting) -> Path:
 
     folder = data_dir() / "minutes"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{meeting.started_at:%Y-%m-%d}-meeting-{meeting.id}.md"
+    # The start time too: meeting 1 of another database on the same day must not overwrite this one.
+    path = folder / f"{meeting.started_at:%Y-%m-%d-%H%M}-meeting-{meeting.id}.md"
     path.write_text(text, encoding="utf-8")
     return path

@@ -34,11 +34,15 @@ class AccountCommands(Provider):
     def _commands(self):
         app = self.app
         assert isinstance(app, AbmApp)
+        running = app.service.meeting is not None
         return [
             ("Targets: show the target list", app.action_show_targets),
             ("Funnel: show the funnel overview", app.action_show_funnel),
-            ("Meeting: start a review meeting, or open its agenda", app.action_meeting),
-            ("Meeting: end it and write the minutes", app.end_meeting),
+            (
+                "Meeting: open its agenda" if running else "Meeting: start a review meeting",
+                app.action_meeting,
+            ),
+            *([("Meeting: end it and write the minutes", app.end_meeting)] if running else []),
             ("Import CRM exports or generic folders…", app.action_import),
             ("Set your name (recorded on decisions)", app.action_set_name),
             ("Undo the last decision", partial(app.decide, "undo", None)),
