@@ -20,7 +20,7 @@ DECISION_BINDINGS = [
     Binding("2", "retier(2)", "T2", tooltip="Move to Tier 2", id="decide.tier2"),
     Binding("3", "retier(3)", "T3", tooltip="Move to Tier 3", id="decide.tier3"),
     Binding("d", "drop", "Drop", tooltip="Drop from the list (asks for a reason)", id="decide.drop"),
-    Binding("r", "restore", "Restore", tooltip="Restore a dropped account", id="decide.restore"),
+    Binding("r", "restore", "Restore", tooltip="Restore a dropped account", id="decide.restore", show=False),
     Binding("n", "note", "Note", tooltip="Add a note to the account", id="decide.note"),
     Binding(
         "F", "follow_up", "Follow-up", tooltip="Add a follow-up: what, owner, due date", id="decide.follow_up"

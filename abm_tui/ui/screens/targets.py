@@ -72,7 +72,12 @@ class TargetsScreen(ReviewScreen):
             "a", "toggle_agenda", "Agenda", tooltip="Only accounts that need a decision", id="targets.agenda"
         ),
         Binding(
-            "x", "toggle_dropped", "Dropped", tooltip="Show or hide dropped accounts", id="targets.dropped"
+            "x",
+            "toggle_dropped",
+            "Dropped",
+            tooltip="Show or hide dropped accounts",
+            id="targets.dropped",
+            show=False,
         ),
         Binding(
             "o",
@@ -81,9 +86,14 @@ class TargetsScreen(ReviewScreen):
             tooltip="Sort by the next column (or click a header)",
             id="targets.sort",
         ),
-        Binding("c", "clear", "Clear", tooltip="Clear search and filters", id="targets.clear"),
+        Binding("c", "clear", "Clear", tooltip="Clear search and filters", id="targets.clear", show=False),
         Binding(
-            "i", "app.import", "Import", tooltip="Import CRM exports or generic folders", id="targets.import"
+            "i",
+            "app.import",
+            "Import",
+            tooltip="Import CRM exports or generic folders",
+            id="targets.import",
+            show=False,
         ),
         *DECISION_BINDINGS,
         Binding("q", "app.quit", "Quit", id="targets.quit"),
