@@ -24,7 +24,7 @@ from abm_tui.review.targets import (
     target_row,
 )
 from abm_tui.store import metric_cache
-from abm_tui.store.metric_cache import METRIC_VERSION, State
+from abm_tui.store.metric_cache import ACCOUNT_VERSION, METRIC_VERSION, State
 
 if TYPE_CHECKING:  # the first screen needs none of these: they load in the background after it
     import pandas as pd
@@ -227,7 +227,7 @@ class ReviewService:
         params = Params.from_settings(settings)
         if state is None or (state.as_of, state.params_key) != (as_of, params.key()):
             return self._compute_all(as_of, params, settings, [t[0] for t in listing], progress)
-        stale = {t[0] for t in listing if t[METRIC_VERSION] != t[METRIC_VERSION - 1]}
+        stale = {t[0] for t in listing if t[METRIC_VERSION] != t[ACCOUNT_VERSION]}
         snap = Snapshot(as_of, params, [target_row(t) for t in listing], settings, state.velocity)
         snap = self.refresh(snap, stale) if stale else snap
         snap.ordered()  # the default order, sorted here rather than on the screen's thread
@@ -256,7 +256,7 @@ class ReviewService:
             if progress:
                 progress(len(tuples), len(ids))
         state = State(as_of, params.key(), velocity)
-        metric_cache.replace_all(self.engine, [(t[0], *t[METRIC_VERSION:]) for t in tuples], state)
+        metric_cache.replace_all(self.engine, tuples, state)
         snap = Snapshot(as_of, params, [target_row(t) for t in tuples], settings, velocity)
         snap.ordered()
         return snap
@@ -274,7 +274,7 @@ class ReviewService:
         ds = load_dataset(self.engine, ids=set(account_ids))
         metrics = account_metrics(ds, snap.as_of, snap.params, stage_velocity=snap.velocity)
         tuples = list_tuples(ds.accounts, metrics)
-        metric_cache.replace_some(self.engine, [(t[0], *t[METRIC_VERSION:]) for t in tuples], snap.state)
+        metric_cache.replace_some(self.engine, tuples, snap.state)
         return snap.with_rows([target_row(t) for t in tuples])
 
     def decided(self, account_ids: set[int]) -> Snapshot | None:

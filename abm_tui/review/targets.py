@@ -149,7 +149,7 @@ def _values(series, convert=None) -> list:
 
 def list_tuples(accounts, metrics) -> list[tuple]:
     """Computed metrics in the shape of `metric_cache.LIST_QUERY` rows (the metric version is the
-    account's), for `target_row` and, as `(t[0], *t[METRIC_VERSION:])`, for the metric store."""
+    account's), for `target_row` and for the metric store (`metric_cache.replace_all`)."""
     import pandas as pd
 
     acc = accounts.set_index("id", drop=False)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import date, datetime
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Date, DateTime, Engine, Table, create_engine, event, insert, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -118,6 +120,42 @@ def migrate(engine: Engine, revision: str = "head") -> str | None:
         backup_sqlite(path, current)
     command.upgrade(cfg, revision)
     return current
+
+
+def _sqlite_value(value: Any) -> Any:
+    """What SQLAlchemy's SQLite types store: datetimes and dates as ISO text (booleans as 0/1 by sqlite3)."""
+    if isinstance(value, datetime):
+        return value.isoformat(" ", "microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows that all have the same keys. On SQLite straight through the driver's executemany:
+    SQLAlchemy's per-row parameter processing was a quarter of an import's time (and of storing
+    100,000 accounts' metrics)."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    # The Python-side column defaults SQLAlchemy would fill in (version 1, created_at, status, …).
+    defaults = {
+        c.name: c.default.arg if c.default.is_scalar else c.default.arg(None)
+        for c in table.columns
+        if c.default is not None and c.name not in columns
+    }
+    names = columns + list(defaults)
+    extra = tuple(_sqlite_value(v) for v in defaults.values())
+    dated = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, Date | DateTime)]
+    params = []
+    for r in rows:
+        values = [r[c] for c in columns]
+        for i in dated:
+            values[i] = _sqlite_value(values[i])
+        params.append((*values, *extra))
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    conn.exec_driver_sql(sql, params)
 
 
 def describe(engine: Engine) -> str:

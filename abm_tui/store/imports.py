@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Date, DateTime, Engine, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
 
 from abm_tui.importers.errors import ImportFailed, RowError
 from abm_tui.importers.generic import Batch
 from abm_tui.store import metric_cache
+from abm_tui.store.db import insert_many
 from abm_tui.store.models import (
     Account,
     Contact,
@@ -147,41 +147,6 @@ def apply_batch(
     return summary
 
 
-def _sqlite_value(value: Any) -> Any:
-    """What SQLAlchemy's SQLite types store: datetimes and dates as ISO text (booleans as 0/1 by sqlite3)."""
-    if isinstance(value, datetime):
-        return value.isoformat(" ", "microseconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows that all have the same keys. On SQLite straight through the driver's executemany:
-    SQLAlchemy's per-row parameter processing was a quarter of an import's time."""
-    if conn.dialect.name != "sqlite":
-        conn.execute(insert(table), rows)
-        return
-    columns = list(rows[0])
-    # The Python-side column defaults SQLAlchemy would fill in (version 1, created_at, status, …).
-    defaults = {
-        c.name: c.default.arg if c.default.is_scalar else c.default.arg(None)
-        for c in table.columns
-        if c.default is not None and c.name not in columns
-    }
-    names = columns + list(defaults)
-    extra = tuple(_sqlite_value(v) for v in defaults.values())
-    dated = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, Date | DateTime)]
-    params = []
-    for r in rows:
-        values = [r[c] for c in columns]
-        for i in dated:
-            values[i] = _sqlite_value(values[i])
-        params.append((*values, *extra))
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    conn.exec_driver_sql(sql, params)
-
-
 def _present(fields: tuple[str, ...], columns: set[str]) -> tuple[str, ...]:
     """The fields a file has a column for (the key columns are always there)."""
     return tuple(
@@ -293,7 +258,7 @@ def _upsert_accounts(
         for upd in updates:  # one statement per row: rows may update different columns
             conn.execute(update(t).where(t.c.id == upd.pop("_id")).values(**upd))
     if inserts:
-        _insert_many(conn, t, inserts)
+        insert_many(conn, t, inserts)
         for r in conn.execute(select(t.c.source_id, t.c.id)):
             by_source.setdefault(r.source_id, r.id)
     return by_source
@@ -328,7 +293,7 @@ def _upsert_keyed(
     if updates:
         conn.execute(update(t).where(t.c.id == bindparam("_id")), updates)
     if inserts:
-        _insert_many(conn, t, inserts)
+        insert_many(conn, t, inserts)
     return {r.source_id: r.id for r in conn.execute(select(t.c.source_id, t.c.id))}
 
 
@@ -395,7 +360,7 @@ def _insert_engagements(
         )
         summary.add("engagements.csv", "created")
     if inserts:
-        _insert_many(conn, t, inserts)
+        insert_many(conn, t, inserts)
 
 
 def _insert_stage_changes(
@@ -429,7 +394,7 @@ def _insert_stage_changes(
         inserts.append({"opportunity_id": opp_id, "stage": row["stage"], "entered_at": row["entered_at"]})
         summary.add("stage_changes.csv", "created")
     if inserts:
-        _insert_many(conn, t, inserts)
+        insert_many(conn, t, inserts)
 
 
 def _upsert_settings(conn: Connection, rows: list[dict[str, Any]], summary: ImportSummary) -> None:

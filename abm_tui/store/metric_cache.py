@@ -135,14 +135,17 @@ def read_first_page(conn: sqlite3.Connection, size: int) -> tuple[list[tuple], i
 # -- writing (SQLAlchemy) -----------------------------------------------------------------------------
 
 
-def _insert_rows(conn: Connection, records: list[tuple]) -> None:
+def _insert_rows(conn: Connection, rows: list[tuple]) -> None:
+    """Store list-shaped rows (`ACCOUNT_PART + METRIC_PART`, the metric version being the account's)."""
+    from abm_tui.store.db import insert_many
     from abm_tui.store.models import AccountMetric
 
     columns = ("account_id", *METRIC_PART)
-    table = AccountMetric.__table__
-    for start in range(0, len(records), 10_000):
-        chunk = records[start : start + 10_000]
-        conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in chunk])
+    insert_many(
+        conn,
+        AccountMetric.__table__,
+        [dict(zip(columns, (r[0], *r[METRIC_VERSION:]), strict=True)) for r in rows],
+    )
 
 
 def _state_values(state: State) -> dict[str, Any]:
@@ -154,8 +157,8 @@ def _state_values(state: State) -> dict[str, Any]:
     }
 
 
-def replace_all(engine: Engine, records: list[tuple], state: State) -> None:
-    """Store every account's metrics (`account_id` + `METRIC_PART` per record) as computed for `state`."""
+def replace_all(engine: Engine, rows: list[tuple], state: State) -> None:
+    """Store every account's metrics (list-shaped rows, see `_insert_rows`) as computed for `state`."""
     from sqlalchemy import delete, insert
 
     from abm_tui.store.models import AccountMetric, MetricState
@@ -163,25 +166,26 @@ def replace_all(engine: Engine, records: list[tuple], state: State) -> None:
     with engine.begin() as conn:
         conn.execute(delete(MetricState))
         conn.execute(delete(AccountMetric))
-        _insert_rows(conn, records)
+        if rows:
+            _insert_rows(conn, rows)
         conn.execute(insert(MetricState).values(**_state_values(state)))
 
 
-def replace_some(engine: Engine, records: list[tuple], state: State) -> bool:
+def replace_some(engine: Engine, rows: list[tuple], state: State) -> bool:
     """Store these accounts' metrics if the stored ones are still for `state` (else leave them be)."""
     from sqlalchemy import delete, select
 
     from abm_tui.store.models import AccountMetric, MetricState
 
-    if not records:
+    if not rows:
         return True
     with engine.begin() as conn:
         current = conn.execute(select(MetricState.as_of, MetricState.params_key)).first()
         if current is None or (as_date(current[0]), current[1]) != (state.as_of, state.params_key):
             return False
-        ids = [r[0] for r in records]
+        ids = [r[0] for r in rows]
         conn.execute(delete(AccountMetric).where(AccountMetric.account_id.in_(ids)))
-        _insert_rows(conn, records)
+        _insert_rows(conn, rows)
     return True
 
 
