@@ -187,11 +187,8 @@ class ReviewService:
         if conn is None:
             return None
         try:
-            settings = metric_cache.read_settings(conn)
-            state = metric_cache.read_state(conn)
-            as_of = metric_cache.resolve_as_of(settings, self.as_of_override)
-            params = Params.from_settings(settings)
-            if state is None or (state.as_of, state.params_key) != (as_of, params.key()):
+            settings, as_of, params, state = self._stored_state(conn)
+            if state is None:
                 return None
             if conn.execute("SELECT count(*) FROM account").fetchone()[0] < FIRST_PAGE_FROM:
                 return None
@@ -213,19 +210,27 @@ class ReviewService:
             )
             return self.current
 
+    def _stored_state(self, conn) -> tuple[dict[str, str], date, Params, State | None]:
+        """Settings, as-of date and parameters, and what the stored metrics were computed for: None
+        when they were computed for another day or other parameters (or not at all)."""
+        settings = metric_cache.read_settings(conn)
+        as_of = metric_cache.resolve_as_of(settings, self.as_of_override)
+        params = Params.from_settings(settings)
+        state = metric_cache.read_state(conn)
+        if state is not None and (state.as_of, state.params_key) != (as_of, params.key()):
+            state = None
+        return settings, as_of, params, state
+
     def _load(self, progress: Progress | None) -> Snapshot:
         """The stored metrics when they are for this as-of date and these parameters (accounts changed
         since, by another window or a crash, are recomputed); else every account's, recomputed."""
         conn = self._read_connection()
         try:
-            settings = metric_cache.read_settings(conn)
-            state = metric_cache.read_state(conn)
+            settings, as_of, params, state = self._stored_state(conn)
             listing = metric_cache.read_list(conn)
         finally:
             conn.close()
-        as_of = metric_cache.resolve_as_of(settings, self.as_of_override)
-        params = Params.from_settings(settings)
-        if state is None or (state.as_of, state.params_key) != (as_of, params.key()):
+        if state is None:
             return self._compute_all(as_of, params, settings, [t[0] for t in listing], progress)
         stale = {t[0] for t in listing if t[METRIC_VERSION] != t[ACCOUNT_VERSION]}
         snap = Snapshot(as_of, params, [target_row(t) for t in listing], settings, state.velocity)

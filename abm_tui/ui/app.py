@@ -18,7 +18,7 @@ from textual.worker import Worker, WorkerState
 from abm_tui.review.service import ReviewService, Snapshot
 from abm_tui.ui.messages import DecisionSaved, MetricsLoaded, MetricsProgress
 from abm_tui.ui.screens.base import ReviewScreen
-from abm_tui.ui.screens.targets import MAX_ROWS
+from abm_tui.ui.screens.targets import MAX_ROWS, TargetsScreen
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -100,8 +100,6 @@ class AbmApp(App):
         self._snapshots_since_collect = 0
 
     def on_mount(self) -> None:
-        from abm_tui.ui.screens.targets import TargetsScreen
-
         self.push_screen(TargetsScreen())
         self.reload()
 
@@ -305,8 +303,6 @@ class AbmApp(App):
         self.push_screen(AccountScreen(account_id))
 
     def action_show_targets(self, query=None) -> None:
-        from abm_tui.ui.screens.targets import TargetsScreen
-
         while len(self.screen_stack) > 2:
             self.pop_screen()
         screen = self.screen
