@@ -58,7 +58,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("paths", type=Path, nargs="+", metavar="FILE_OR_FOLDER")
     imp.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
-    imp.add_argument("--map", type=Path, metavar="MAPPING.toml", help="column mapping for other files")
+    imp.add_argument(
+        "--skip-bad-rows",
+        action="store_true",
+        help="import the good rows of files with bad ones (default: a bad row rejects the whole run)",
+    )
+    imp.add_argument(
+        "--map", type=Path, metavar="MAPPING.toml", help="column and stage mapping for other files"
+    )
+    imp.add_argument(
+        "--write-map",
+        type=Path,
+        metavar="FILE.toml",
+        help="write a mapping to edit for the stage labels abm-tui did not recognise",
+    )
+    imp.add_argument(
+        "--audit",
+        type=Path,
+        metavar="FILE.csv",
+        help="where to write the audit of every row (default: import-audit-<date>-<time>.csv beside the database)",
+    )
     imp.add_argument("--roles", type=Path, metavar="ROLES.toml", help="job title → buying role rules")
     imp.add_argument("--encoding", help="file encoding (default: UTF-8, else Windows-1252)")
     imp.add_argument("--delimiter", choices=[",", ";", "tab"], help="cell delimiter (default: detected)")
@@ -185,8 +204,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from abm_tui.importers.crm import read_inputs
+    from abm_tui.config import data_dir
+    from abm_tui.importers import report
+    from abm_tui.importers.errors import ImportFailed
     from abm_tui.importers.formats import ReadOptions
+    from abm_tui.importers.mapping import write_map
+    from abm_tui.importers.reader import read_inputs
     from abm_tui.importers.roles import load_rules
     from abm_tui.store.db import StoreError, open_store, sqlite_path
     from abm_tui.store.imports import apply_batch
@@ -198,25 +221,56 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         roles = load_rules(args.roles) if args.roles else None
         batch = read_inputs(args.paths, mapping=args.map, options=options, roles=roles,
-                            on_rows=bar and (lambda n: bar.show("checking", n)))  # fmt: skip
+                            on_rows=bar and (lambda n: bar.show("checking", n)),
+                            skip_bad_rows=args.skip_bad_rows)  # fmt: skip
     except (ValueError, OSError) as exc:
         raise StoreError(str(exc).rstrip(".")) from exc
     url = resolve_db_url(args.db)
     path = sqlite_path(url)
     if (batch.errors or args.dry_run) and path is not None and not path.exists():
         url = "sqlite://"  # check against an empty schema without creating the file
+    audit_file = args.audit or report.audit_path(path, data_dir())
     # Even with bad rows the rest is checked against the database, so one run shows every problem.
     engine, _ = open_store(url)
-    summary = apply_batch(
-        engine, batch, dry_run=args.dry_run, progress=bar and (lambda n: bar.show("writing", n))
-    )
+    try:
+        summary = apply_batch(
+            engine, batch, dry_run=args.dry_run, progress=bar and (lambda n: bar.show("writing", n))
+        )
+    except ImportFailed as failed:
+        if bar:
+            bar.done()
+        for line in report.error_lines(failed.errors):
+            print(line, file=sys.stderr)
+        if failed.summary is not None:
+            _write_audit(failed.summary.audit, audit_file)
+        for line in report.rejected_lines(failed.errors):
+            print(line, file=sys.stderr)
+        return 1
     if bar:
         bar.done()
-    print_warnings(summary.warnings)
+    for line in report.warning_lines(summary.warnings):
+        print(line, file=sys.stderr)
     names = ", ".join(str(p) for p in args.paths)
     print("Dry run, nothing written; this import would do:" if args.dry_run else f"Imported {names}:")
-    print("\n".join("  " + line for line in summary.lines()) or "  nothing to import")
-    return 0
+    print(
+        "\n".join("  " + line if line else "" for line in report.outcome_lines(summary))
+        or "  nothing to import"
+    )
+    if args.write_map and summary.unknown_stages:
+        write_map(summary.unknown_stages, args.write_map)
+        print(f"Stage mapping to edit written to {args.write_map}; pass it with --map.")
+    _write_audit(summary.audit, audit_file)
+    recognised = set(summary.counts) - set(summary.unrecognised)
+    return 0 if recognised or not summary.counts else 1  # not one file could be read as what it is
+
+
+def _write_audit(audit, path: Path) -> None:
+    try:
+        audit.write_csv(path)
+    except OSError as exc:
+        print(f"abm-tui: the audit could not be written to {path}: {exc.strerror}.", file=sys.stderr)
+        return
+    print(f"Audit of every row: {path}")
 
 
 def count_rows(paths: list[Path]) -> int:
@@ -252,17 +306,6 @@ class ProgressBar:
 
     def done(self) -> None:
         print(file=sys.stderr)
-
-
-def print_warnings(warnings: list, shown: int = 20) -> None:
-    """The first warnings in full, the rest counted by file, column and reason."""
-    from collections import Counter
-
-    for warning in warnings[:shown]:
-        print(f"warning: {warning}", file=sys.stderr)
-    rest = Counter((w.file, w.column, w.reason) for w in warnings[shown:])
-    for (file, column, reason), n in rest.most_common():
-        print(f"warning: {file}: {column}: {reason} — {n} more row(s)", file=sys.stderr)
 
 
 def _metrics(args: argparse.Namespace):

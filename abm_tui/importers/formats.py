@@ -39,7 +39,7 @@ def decode(path: Path, errors: list[RowError], encoding: str | None = None) -> s
     try:
         data = path.read_bytes()
     except OSError as exc:
-        errors.append(RowError(path.name, 0, "-", f"cannot read the file: {exc.strerror}"))
+        errors.append(RowError(path.name, 0, "-", f"cannot read the file: {exc.strerror}", fatal=True))
         return None
     if encoding:
         try:
@@ -47,7 +47,7 @@ def decode(path: Path, errors: list[RowError], encoding: str | None = None) -> s
         except (UnicodeDecodeError, LookupError) as exc:
             start = getattr(exc, "start", 0)
             line = data[:start].count(b"\n") + 1
-            errors.append(RowError(path.name, line, "-", f"the file is not valid {encoding}"))
+            errors.append(RowError(path.name, line, "-", f"the file is not valid {encoding}", fatal=True))
             return None
     try:
         return data.decode("utf-8-sig")
@@ -65,6 +65,7 @@ def decode(path: Path, errors: list[RowError], encoding: str | None = None) -> s
             line,
             "-",
             "the file is neither valid UTF-8 nor Windows-1252 (use --encoding to say which)",
+            fatal=True,
         )
     )
     return None
@@ -78,31 +79,64 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
+def _merge(values: list[str]) -> str:
+    """Cells of columns that share a header name (HubSpot writes some twice): one value, or all of them.
+
+    Equal or empty copies give the one value; different ones are joined with `;`, HubSpot's own
+    separator for several associations, in the order of the copies (so names and ids still pair up).
+    """
+    filled = [v.strip() for v in values if v.strip()]
+    if len(set(filled)) <= 1:
+        return filled[0] if filled else ""
+    return ";".join(filled)
+
+
 def read_table(
     path: Path, errors: list[RowError], options: ReadOptions = DEFAULT_OPTIONS
 ) -> tuple[list[str], list[tuple[int, dict[str, str]]], ReadOptions]:
-    """Header, rows (with their line numbers) and the options that fit the file; problems go to `errors`."""
+    """Header, rows (with the line each starts on) and the options that fit the file.
+
+    Problems go to `errors`. Header names are trimmed (also of non-breaking spaces); a name that
+    appears more than once is read from every copy (see `_merge`); a row of empty cells is no row.
+    """
     name = path.name
     text = decode(path, errors, options.encoding)
     if text is None:
         return [], [], options
     delimiter = options.delimiter or sniff_delimiter(text)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[tuple[int, dict[str, str]]] = []
     try:
-        header = [h.strip() for h in reader.fieldnames or []]
+        raw_header = next(reader, [])
+        names = [h.strip() for h in raw_header]
+        header = list(dict.fromkeys(n for n in names if n))
         if not header:
-            errors.append(RowError(name, 1, "-", "the file is empty (a header row is required)"))
+            errors.append(RowError(name, 1, "-", "the file is empty (a header row is required)", fatal=True))
             return [], [], options
-        for raw in reader:
-            if None in raw:
-                errors.append(RowError(name, reader.line_num, "-", "more cells than header columns"))
+        positions: dict[str, list[int]] = {}
+        for i, n in enumerate(names):
+            if n:
+                positions.setdefault(n, []).append(i)
+        single = [(n, p[0]) for n, p in positions.items() if len(p) == 1]
+        several = [(n, p) for n, p in positions.items() if len(p) > 1]
+        width = len(names)
+        line = reader.line_num
+        for cells in reader:
+            start, line = line + 1, reader.line_num
+            if not any(c.strip() for c in cells):
                 continue
-            if all(not (c or "").strip() for c in raw.values()):
-                continue
-            rows.append((reader.line_num, {k.strip(): (c or "") for k, c in raw.items() if k}))
+            if len(cells) > width:
+                if any(c.strip() for c in cells[width:]):
+                    errors.append(RowError(name, start, "-", "more cells than header columns"))
+                    continue
+            elif len(cells) < width:
+                cells = cells + [""] * (width - len(cells))
+            row = {n: cells[i] for n, i in single}
+            for n, ps in several:
+                row[n] = _merge([cells[i] for i in ps])
+            rows.append((start, row))
     except csv.Error as exc:
-        errors.append(RowError(name, reader.line_num, "-", f"not a readable CSV file: {exc}"))
+        errors.append(RowError(name, reader.line_num, "-", f"not a readable CSV file: {exc}", fatal=True))
     return header, rows, options.for_delimiter(delimiter)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 from abm_tui.domain import Params
 from abm_tui.importers import values as v
+from abm_tui.importers.audit import Audit
 from abm_tui.importers.errors import RowError
 from abm_tui.importers.formats import (
     DEFAULT_OPTIONS,
@@ -122,6 +124,18 @@ class Batch:
     roles: Rules | None = None  # title → role rules (None: the bundled ones)
     on_rows: Callable[[int], None] | None = None  # told how many rows have been checked so far
     checked: int = 0
+    audit: Audit = field(default_factory=Audit)
+    names: dict[str, dict[str, str]] = field(default_factory=dict)  # file → {generic column: its own}
+    lenient: set[str] = field(default_factory=set)  # CRM files: rows without a company are skipped, not bad
+    skip_bad_rows: bool = False  # import the good rows of a file with bad ones (the audit lists the bad)
+    skip_bad_files: set[str] = field(default_factory=set)  # files whose mapping says so
+    unknown_stages: Counter = field(default_factory=Counter)  # (file, label) → rows imported as open
+    notes: list[str] = field(default_factory=list)  # one-line facts about the run for the summary
+    unrecognised: list[str] = field(default_factory=list)  # files no format or mapping fits
+
+    def column(self, file: str, generic: str) -> str:
+        """The column as the user's file names it."""
+        return self.names.get(file, {}).get(generic, generic)
 
 
 def read_folder(
@@ -152,6 +166,7 @@ def read_folder(
             continue
         batch.files.append(path)
         header, raw_rows, file_options = read_table(path, batch.errors, options)
+        batch.audit.rows_read(name, [line for line, _ in raw_rows])
         add_rows(batch, name, header, raw_rows, source=name, options=file_options)
     return batch
 
@@ -165,42 +180,61 @@ def add_rows(
     source: str,
     column_names: dict[str, str] | None = None,
     options: ReadOptions | None = None,
+    lenient: bool = False,
+    derived: bool = False,
 ) -> None:
     """Check rows given in the generic columns of file kind `name` and add the good ones to `batch`.
 
     `source` and `column_names` (generic column → the file's own) make errors name the user's file.
+    `lenient` (CRM files): a row without a company is kept for the store to place or skip, and a
+    row repeating an id is merged into the first. `derived` rows (made from another row, such as
+    HubSpot's stage dates) are not rows of the file: a problem with one is a warning.
     """
     columns = SCHEMA[name]
-    errors = batch.errors
+    errors = batch.warnings if derived else batch.errors
     names = column_names or {}
     col = lambda c: names.get(c, c)  # noqa: E731
+    if not derived:
+        batch.names[source] = {c: col(c) for c in columns}
+        if lenient:
+            batch.lenient.add(source)
     batch.columns.setdefault(name, set()).update(header)
     out = batch.rows.setdefault(name, [])
     rejected = batch.rejected.setdefault(name, set())
-    missing = [c for c, (_, required) in columns.items() if required and c not in header]
+    optional = {"account_id"} if lenient and name in ("contacts.csv", "opportunities.csv") else set()
+    missing = [
+        c for c, (_, required) in columns.items() if required and c not in header and c not in optional
+    ]
     if header and missing:
         for c in missing:
-            errors.append(RowError(source, 1, col(c), "required column is missing"))
+            errors.append(RowError(source, 1, col(c), "required column is missing", fatal=True))
+        for line, _ in raw_rows:
+            batch.audit.mark(source, line, "error", "the file lacks a required column", col(missing[0]))
         return
     seen = batch.seen.setdefault(name, {})  # across every file of this kind in the import
     key = KEYS.get(name)
     options = options or batch.options
-    parsers = [(c, parse, required) for c, (parse, required) in columns.items()]
+    parsers = [(c, parse, required and c not in optional) for c, (parse, required) in columns.items()]
     check = ROW_CHECKS.get(name)
     for line, raw in raw_rows:
         batch.checked += 1
         if batch.on_rows and batch.checked % 5000 == 0:
             batch.on_rows(batch.checked)
-        if key:
+        if key and not derived:
             ident = raw.get(key, "").strip()
             if ident in seen:
                 first_file, first_line = seen[ident]
                 where = f"line {first_line}" if first_file == source else f"{first_file} line {first_line}"
-                errors.append(RowError(source, line, col(key), f"duplicate id {ident!r} (first on {where})"))
+                if lenient:  # exports repeat a record (one row per association): the first one counts
+                    batch.audit.mark(source, line, "merged", f"same {col(key)} as an earlier row", where)
+                else:
+                    errors.append(
+                        RowError(source, line, col(key), f"duplicate id {ident!r} (first on {where})")
+                    )
                 continue
             if ident:
                 seen[ident] = (source, line)
-        row: dict[str, Any] = {"_line": line}
+        row: dict[str, Any] = {"_line": line, "_file": source, "_derived": derived}
         ok = True
         for c, parse, required in parsers:
             try:
@@ -246,8 +280,17 @@ def _check_contact(_source, row, _errors, _warnings, batch, _col) -> bool:
     return True
 
 
-def _check_opportunity(source, row, errors, warnings, _batch, col) -> bool:
-    if row["outcome"] in ("won", "lost") and row["close_date"] is None:
+def _check_opportunity(source, row, errors, warnings, batch, col) -> bool:
+    if row["outcome"] in ("won", "lost") and row["close_date"] is None and source in batch.lenient:
+        warnings.append(
+            RowError(
+                source,
+                row["_line"],
+                col("close_date"),
+                f"{row['outcome']} without a close date: imported, counted in no period",
+            )
+        )
+    elif row["outcome"] in ("won", "lost") and row["close_date"] is None:
         errors.append(
             RowError(
                 source, row["_line"], col("close_date"), f"required when the outcome is {row['outcome']}"

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the first screen needs none of these: they load in the back
 
     from abm_tui.metrics.dataset import Dataset
     from abm_tui.review.agenda import Agenda
+    from abm_tui.review.imports import ImportResult
     from abm_tui.store import decisions
     from abm_tui.store.models import Decision, Meeting
 
@@ -463,19 +464,13 @@ class ReviewService:
 
     # -- import --------------------------------------------------------------------------------------
 
-    def import_files(self, paths: list[Path], *, dry_run: bool) -> tuple[list[str], list[str]]:
-        """Import (or preview) CRM exports / generic folders: (summary lines, problems and warnings)."""
-        from abm_tui.importers.crm import read_inputs
-        from abm_tui.importers.errors import ImportFailed
-        from abm_tui.store.imports import apply_batch
+    def import_files(
+        self, paths: list[Path], *, dry_run: bool, mapping: Path | None = None, skip_bad_rows: bool = False
+    ) -> ImportResult:
+        """Import (or preview) CRM exports and generic folders (review/imports.py)."""
+        from abm_tui.review.imports import import_files
 
-        try:
-            summary = apply_batch(self.engine, read_inputs(paths), dry_run=dry_run)
-        except ImportFailed as failed:
-            return [], [str(e) for e in failed.errors]
-        except ValueError as exc:
-            return [], [str(exc)]
-        return summary.lines(), [f"warning: {w}" for w in summary.warnings]
+        return import_files(self.engine, paths, dry_run=dry_run, mapping=mapping, skip_bad_rows=skip_bad_rows)
 
     # -- meetings ----------------------------------------------------------------------------------
 

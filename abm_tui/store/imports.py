@@ -1,14 +1,17 @@
-"""Write a validated import batch in one transaction: upsert by source id, then by domain."""
+"""Write a validated import batch in one transaction: upsert by source id, then by domain; every row audited."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
 
+from abm_tui.importers.audit import STATUSES, Audit
 from abm_tui.importers.errors import ImportFailed, RowError
 from abm_tui.importers.generic import Batch
 from abm_tui.store import metric_cache
@@ -25,10 +28,23 @@ from abm_tui.store.models import (
 )
 
 ACCOUNT_FIELDS = (
-    "name", "domain", "industry", "employees", "annual_revenue", "region", "owner_sales",
-    "owner_marketing", "is_target", "tier", "icp_fit", "churned_at", "status", "dropped_reason",
-    "hubspot_id", "salesforce_id",
-)  # fmt: skip
+    "name",
+    "domain",
+    "industry",
+    "employees",
+    "annual_revenue",
+    "region",
+    "owner_sales",
+    "owner_marketing",
+    "is_target",
+    "tier",
+    "icp_fit",
+    "churned_at",
+    "status",
+    "dropped_reason",
+    "hubspot_id",
+    "salesforce_id",
+)
 CONTACT_FIELDS = (
     "account_id",
     "name",
@@ -40,9 +56,18 @@ CONTACT_FIELDS = (
     "salesforce_id",
 )
 OPPORTUNITY_FIELDS = (
-    "account_id", "name", "amount", "currency", "stage", "created_at", "close_date", "outcome", "source",
-    "hubspot_id", "salesforce_id",
-)  # fmt: skip
+    "account_id",
+    "name",
+    "amount",
+    "currency",
+    "stage",
+    "created_at",
+    "close_date",
+    "outcome",
+    "source",
+    "hubspot_id",
+    "salesforce_id",
+)
 # Fields derived from other columns: written when any of those columns is in the file.
 DERIVED = {
     "account_id": set(),
@@ -53,23 +78,30 @@ DERIVED = {
 
 @dataclass
 class ImportSummary:
-    """What an import did (or, on a dry run, would do), per file."""
+    """What an import did (or, on a dry run, would do): the audit of every row, and warnings."""
 
-    counts: dict[str, Counter] = field(default_factory=dict)
+    audit: Audit = field(default_factory=Audit)
     warnings: list[RowError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # facts about the run ("3 companies created from …")
+    unknown_stages: Counter = field(default_factory=Counter)  # (file, label) → rows imported as open
+    unrecognised: list[str] = field(default_factory=list)
     dry_run: bool = False
 
-    def add(self, file: str, what: str, n: int = 1) -> None:
-        self.counts.setdefault(file, Counter())[what] += n
+    @property
+    def counts(self) -> dict[str, Counter]:
+        """file → status → rows (created, updated, unchanged, merged, skipped, error)."""
+        return self.audit.counts()
 
     def lines(self) -> list[str]:
-        verb = "would be" if self.dry_run else ""
+        """One line per file: rows read and what became of them."""
+        verb = " (would be)" if self.dry_run else ""
         out = []
         for file, c in self.counts.items():
-            parts = [f"{c[k]} {k}" for k in ("created", "updated", "unchanged") if c[k]]
-            out.append(
-                f"{file}: {', '.join(parts) or 'nothing'}{' (' + verb + ')' if verb and parts else ''}"
-            )
+            parts = [f"{c[k]:,} {k}" for k in (*STATUSES, "unaccounted") if c[k]]
+            total = sum(c.values())
+            out.append(f"{file}: {total:,} rows read: {', '.join(parts) or 'none'}{verb if parts else ''}")
+        for (file, what), n in self.audit.derived.items():
+            out.append(f"{file}: {n:,} {what}{verb}")
         return out
 
 
@@ -83,9 +115,18 @@ def apply_batch(
     """Write `batch` all or nothing; raise ImportFailed with every problem found and write nothing.
 
     Rows that failed to parse are already in `batch.errors`; the valid ones are still checked
-    against the database (unknown ids, taken domains) so one run reports every problem.
+    against the database (unknown ids) so one run reports every problem. With
+    `batch.skip_bad_rows` (or a mapping that says so) bad rows are skipped and listed in the audit
+    instead; a problem with a whole file still rejects the run.
     """
-    summary = ImportSummary(warnings=list(batch.warnings), dry_run=dry_run)
+    summary = ImportSummary(
+        audit=batch.audit,
+        warnings=list(batch.warnings),
+        notes=list(batch.notes),
+        unknown_stages=batch.unknown_stages,
+        unrecognised=list(batch.unrecognised),
+        dry_run=dry_run,
+    )
     errors: list[RowError] = list(batch.errors)
     rejected_accounts = batch.rejected.get("accounts.csv", set())
     rejected_opps = batch.rejected.get("opportunities.csv", set())
@@ -100,42 +141,51 @@ def apply_batch(
     with engine.connect() as conn:
         trans = conn.begin()
         try:
-            accounts = _upsert_accounts(
-                conn,
-                batch.rows.get("accounts.csv", []),
-                batch.columns.get("accounts.csv", set()),
-                summary,
-                errors,
-            )
+            accounts = _upsert_accounts(conn, batch, summary, errors)
             step("accounts.csv")
             # Exports without ids (reports, public data) refer to companies by name.
             for r in conn.execute(select(_t(Account).c.id, _t(Account).c.name)):
                 accounts.setdefault(f"name:{r.name.strip().lower()}", r.id)
             rows = batch.rows.get
+            placer = _Placer(conn, batch, accounts, rejected_accounts, errors)
             contacts = _upsert_keyed(
-                conn, _t(Contact), "contacts.csv", "contact_id",
+                conn,
+                _t(Contact),
+                "contact_id",
                 _present(CONTACT_FIELDS, batch.columns.get("contacts.csv", set())),
-                _resolve(rows("contacts.csv", []), "account_id", accounts, rejected_accounts, "contacts.csv", errors),
-                summary,
-            )  # fmt: skip
+                placer.place(rows("contacts.csv", []), by_email=True),
+                batch.audit,
+            )
             step("contacts.csv")
             opps = _upsert_keyed(
-                conn, _t(Opportunity), "opportunities.csv", "opportunity_id",
+                conn,
+                _t(Opportunity),
+                "opportunity_id",
                 _present(OPPORTUNITY_FIELDS, batch.columns.get("opportunities.csv", set())),
-                _resolve(rows("opportunities.csv", []), "account_id", accounts, rejected_accounts,
-                         "opportunities.csv", errors),
-                summary,
-            )  # fmt: skip
+                placer.place(rows("opportunities.csv", [])),
+                batch.audit,
+            )
             step("opportunities.csv")
             rejected_contacts = batch.rejected.get("contacts.csv", set())
-            _insert_engagements(conn, rows("engagements.csv", []), accounts, contacts,
-                                rejected_accounts | rejected_contacts, summary, errors)  # fmt: skip
+            _insert_engagements(
+                conn, batch, accounts, contacts, rejected_accounts | rejected_contacts, errors
+            )
             step("engagements.csv")
-            _insert_stage_changes(conn, rows("stage_changes.csv", []), opps, rejected_opps, summary, errors)
-            _upsert_settings(conn, batch.rows.get("settings.csv", []), summary)
+            _insert_stage_changes(conn, batch, opps, rejected_opps, errors)
+            _upsert_settings(conn, batch.rows.get("settings.csv", []), batch.audit)
             step("stage_changes.csv")
+            _skip_bad_rows(batch, errors)
+            for e in errors:
+                batch.audit.mark(e.file, e.line, "error", e.column, e.reason)
             if errors:
-                raise ImportFailed(errors)
+                raise ImportFailed(errors, summary)
+            for w in summary.warnings:
+                batch.audit.note(w.file, w.line, f"{w.column}: {w.reason}")
+            if placer.by_email:
+                summary.notes.append(
+                    f"{placer.by_email:,} contact(s) placed at their company by e-mail domain"
+                )
+            _report_duplicates(conn, batch, summary)
             metric_cache.forget(conn)  # the stored list metrics are recomputed on the next start
         except BaseException:
             trans.rollback()
@@ -147,6 +197,43 @@ def apply_batch(
     return summary
 
 
+def _skip_bad_rows(batch: Batch, errors: list[RowError]) -> None:
+    """With --skip-bad-rows (or a mapping's skip_bad_rows) a bad row is skipped and listed, not fatal."""
+    keep = []
+    for e in errors:
+        if not e.fatal and e.line > 1 and (batch.skip_bad_rows or e.file in batch.skip_bad_files):
+            batch.audit.mark(e.file, e.line, "skipped", f"bad row ({e.column})", e.reason)
+        else:
+            keep.append(e)
+    errors[:] = keep
+
+
+def _report_duplicates(conn: Connection, batch: Batch, summary: ImportSummary) -> None:
+    """Accounts of this import that share a domain with another account: possible duplicates."""
+    t = _t(Account)
+    shared = select(t.c.domain).where(t.c.domain.is_not(None)).group_by(t.c.domain).having(func.count() > 1)
+    holders: dict[str, list[str]] = {}
+    for r in conn.execute(select(t.c.domain, t.c.source_id, t.c.name).where(t.c.domain.in_(shared))):
+        holders.setdefault(r.domain, []).append(r.name)
+    if not holders:
+        return
+    n = 0
+    for row in batch.rows.get("accounts.csv", []):
+        names = holders.get(row.get("domain") or "")
+        if names and not row["_derived"]:
+            others = [x for x in names if x != row["name"]] or names
+            batch.audit.note(
+                row["_file"],
+                row["_line"],
+                f"possible duplicate: {row['domain']} is also {', '.join(others[:3])}",
+            )
+            n += 1
+    if n:
+        summary.notes.append(
+            f"{n:,} account(s) share their domain with another: possible duplicates (see the audit)"
+        )
+
+
 def _present(fields: tuple[str, ...], columns: set[str]) -> tuple[str, ...]:
     """The fields a file has a column for (the key columns are always there)."""
     return tuple(
@@ -154,81 +241,136 @@ def _present(fields: tuple[str, ...], columns: set[str]) -> tuple[str, ...]:
     )
 
 
-def _resolve(
-    rows: list[dict[str, Any]],
-    col: str,
-    ids: dict[str, int],
-    rejected: set[str],
-    file: str,
-    errors: list[RowError],
-) -> list[dict[str, Any]]:
-    """Replace the source id in `col` by the database id; unknown ids are errors.
+class _Placer:
+    """Puts contacts and deals at their account: by the id or name they give, a contact also by the
+    domain of its e-mail address when that names exactly one account (never a free-mail domain).
 
-    A reference to a row that was itself rejected is skipped quietly: its own error says why.
+    A CRM row that cannot be placed is skipped and counted; in the generic format it is an error.
     """
-    out = []
-    for row in rows:
-        if row[col] not in ids:
-            if row[col] not in rejected:
-                errors.append(RowError(file, row["_line"], col, f"unknown account {row[col]!r}"))
-            continue
-        out.append({**row, col: ids[row[col]]})
-    return out
+
+    def __init__(self, conn: Connection, batch: Batch, ids: dict[str, int], rejected: set[str],
+                 errors: list[RowError]) -> None:  # fmt: skip
+        self.conn, self.batch, self.ids, self.rejected, self.errors = conn, batch, ids, rejected, errors
+        self._domains: dict[str, int | None] | None = None
+        self.by_email = 0
+
+    def domains(self) -> dict[str, int | None]:
+        """domain → the one account that has it (None when several do)."""
+        if self._domains is None:
+            t = _t(Account)
+            self._domains = {}
+            for r in self.conn.execute(select(t.c.domain, t.c.id).where(t.c.domain.is_not(None))):
+                self._domains[r.domain] = None if r.domain in self._domains else r.id
+        return self._domains
+
+    def place(self, rows: list[dict[str, Any]], *, by_email: bool = False) -> list[dict[str, Any]]:
+        out = []
+        audit = self.batch.audit
+        for row in rows:
+            ref, file, line = row["account_id"], row["_file"], row["_line"]
+            lenient = file in self.batch.lenient
+            account = self.ids.get(ref) if ref else None
+            if account is None and ref in self.rejected:
+                audit.mark(file, line, "skipped", "its company's row is bad", _plain_id(ref))
+                continue
+            if account is None and not ref and by_email and row.get("email"):
+                domain = row["email"].rpartition("@")[2].strip().lower()
+                if domain and domain not in free_mail_domains():
+                    account = self.domains().get(domain)
+                    if account is not None:
+                        audit.note(file, line, f"company found by e-mail domain {domain}")
+                        self.by_email += 1
+            if account is None:
+                if ref and not lenient:
+                    column = self.batch.column(file, "account_id")
+                    self.errors.append(RowError(file, line, column, f"unknown account {ref!r}"))
+                elif ref:
+                    audit.mark(
+                        file,
+                        line,
+                        "skipped",
+                        "its company is not in this import or the database",
+                        _plain_id(ref),
+                    )
+                else:
+                    audit.mark(file, line, "skipped", "no company")
+                continue
+            out.append({**row, "account_id": account})
+        return out
+
+
+def _plain_id(ref: str) -> str:
+    """An id as the user's file wrote it (without the source prefix abm-tui adds)."""
+    return ref.split(":", 1)[1] if ref.startswith(("hubspot:", "salesforce:", "name:")) else ref
+
+
+@cache
+def free_mail_domains() -> frozenset[str]:
+    """Mail domains anyone can have: a contact's address there says nothing about its company."""
+    text = (files("abm_tui.importers") / "free_mail_domains.txt").read_text(encoding="utf-8")
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
 
 
 def _upsert_accounts(
-    conn: Connection,
-    rows: list[dict[str, Any]],
-    columns: set[str],
-    summary: ImportSummary,
-    errors: list[RowError],
+    conn: Connection, batch: Batch, summary: ImportSummary, errors: list[RowError]
 ) -> dict[str, int]:
-    """Upsert by source id, then by domain. Only the columns the file has are updated."""
+    """Upsert by source id, then by domain when exactly one account has it. Only the columns the
+    file has are updated; companies only named by deals are created when they are not known."""
+    rows = batch.rows.get("accounts.csv", [])
+    columns = batch.columns.get("accounts.csv", set())
+    audit = batch.audit
     t = _t(Account)
     fields = tuple(f for f in ACCOUNT_FIELDS if f in columns or (f == "is_target" and "tier" in columns))
     existing = {r.id: r for r in conn.execute(select(t))}
     d = Decision.__table__
     decided = set(conn.execute(select(d.c.account_id).where(d.c.kind.in_(("retier", "target")))).scalars())
     by_source = {r.source_id: r.id for r in existing.values()}
-    matched = {
-        row["account_id"]: by_source[row["account_id"]] for row in rows if row["account_id"] in by_source
+    matched = {r["account_id"]: by_source[r["account_id"]] for r in rows if r["account_id"] in by_source}
+    # A new id with a domain that exactly one other account has, and no other row of the import: the
+    # same company under a new id (a second CRM, a re-created record).
+    holders = Counter(r.domain for r in existing.values() if r.domain)
+    unmatched_domains = Counter(
+        r["domain"] for r in rows if r["domain"] and r["account_id"] not in matched and not r["_derived"]
+    )
+    owner = {
+        r.domain: r.id
+        for r in existing.values()
+        if r.domain and holders[r.domain] == 1 and r.id not in matched.values()
     }
-    # Who owns each domain once this file is applied: accounts the file does not mention keep theirs.
-    owner = {r.domain: r.id for r in existing.values() if r.domain and r.id not in matched.values()}
-    in_file: dict[str, int] = {}
-    for row in rows:
-        if row["domain"] and row["account_id"] in matched:
-            in_file.setdefault(row["domain"], row["_line"])
     inserts, updates = [], []
     now = utcnow()
     for row in rows:
-        domain, line = row["domain"], row["_line"]
+        file, line = row["_file"], row["_line"]
         target_id = matched.get(row["account_id"])
-        if domain and target_id is None:
-            if in_file.get(domain, line) != line:
-                errors.append(
-                    RowError("accounts.csv", line, "domain", f"{domain} is also on line {in_file[domain]}")
+        if row["_derived"]:  # a company a deal names: created when nobody knows it yet
+            if target_id is None and row["account_id"] not in by_source:
+                data = {f: row[f] for f in ACCOUNT_FIELDS}
+                inserts.append(
+                    {
+                        **data,
+                        "source_id": row["account_id"],
+                        "created_at": now,
+                        "updated_at": now,
+                        "version": 1,
+                    }
                 )
-                continue
-            in_file[domain] = line
-            target_id = owner.pop(domain, None)  # upsert by domain: a known company under a new id
-        elif domain and domain in owner:
-            other = existing[owner[domain]]
-            errors.append(
-                RowError("accounts.csv", line, "domain", f"{domain} belongs to account {other.source_id!r}")
-            )
+                by_source[row["account_id"]] = -1
+                audit.derived[(file, "companies created from the deals' Associated Company")] += 1
             continue
-        elif domain and in_file.get(domain) != line:
-            errors.append(
-                RowError("accounts.csv", line, "domain", f"{domain} is also on line {in_file[domain]}")
-            )
-            continue
+        merged = False
+        domain = row["domain"]
+        if target_id is None and domain and unmatched_domains[domain] == 1 and domain in owner:
+            target_id = owner.pop(domain)
+            merged = True
         if target_id is None:
             data = {f: row[f] for f in ACCOUNT_FIELDS}
             inserts.append(
                 {**data, "source_id": row["account_id"], "created_at": now, "updated_at": now, "version": 1}
             )
-            summary.add("accounts.csv", "created")
+            by_source[row["account_id"]] = -1
+            audit.mark(file, line, "created")
             continue
         by_source[row["account_id"]] = target_id
         old = existing[target_id]
@@ -239,57 +381,55 @@ def _upsert_accounts(
                 old.tier,
                 old.is_target,
             ):
-                summary.warnings.append(
-                    RowError("accounts.csv", line, "tier",
-                             f"kept Tier {old.tier or '–'} as decided in abm-tui (the file says "
-                             f"{'Tier ' + str(data.get('tier')) if data.get('tier') else 'no tier'})")
-                )  # fmt: skip
+                warning = RowError(
+                    file,
+                    line,
+                    batch.column(file, "tier"),
+                    f"kept Tier {old.tier or '–'} as decided in abm-tui (the file says "
+                    f"{'Tier ' + str(data.get('tier')) if data.get('tier') else 'no tier'})",
+                )
+                summary.warnings.append(warning)
+                audit.note(file, line, warning.reason)
             data.pop("tier", None)
             data.pop("is_target", None)
+        if merged:
+            audit.mark(file, line, "merged", "same domain as an account already known", old.source_id)
         if all(getattr(old, f) == value for f, value in data.items()):
-            summary.add("accounts.csv", "unchanged")
+            audit.mark(file, line, "unchanged")
             continue
         updates.append({**data, "_id": target_id, "updated_at": now, "version": old.version + 1})
-        summary.add("accounts.csv", "updated")
-    moving = [u["_id"] for u in updates if "domain" in u and u["domain"] != existing[u["_id"]].domain]
-    if moving:  # release moving domains first, so a swap between two accounts never trips the unique index
-        conn.execute(update(t).where(t.c.id.in_(moving)).values(domain=None))
-    if updates:
-        for upd in updates:  # one statement per row: rows may update different columns
-            conn.execute(update(t).where(t.c.id == upd.pop("_id")).values(**upd))
+        audit.mark(file, line, "updated")
+    for upd in updates:  # one statement per row: rows may update different columns
+        conn.execute(update(t).where(t.c.id == upd.pop("_id")).values(**upd))
     if inserts:
         insert_many(conn, t, inserts)
-        for r in conn.execute(select(t.c.source_id, t.c.id)):
-            by_source.setdefault(r.source_id, r.id)
-    return by_source
+    ids = {r.source_id: r.id for r in conn.execute(select(t.c.source_id, t.c.id))}
+    # Ids of this import that matched another account by domain refer to that account.
+    return {**{k: v for k, v in by_source.items() if v != -1}, **ids}
 
 
 def _upsert_keyed(
     conn: Connection,
     t: Table,
-    file: str,
     key: str,
     fields: tuple[str, ...],
     rows: list[dict[str, Any]],
-    summary: ImportSummary,
-    extra: Any = None,
+    audit: Audit,
 ) -> dict[str, int]:
     cols = [t.c.id, t.c.source_id, *(t.c[f] for f in fields)]
     existing = {r.source_id: r for r in conn.execute(select(*cols))}
     inserts, updates = [], []
     for row in rows:
         data = {f: row[f] for f in fields}
-        if extra:
-            data.update(extra(row))
         old = existing.get(row[key])
         if old is None:
             inserts.append({**data, "source_id": row[key]})
-            summary.add(file, "created")
+            audit.mark(row["_file"], row["_line"], "created")
         elif all(getattr(old, f) == data[f] for f in fields):
-            summary.add(file, "unchanged")
+            audit.mark(row["_file"], row["_line"], "unchanged")
         else:
             updates.append({**data, "_id": old.id})
-            summary.add(file, "updated")
+            audit.mark(row["_file"], row["_line"], "updated")
     if updates:
         conn.execute(update(t).where(t.c.id == bindparam("_id")), updates)
     if inserts:
@@ -299,27 +439,30 @@ def _upsert_keyed(
 
 def _insert_engagements(
     conn: Connection,
-    rows: list[dict[str, Any]],
+    batch: Batch,
     accounts: dict[str, int],
     contacts: dict[str, int],
     rejected: set[str],
-    summary: ImportSummary,
     errors: list[RowError],
 ) -> None:
+    rows = batch.rows.get("engagements.csv", [])
     if not rows:
         return
     t = _t(Engagement)
     contact_account = dict(conn.execute(select(_t(Contact).c.id, _t(Contact).c.account_id)).all())
     known = set(conn.execute(select(t.c.source_key)).scalars())
     inserts = []
+    audit = batch.audit
     for row in rows:
+        file, line = row["_file"], row["_line"]
         account_id = accounts.get(row["account_id"])
         if account_id is None and row["account_id"] in rejected:
+            audit.mark(file, line, "skipped", "its company's row is bad", row["account_id"])
             continue
         if account_id is None:
             errors.append(
                 RowError(
-                    "engagements.csv", row["_line"], "account_id", f"unknown account {row['account_id']!r}"
+                    file, line, batch.column(file, "account_id"), f"unknown account {row['account_id']!r}"
                 )
             )
             continue
@@ -327,26 +470,21 @@ def _insert_engagements(
         if row["contact_id"]:
             contact_id = contacts.get(row["contact_id"])
             if contact_id is None and row["contact_id"] in rejected:
+                audit.mark(file, line, "skipped", "its contact's row is bad", row["contact_id"])
                 continue
+            column = batch.column(file, "contact_id")
             if contact_id is None:
-                errors.append(
-                    RowError(
-                        "engagements.csv",
-                        row["_line"],
-                        "contact_id",
-                        f"unknown contact {row['contact_id']!r}",
-                    )
-                )
+                errors.append(RowError(file, line, column, f"unknown contact {row['contact_id']!r}"))
                 continue
             if contact_account.get(contact_id) != account_id:
                 errors.append(
-                    RowError("engagements.csv", row["_line"], "contact_id",
-                             f"contact {row['contact_id']!r} belongs to another account")
-                )  # fmt: skip
+                    RowError(file, line, column, f"contact {row['contact_id']!r} belongs to another account")
+                )
                 continue
         if row["source_key"] in known:
-            summary.add("engagements.csv", "unchanged")
+            audit.mark(file, line, "unchanged")
             continue
+        known.add(row["source_key"])
         inserts.append(
             {
                 "source_key": row["source_key"],
@@ -358,54 +496,75 @@ def _insert_engagements(
                 "description": row["description"],
             }
         )
-        summary.add("engagements.csv", "created")
+        audit.mark(file, line, "created")
     if inserts:
         insert_many(conn, t, inserts)
 
 
 def _insert_stage_changes(
     conn: Connection,
-    rows: list[dict[str, Any]],
+    batch: Batch,
     opps: dict[str, int],
     rejected: set[str],
-    summary: ImportSummary,
     errors: list[RowError],
 ) -> None:
+    rows = batch.rows.get("stage_changes.csv", [])
     if not rows:
         return
     t = _t(StageChange)
     known = set(conn.execute(select(t.c.opportunity_id, t.c.stage, t.c.entered_at)).all())
     inserts = []
+    audit = batch.audit
     for row in rows:
+        file, line, derived = row["_file"], row["_line"], row["_derived"]
         opp_id = opps.get(row["opportunity_id"])
-        if opp_id is None and row["opportunity_id"] in rejected:
-            continue
         if opp_id is None:
-            errors.append(
-                RowError("stage_changes.csv", row["_line"], "opportunity_id",
-                         f"unknown opportunity {row['opportunity_id']!r}")
-            )  # fmt: skip
+            if derived:  # the history of a deal that was itself skipped
+                continue
+            if row["opportunity_id"] in rejected:
+                audit.mark(file, line, "skipped", "its deal's row is bad", _plain_id(row["opportunity_id"]))
+            elif file in batch.lenient:
+                audit.mark(
+                    file,
+                    line,
+                    "skipped",
+                    "its deal is not in this import or the database",
+                    _plain_id(row["opportunity_id"]),
+                )
+            else:
+                errors.append(
+                    RowError(
+                        file,
+                        line,
+                        batch.column(file, "opportunity_id"),
+                        f"unknown opportunity {row['opportunity_id']!r}",
+                    )
+                )
             continue
         key = (opp_id, row["stage"], row["entered_at"])
         if key in known:
-            summary.add("stage_changes.csv", "unchanged")
+            if not derived:
+                audit.mark(file, line, "unchanged")
             continue
         known.add(key)
         inserts.append({"opportunity_id": opp_id, "stage": row["stage"], "entered_at": row["entered_at"]})
-        summary.add("stage_changes.csv", "created")
+        if derived:
+            audit.derived[(file, 'stage changes from its "Date entered" columns')] += 1
+        else:
+            audit.mark(file, line, "created")
     if inserts:
         insert_many(conn, t, inserts)
 
 
-def _upsert_settings(conn: Connection, rows: list[dict[str, Any]], summary: ImportSummary) -> None:
+def _upsert_settings(conn: Connection, rows: list[dict[str, Any]], audit: Audit) -> None:
     t = _t(Setting)
     existing = dict(conn.execute(select(t.c.key, t.c.value)).all())
     for row in rows:
         if row["key"] not in existing:
             conn.execute(insert(t).values(key=row["key"], value=row["value"]))
-            summary.add("settings.csv", "created")
+            audit.mark(row["_file"], row["_line"], "created")
         elif existing[row["key"]] != row["value"]:
             conn.execute(update(t).where(t.c.key == row["key"]).values(value=row["value"]))
-            summary.add("settings.csv", "updated")
+            audit.mark(row["_file"], row["_line"], "updated")
         else:
-            summary.add("settings.csv", "unchanged")
+            audit.mark(row["_file"], row["_line"], "unchanged")

@@ -37,7 +37,7 @@ class Account(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     source_id: str = Field(unique=True, max_length=64)
     name: str = Field(index=True)
-    domain: str | None = Field(default=None, unique=True)
+    domain: str | None = Field(default=None, index=True)  # not unique: CRMs hold duplicates (0004)
     industry: str | None = None
     employees: int | None = None
     annual_revenue: float | None = None

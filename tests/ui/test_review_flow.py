@@ -285,7 +285,7 @@ async def test_two_windows_no_lost_update(make_app, demo_engine, demo_db):
         other.dispose()
 
 
-async def test_import_from_the_app_previews_then_imports(make_app, demo_engine):
+async def test_import_from_the_app_previews_then_imports(make_app, demo_engine, demo_db):
     from abm_tui.ui.screens.import_files import ImportDialog
     from tests.unit.test_import_crm import SAMPLES
 
@@ -298,11 +298,17 @@ async def test_import_from_the_app_previews_then_imports(make_app, demo_engine):
         app.screen.query_one("#paths", Input).value = str(SAMPLES / "excel-nl")
         await pilot.press("enter")  # the first enter previews
         await settle(pilot, lambda: "would do" in str(app.screen.query_one("#import-text").render()))
-        assert "accounts.csv: 3 created" in str(app.screen.query_one("#import-text").render())
+        assert "accounts.csv: 3 rows read: 3 created" in str(app.screen.query_one("#import-text").render())
         assert len(account_rows := app.service.load().rows) == before, (
             account_rows
         )  # a dry run writes nothing
-        await pilot.press("enter")  # enter again imports
+        await pilot.press("enter")  # enter again imports, and says where the audit is
+        await settle(
+            pilot, lambda: "Every row's status" in str(app.screen.query_one("#import-text").render())
+        )
+        audit = next(demo_db.parent.glob("import-audit-*.csv"))
+        assert len(audit.read_text().splitlines()) == 1 + 3 + 3 + 3 + 1  # a line per row of the 4 files
+        await pilot.press("enter")  # and enter once more closes
         await settle(pilot, lambda: not isinstance(app.screen, ImportDialog))
         await settle(pilot, lambda: len(app.snapshot.rows) == before + 3)
 

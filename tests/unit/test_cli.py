@@ -107,8 +107,8 @@ def test_import_reports_counts(tmp_path, capsys):
     db = tmp_path / "abm.sqlite"
     code, out, err = run(capsys, "import", str(write(tmp_path / "small", **SMALL)), "--db", str(db))
     assert code == 0, err
-    assert "accounts.csv: 4 created" in out
-    assert "engagements.csv: 4 created" in out
+    assert "accounts.csv: 4 rows read: 4 created" in out
+    assert "engagements.csv: 4 rows read: 4 created" in out
     assert "Traceback" not in err
     counts = table_counts(db)
     assert (counts["account"], counts["contact"], counts["engagement"], counts["opportunity"]) == (4, 3, 4, 2)
@@ -118,7 +118,7 @@ def test_import_twice_changes_nothing(imported, tmp_path, capsys):
     before = table_counts(imported)
     code, out, err = run(capsys, "import", str(tmp_path / "small"), "--db", str(imported))
     assert code == 0, err
-    assert "accounts.csv: 4 unchanged" in out
+    assert "accounts.csv: 4 rows read: 4 unchanged" in out
     assert "created" not in out and "updated" not in out
     assert table_counts(imported) == before
 

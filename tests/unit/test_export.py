@@ -8,7 +8,7 @@ import json
 from sqlmodel import Session, select
 
 from abm_tui.cli import main
-from abm_tui.importers.crm import read_inputs
+from abm_tui.importers.reader import read_inputs
 from abm_tui.store import decisions
 from abm_tui.store.db import open_store
 from abm_tui.store.imports import apply_batch
@@ -67,4 +67,4 @@ def test_targets_export_for_hubspot_keeps_record_ids_and_decisions(tmp_path):
     assert h["ABM Last Decision"].endswith("dropped: no budget until 2028")
     # Its headers are HubSpot's own: abm-tui (like HubSpot) reads it back as a company file.
     summary = apply_batch(engine, read_inputs([out]))
-    assert summary.counts["accounts.csv"]["unchanged"] == 2  # Nordwind, and Brightwater's decided tier kept
+    assert summary.counts[out.name]["unchanged"] == 2  # Nordwind, and Brightwater's decided tier kept

@@ -245,7 +245,7 @@ def test_upsert_by_domain_when_the_id_is_new(engine, tmp_path):
         tmp_path / "two", accounts="account_id,name,domain,tier\nHS-77,Beta Renamed,https://WWW.Beta.io/,2\n"
     )
     summary = run(engine, tmp_path / "two")
-    assert dict(summary.counts["accounts.csv"]) == {"updated": 1}
+    assert dict(summary.counts["accounts.csv"]) == {"merged": 1}  # into the account that has the domain
     assert counts(engine)["account"] == 4
     (after,) = rows(engine, "SELECT id, name, version FROM account WHERE domain = 'beta.io'")
     assert after == (a2[0], "Beta Renamed", a2[1] + 1)
@@ -313,23 +313,41 @@ def test_domain_moving_to_a_new_account_in_the_same_file_does_not_merge_them(eng
     ]
 
 
-def test_duplicate_domain_in_one_file_is_an_error(engine, tmp_path):
+def test_two_companies_with_one_domain_are_both_imported_as_possible_duplicates(engine, tmp_path):
+    """Duplicates are data (issue 11): both rows land, the audit says they may be one company."""
     write(tmp_path / "in", accounts="account_id,name,domain\nA1,Acme,acme.com\nA2,Acme EU,https://acme.com\n")
-    errors = rejected(engine, tmp_path / "in")
-    assert where(errors) == {("accounts.csv", 3, "domain")}
-    assert counts(engine)["account"] == 0
+    summary = run(engine, tmp_path / "in")
+    assert dict(summary.counts["accounts.csv"]) == {"created": 2}
+    assert sorted(rows(engine, "SELECT source_id, domain FROM account")) == [
+        ("A1", "acme.com"),
+        ("A2", "acme.com"),
+    ]
+    notes = {line: summary.audit.marks[("accounts.csv", line)].notes for line in (2, 3)}
+    assert notes == {
+        2: ["possible duplicate: acme.com is also Acme EU"],
+        3: ["possible duplicate: acme.com is also Acme"],
+    }
+    assert summary.notes == [
+        "2 account(s) share their domain with another: possible duplicates (see the audit)"
+    ]
+    # A new id with that domain no longer matches by domain: which of the two would it be?
+    summary = run(engine, write(tmp_path / "more", accounts="account_id,name,domain\nA3,Acme NL,acme.com\n"))
+    assert dict(summary.counts["accounts.csv"]) == {"created": 1}
+    assert counts(engine)["account"] == 3
 
 
-def test_domain_that_belongs_to_another_account_is_an_error(engine, tmp_path):
+def test_a_domain_another_account_has_is_taken_and_reported(engine, tmp_path):
     run(
         engine,
         write(tmp_path / "one", accounts="account_id,name,domain\nA1,Acme,acme.com\nA2,Beta,beta.io\n"),
     )
-    before = snapshot(engine)
-    write(tmp_path / "two", accounts="account_id,name,domain\nA1,Acme,beta.io\n")
-    errors = rejected(engine, tmp_path / "two")
-    assert where(errors) == {("accounts.csv", 2, "domain")}
-    assert snapshot(engine) == before
+    summary = run(engine, write(tmp_path / "two", accounts="account_id,name,domain\nA1,Acme,beta.io\n"))
+    assert dict(summary.counts["accounts.csv"]) == {"updated": 1}
+    assert sorted(rows(engine, "SELECT source_id, domain FROM account")) == [
+        ("A1", "beta.io"),
+        ("A2", "beta.io"),
+    ]
+    assert summary.audit.marks[("accounts.csv", 2)].notes == ["possible duplicate: beta.io is also Beta"]
 
 
 # --- dry run ----------------------------------------------------------------------------------------------

@@ -416,3 +416,46 @@ def test_upgrade_from_the_first_revision_keeps_every_row_and_backs_up(tmp_path):
     with sqlite3.connect(tmp_path / "old.sqlite.bak-0001") as backup:
         assert backup.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
         assert backup.execute("SELECT name FROM account").fetchall() == [("Acme",)]
+
+
+def test_upgrade_to_non_unique_domains_rebuilds_the_account_table_without_losing_what_refers_to_it(tmp_path):
+    """0004 rebuilds `account` (SQLite cannot drop a UNIQUE in place): rows that refer to it — with ON
+    DELETE CASCADE among them — must all survive, and foreign keys must be on again afterwards."""
+    from sqlalchemy import text
+
+    from abm_tui.store.db import make_engine, migrate
+
+    path = tmp_path / "old.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine, "0003")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO account (source_id, name, domain, is_target, tier, status, created_at, updated_at, "
+                "version) VALUES ('A1', 'Acme', 'acme.com', 1, 1, 'active', '2026-01-01', '2026-01-01', 1)"
+            )
+        )
+        conn.execute(text("INSERT INTO contact (source_id, account_id, name, buying_role, role_inferred) "
+                          "VALUES ('C1', 1, 'Ann', 'champion', 0)"))  # fmt: skip
+        conn.execute(
+            text(
+                "INSERT INTO accountmetric (account_id, version, stage, score, is_mqa, required_roles, gaps, "
+                "pipeline, agenda, score_parts) VALUES (1, 1, 'target', 0, 0, 5, '', 0, '', '')"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO decision (account_id, at, kind, to_tier) VALUES (1, '2026-01-02', 'retier', 1)")
+        )
+    assert migrate(engine) == "0003"
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM contact")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM accountmetric")).scalar() == 1  # not cascaded away
+        assert conn.execute(text("SELECT count(*) FROM decision")).scalar() == 1
+        conn.execute(
+            text(
+                "INSERT INTO account (source_id, name, domain, is_target, status, created_at, updated_at, "
+                "version) VALUES ('A2', 'Acme EU', 'acme.com', 0, 'active', '2026-01-01', '2026-01-01', 1)"
+            )
+        )  # a second company with the same domain is data now
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"

@@ -1,74 +1,101 @@
-"""Import from the app: name the files, read the dry-run summary, confirm."""
+"""Import from the app: name the files, read what the import would do, confirm, read the audit."""
 
 from __future__ import annotations
 
 import shlex
 from pathlib import Path
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.markup import escape
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Checkbox, Input, Label, Static
+
+from abm_tui.review.imports import ImportResult
+
+HINT = "enter: preview what would change · enter again: import · escape: cancel"
+
+
+def _paths(value: str) -> list[Path]:
+    value = value.strip()
+    try:
+        return [Path(p).expanduser() for p in shlex.split(value)]
+    except ValueError:  # an unbalanced quote: take the line as one path
+        return [Path(value).expanduser()] if value else []
 
 
 class ImportDialog(ModalScreen[bool]):
-    """Import files: enter previews (a dry run), enter again imports, escape cancels."""
+    """Import files: enter previews (a dry run), enter again imports, escape closes."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="import.cancel")]
+    BINDINGS = [Binding("escape", "close", "Close", id="import.close")]
 
     def __init__(self) -> None:
         super().__init__()
-        self.previewed: list[Path] | None = None
+        self.previewed: tuple | None = None  # what the shown preview was made for
+        self.imported = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="import"):
-            yield Label("[b]Import[/b] CRM exports (HubSpot, Salesforce) or generic folders")
-            yield Input(placeholder="paths, separated by spaces (quote names with spaces)", id="paths")
+            yield Label(
+                "[b]Import[/b] CRM exports (HubSpot, Salesforce), files or folders, or generic folders"
+            )
+            yield Input(
+                placeholder="files or folders, separated by spaces (quote names with spaces)", id="paths"
+            )
+            yield Input(placeholder="mapping file (optional, as with --map)", id="mapping")
+            yield Checkbox("Skip bad rows (import the rest; the audit lists them)", id="skip-bad-rows")
             with VerticalScroll(id="import-result"):
-                yield Static(
-                    "enter: preview what would change · enter again: import · escape: cancel",
-                    id="import-text",
-                )
+                yield Static(HINT, id="import-text")
 
-    def _paths(self) -> list[Path]:
-        value = self.query_one("#paths", Input).value.strip()
-        try:
-            return [Path(p).expanduser() for p in shlex.split(value)]
-        except ValueError:
-            return [Path(value).expanduser()] if value else []
+    def _request(self) -> tuple[tuple[Path, ...], Path | None, bool]:
+        mapping = self.query_one("#mapping", Input).value.strip()
+        return (
+            tuple(_paths(self.query_one("#paths", Input).value)),
+            Path(mapping).expanduser() if mapping else None,
+            self.query_one("#skip-bad-rows", Checkbox).value,
+        )
 
-    def on_input_submitted(self) -> None:
-        """The first enter previews; enter again on the same paths imports."""
-        paths = self._paths()
-        if not paths:
+    @on(Input.Submitted)
+    def submitted(self) -> None:
+        """The first enter previews; enter again on the same request imports; after that, it closes."""
+        if self.imported:
+            self.dismiss(True)
             return
-        committing = paths == self.previewed
+        request = self._request()
+        if not request[0]:
+            return
+        committing = request == self.previewed
         self.query_one("#import-text", Static).update("Importing…" if committing else "Reading…")
-        self.run(paths, dry_run=not committing)
+        self.run(request, dry_run=not committing)
+
+    @on(Checkbox.Changed)
+    def option_changed(self) -> None:
+        self.previewed = None  # another request: preview it first
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
-    def run(self, paths: list[Path], dry_run: bool) -> None:
-        lines, problems = self.app.service.import_files(paths, dry_run=dry_run)
-        self.app.call_from_thread(self.show, paths, dry_run, lines, problems)
-
-    def show(self, paths: list[Path], dry_run: bool, lines: list[str], problems: list[str]) -> None:
-        text = self.query_one("#import-text", Static)
-        shown = "\n".join(problems[:40]) + (
-            f"\n… and {len(problems) - 40} more" if len(problems) > 40 else ""
+    def run(self, request: tuple[tuple[Path, ...], Path | None, bool], dry_run: bool) -> None:
+        paths, mapping, skip = request
+        result = self.app.service.import_files(
+            list(paths), dry_run=dry_run, mapping=mapping, skip_bad_rows=skip
         )
-        if not lines and problems:
+        self.app.call_from_thread(self.show, request, dry_run, result)
+
+    def show(self, request: tuple, dry_run: bool, result: ImportResult) -> None:
+        text = self.query_one("#import-text", Static)
+        body = escape("\n".join(result.lines))
+        if not result.ok:
             self.previewed = None
-            text.update(f"[b red]Nothing can be imported; fix these and try again:[/b red]\n{shown}")
+            text.update(f"[b red]Nothing was imported; fix this and try again:[/b red]\n{body}")
             return
         if dry_run:
-            self.previewed = paths
-            text.update("[b]This import would do:[/b]\n" + "\n".join(lines) + (f"\n\n{shown}" if problems else "")
-                        + "\n\n[b]enter[/b] imports · escape cancels")  # fmt: skip
+            self.previewed = request
+            text.update(f"[b]This import would do:[/b]\n{body}\n\n[b]enter[/b] imports · escape cancels")
             return
-        self.app.notify("Imported: " + "; ".join(lines), title="Import")
-        self.dismiss(True)
+        self.imported = True
+        audit = f"\n\nEvery row's status: {escape(str(result.audit))}" if result.audit else ""
+        text.update(f"[b]Imported:[/b]\n{body}{audit}\n\n[b]enter[/b] or escape closes")
 
-    def action_cancel(self) -> None:
-        self.dismiss(False)
+    def action_close(self) -> None:
+        self.dismiss(self.imported)
