@@ -91,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
         "targets", parents=[common], help="the target list, for re-import into the CRM"
     )
     targets.add_argument("--format", choices=["hubspot", "salesforce", "generic"], default="generic")
+    targets.add_argument(
+        "--since", type=_date, metavar="YYYY-MM-DD", help="only accounts decided since this day"
+    )
+    targets.add_argument("--meeting", type=int, metavar="N", help="only accounts decided in meeting N")
     targets.add_argument("file", type=Path)
     generic = exp_sub.add_parser("generic", parents=[common], help="everything, in the generic CSV format")
     generic.add_argument("folder", type=Path)
@@ -342,14 +346,29 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     return 0
 
 
+def _folder_exists(path: Path) -> None:
+    from abm_tui.errors import StoreError
+
+    folder = path.expanduser().parent
+    if not folder.is_dir():
+        raise StoreError(f"There is no folder {folder}; create it first or write the file elsewhere.")
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
     if args.what == "targets":
         from abm_tui.exporters.files import export_targets
 
-        n = export_targets(_open(args, must_exist=True)[0], args.file, args.format)
-        print(f"{n} accounts written to {args.file} ({args.format} format)")
+        _folder_exists(args.file)
+        done = export_targets(
+            _open(args, must_exist=True)[0], args.file, args.format, since=args.since, meeting=args.meeting
+        )
+        print(f"{done.written:,} accounts written to {args.file} ({args.format} format)")
+        if done.left_out:
+            print(
+                f"{done.left_out:,} accounts have no {done.id_name}: left out (the CRM could not match them)."
+            )
         return 0
     if args.what == "generic":
         from abm_tui.exporters.files import export_generic
@@ -371,6 +390,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     service = ReviewService(engine)
     text = service.minutes(meeting, service.load())
     if args.out:
+        _folder_exists(args.out)
         args.out.write_text(text, encoding="utf-8")
         print(f"Minutes of meeting {meeting} written to {args.out}")
     else:

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, select
 
 from abm_tui.importers.generic import SCHEMA
-from abm_tui.store.models import Account, Contact, Decision, Engagement, Opportunity, Setting, StageChange
+from abm_tui.store.models import (
+    Account,
+    Contact,
+    Decision,
+    Engagement,
+    Meeting,
+    Opportunity,
+    Setting,
+    StageChange,
+)
 
 TARGET_COLUMNS = {
     # HubSpot's company import updates a company by Record ID; the ABM properties are created once in HubSpot.
@@ -21,6 +32,16 @@ TARGET_COLUMNS = {
                    "ABM_Last_Decision__c"],
     "generic": ["account_id", "name", "domain", "is_target", "tier", "status", "dropped_reason", "last_decision"],
 }  # fmt: skip
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """A cell a spreadsheet would run as a formula (`=HYPERLINK(…)`, `@SUM(…)`) gets a leading
+    apostrophe, which Excel and LibreOffice show as text (OWASP: CSV injection). The importer takes
+    the apostrophe off again, so a round trip keeps the value."""
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _cell(value) -> str:
@@ -34,7 +55,9 @@ def _cell(value) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    if isinstance(value, int | float):
+        return str(value)  # a negative number is a number, not a formula
+    return neutralise(str(value))
 
 
 def _write(path: Path, header: list[str], rows: Iterable[list]) -> int:
@@ -48,46 +71,98 @@ def _write(path: Path, header: list[str], rows: Iterable[list]) -> int:
     return n
 
 
-def last_decision_reasons(engine: Engine) -> dict[int, str]:
-    """Per account, the newest decision that changed its place on the list, in words."""
-    d = Decision.__table__
-    stmt = select(d.c.account_id, d.c.kind, d.c.to_tier, d.c.reason, d.c.at).where(
-        d.c.kind.in_(("retier", "target", "drop", "restore"))
+LIST_KINDS = ("retier", "target", "drop", "restore")
+
+
+def decision_sentence(d: Any, participants: str | None = None) -> str:
+    """A decision as a CRM user reads it: "2026-12-01 Tier 1 → Tier 2 by Sam, Mia: no budget until 2027".
+
+    An undo reads as the state it went back to; the log's own wording ("undo of decision #6") stays out.
+    """
+    if d.kind == "retier":
+        what = f"Tier {d.from_tier} → Tier {d.to_tier}"
+    elif d.kind == "target":
+        what = f"put on the list at Tier {d.to_tier}" if d.to_tier else "taken off the list"
+    elif d.kind == "drop":
+        what = "dropped from the list"
+    else:
+        what = f"restored to the list at Tier {d.to_tier}" if d.to_tier else "restored to the list"
+    who = d.decided_by or participants
+    text = f"{d.at:%Y-%m-%d} {what}" + (f" by {who}" if who else "")
+    if d.undoes_id is not None:
+        return text + " (an earlier decision undone)"
+    return text + (f": {d.reason}" if d.reason else "")
+
+
+def last_decisions(engine: Engine) -> dict[int, Any]:
+    """Per account, the newest decision that changed its place on the list (with its meeting's participants)."""
+    d, m = Decision.__table__, Meeting.__table__
+    stmt = (
+        select(d, m.c.participants)
+        .select_from(d.outerjoin(m, m.c.id == d.c.meeting_id))
+        .where(d.c.kind.in_(LIST_KINDS))
+        .order_by(d.c.id)
     )
-    out: dict[int, str] = {}
     with engine.connect() as conn:
-        for r in conn.execute(stmt.order_by(d.c.id)):
-            what = {"drop": "dropped", "restore": "restored"}.get(
-                r.kind, f"Tier {r.to_tier}" if r.to_tier else "off list"
-            )
-            out[r.account_id] = f"{r.at:%Y-%m-%d} {what}" + (f": {r.reason}" if r.reason else "")
-    return out
+        return {r.account_id: r for r in conn.execute(stmt)}
 
 
-def export_targets(engine: Engine, path: Path, fmt: str) -> int:
-    """The target list (targets and dropped accounts) in columns the CRM's importer accepts."""
+@dataclass(frozen=True)
+class TargetExport:
+    """What `export_targets` wrote, and what it had to leave out."""
+
+    written: int
+    left_out: int  # accounts without the CRM's id
+    id_name: str  # "HubSpot Record ID", …
+
+
+ID_OF = {"hubspot": ("hubspot_id", "HubSpot Record ID"), "salesforce": ("salesforce_id", "Salesforce Id")}
+
+
+def export_targets(
+    engine: Engine, path: Path, fmt: str, *, since: date | None = None, meeting: int | None = None
+) -> TargetExport:
+    """The target list (targets, dropped accounts, accounts taken off the list) in columns the CRM's
+    importer accepts, keyed by the ids the import kept. `since` / `meeting`: only the accounts decided
+    since that day or in that meeting, so a weekly export carries just what the meeting changed."""
     a = Account.__table__
-    reasons = last_decision_reasons(engine)
+    last = last_decisions(engine)
     with engine.connect() as conn:
         accounts = conn.execute(
             select(a)
-            .where((a.c.is_target.is_(True)) | (a.c.status == "dropped"))
+            .where((a.c.is_target.is_(True)) | (a.c.status == "dropped") | a.c.id.in_(list(last)))
             .order_by(a.c.tier, a.c.name)
         ).all()
+        if meeting is not None:
+            d = Decision.__table__
+            decided = set(
+                conn.execute(
+                    select(d.c.account_id).where(d.c.meeting_id == meeting, d.c.kind.in_(LIST_KINDS))
+                ).scalars()
+            )
+    if since is not None:
+        accounts = [r for r in accounts if r.id in last and last[r.id].at.date() >= since]
+    if meeting is not None:
+        accounts = [r for r in accounts if r.id in decided]
+    id_column, id_name = ID_OF.get(fmt, ("source_id", "id"))
+    kept = [r for r in accounts if getattr(r, id_column)]
     rows = []
-    for r in accounts:
+    for r in kept:
         target = r.is_target and r.status == "active"
         tier = r.tier if target else None
+        decision = last.get(r.id)
+        sentence = decision_sentence(decision, decision.participants) if decision is not None else ""
         if fmt == "hubspot":
-            rows.append([r.hubspot_id, r.name, r.domain, target, f"tier_{tier}" if tier else "", r.status,
-                         reasons.get(r.id) or r.dropped_reason])  # fmt: skip
+            rows.append(
+                [r.hubspot_id, r.name, r.domain, target, f"tier_{tier}" if tier else "", r.status, sentence]
+            )
         elif fmt == "salesforce":
-            rows.append([r.salesforce_id, r.name, r.domain, target, tier, r.status,
-                         reasons.get(r.id) or r.dropped_reason])  # fmt: skip
+            rows.append([r.salesforce_id, r.name, r.domain, target, tier, r.status, sentence])
         else:
-            rows.append([r.source_id, r.name, r.domain, r.is_target, r.tier, r.status, r.dropped_reason,
-                         reasons.get(r.id)])  # fmt: skip
-    return _write(path, TARGET_COLUMNS[fmt], rows)
+            rows.append(
+                [r.source_id, r.name, r.domain, r.is_target, r.tier, r.status, r.dropped_reason, sentence]
+            )
+    return TargetExport(_write(path, TARGET_COLUMNS[fmt], rows), len(accounts) - len(kept), id_name)
 
 
 def export_generic(engine: Engine, folder: Path) -> dict[str, int]:
@@ -128,7 +203,8 @@ def export_generic(engine: Engine, folder: Path) -> dict[str, int]:
         counts["stage_changes.csv"] = _write(folder / "stage_changes.csv", list(SCHEMA["stage_changes.csv"]), (
             [opp_ids[r.opportunity_id], r.stage, r.entered_at] for r in rows
         ))  # fmt: skip
-        rows = conn.execute(select(st).order_by(st.c.key)).all()
+        # Facts the import worked out ("data.…") are not settings: the import works them out again.
+        rows = conn.execute(select(st).where(st.c.key.not_like("data.%")).order_by(st.c.key)).all()
         counts["settings.csv"] = _write(
             folder / "settings.csv", ["key", "value"], ([r.key, r.value] for r in rows)
         )

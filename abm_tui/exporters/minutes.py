@@ -14,7 +14,7 @@ def local(utc: datetime) -> datetime:
 
 
 def _cell(text: str | None) -> str:
-    return (text or "").replace("|", "\\|").replace("\n", " ")
+    return (text or "").replace("|", "\\|").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
 
 
 def net_decisions(decisions: list[Decision]) -> tuple[list[Decision], int]:

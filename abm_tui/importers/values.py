@@ -37,7 +37,10 @@ FALSE = {"false", "no", "n", "0", "nee", "nein", "falsch", "onwaar", "non"}
 
 
 def text(raw: str) -> str | None:
+    """Trimmed text; the apostrophe abm-tui's exports put before a formula-like cell comes off again."""
     value = raw.strip()
+    if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
+        value = value[1:]
     return value or None
 
 

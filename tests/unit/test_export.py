@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date
 
 from sqlmodel import Session, select
 
@@ -57,14 +58,82 @@ def test_targets_export_for_hubspot_keeps_record_ids_and_decisions(tmp_path):
         "tier_1",
         "active",
     )
-    assert b["ABM Last Decision"].endswith("Tier 1: hot")
+    assert b["ABM Last Decision"] == f"{date.today():%Y-%m-%d} Tier 2 → Tier 1: hot"
     assert (h["Record ID"], h["Target Account"], h["Ideal Customer Profile Tier"], h["ABM Status"]) == (
         "9823451003",
         "false",
         "",
         "dropped",
     )
-    assert h["ABM Last Decision"].endswith("dropped: no budget until 2028")
+    assert h["ABM Last Decision"] == f"{date.today():%Y-%m-%d} dropped from the list: no budget until 2028"
     # Its headers are HubSpot's own: abm-tui (like HubSpot) reads it back as a company file.
     summary = apply_batch(engine, read_inputs([out]))
     assert summary.counts[out.name]["unchanged"] == 2  # Nordwind, and Brightwater's decided tier kept
+
+
+def test_targets_export_uses_crm_ids_says_what_it_left_out_and_reads_like_a_sentence(tmp_path, capsys):
+    """Issue 12: ids from the import, accounts without one counted, decisions as sentences, undo as the
+    state it restored, --since / --meeting, formula-like names neutralised."""
+    from abm_tui.store import meetings
+
+    db = tmp_path / "h.sqlite"
+    engine, _ = open_store(f"sqlite:///{db}")
+    apply_batch(engine, read_inputs(sorted((SAMPLES / "hubspot").glob("*.csv"))))
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    (evil / "accounts.csv").write_text(
+        'account_id,name,tier\nX1,"=HYPERLINK(""http://evil.example"",""click"")",2\nX2,@SUM(A1:A9),3\n'
+    )
+    apply_batch(engine, read_inputs([evil]))
+    with Session(engine) as s:
+        ids = {a.name: a.id for a in s.exec(select(Account))}
+        m = meetings.start_meeting(session=s, participants=["Sam Jansen", "Mia de Vries"])
+        who = decisions.Who(decided_by=m.participants, meeting_id=m.id)
+        decisions.retier(
+            session=s, account_id=ids["Nordwind Logistics"], tier=2, who=who, reason="no budget until 2027"
+        )
+        decisions.retier(session=s, account_id=ids["Hofmann Maschinenbau GmbH"], tier=1, who=who)
+        decisions.undo(session=s, who=who)  # Hofmann back to Tier 3
+        decisions.retier(session=s, account_id=ids["@SUM(A1:A9)"], tier=1, who=who)
+    today = f"{date.today():%Y-%m-%d}"
+    out = tmp_path / "hubspot.csv"
+    assert main(["export", "targets", "--format", "hubspot", str(out), "--db", str(db)]) == 0
+    assert "2 accounts have no HubSpot Record ID: left out" in capsys.readouterr().out
+    rows = {r["Record ID"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
+    assert set(rows) == {"9823451001", "9823451002", "9823451003"}  # the two made in the app have none
+    assert rows["9823451001"]["ABM Last Decision"] == (
+        f"{today} Tier 1 → Tier 2 by Sam Jansen, Mia de Vries: no budget until 2027"
+    )
+    assert rows["9823451003"]["ABM Last Decision"] == (
+        f"{today} Tier 1 → Tier 3 by Sam Jansen, Mia de Vries (an earlier decision undone)"
+    )
+    assert rows["9823451003"]["Ideal Customer Profile Tier"] == "tier_3"
+    # --meeting: only what that meeting decided; generic format keeps every account (its own ids).
+    generic = tmp_path / "generic.csv"
+    assert main(["export", "targets", "--meeting", "1", str(generic), "--db", str(db)]) == 0
+    with generic.open(newline="", encoding="utf-8") as fh:
+        names = {r["name"]: r for r in csv.DictReader(fh)}
+    assert set(names) == {"Nordwind Logistics", "Hofmann Maschinenbau GmbH", "'@SUM(A1:A9)"}
+    assert main(["export", "targets", "--since", "2999-01-01", str(generic), "--db", str(db)]) == 0
+    assert generic.read_text().count("\n") == 1  # the header only
+    # Formula-like names are written as text, and read back as they were.
+    everything = tmp_path / "all"
+    assert main(["export", "generic", str(everything), "--db", str(db)]) == 0
+    raw = (everything / "accounts.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in raw and ",=HYPERLINK" not in raw and ",'@SUM(A1:A9)" in raw
+    copy = tmp_path / "copy.sqlite"
+    assert main(["import", str(everything), "--db", str(copy)]) == 0
+    again, _ = open_store(f"sqlite:///{copy}")
+    with Session(again) as s:
+        assert {a.name for a in s.exec(select(Account))} >= {
+            '=HYPERLINK("http://evil.example","click")',
+            "@SUM(A1:A9)",
+        }
+    # A folder that does not exist is one sentence.
+    capsys.readouterr()
+    assert main(["export", "targets", str(tmp_path / "nope" / "x.csv"), "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.strip()
+        == f"abm-tui: There is no folder {tmp_path / 'nope'}; create it first or write the file elsewhere."
+    )
