@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", parents=[common], help="load the bundled demo data into a new database")
 
+    init = sub.add_parser("init", help="create an empty database (then import your CRM exports into it)")
+    init.add_argument("path", metavar="PATH_OR_URL")
+
     imp = sub.add_parser(
         "import", parents=[common], help="import CRM exports (HubSpot, Salesforce) or generic CSV folders"
     )
@@ -156,6 +159,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def missing_database(path: Path) -> str:
+    return (
+        f"There is no database at {path}: create an empty one with `abm-tui init {path}`, "
+        f"or one with the demo data with `abm-tui demo --db {path}`."
+    )
+
+
 def _open(args: argparse.Namespace, *, must_exist: bool = False):
     """The store; `must_exist` refuses to create a new database (a mistyped --db for a report)."""
     from abm_tui.store.db import StoreError, open_store, sqlite_path
@@ -163,7 +173,7 @@ def _open(args: argparse.Namespace, *, must_exist: bool = False):
     url = resolve_db_url(args.db)
     path = sqlite_path(url)
     if must_exist and path is not None and not path.exists():
-        raise StoreError(f"There is no database at {path} (abm-tui demo or abm-tui import creates one).")
+        raise StoreError(missing_database(path))
     return open_store(url)
 
 
@@ -173,18 +183,54 @@ def cmd_run(args: argparse.Namespace) -> int:
     url = resolve_db_url(args.db)
     path = sqlite_file(url)
     current = connect_current(path) if path is not None else None
+    chosen = bool(args.db or os.environ.get(ENV_DB))  # not the default location
     if current is not None:  # the everyday case: the app reads its first screen without SQLAlchemy
         current.close()
         store = url
     else:  # new, older-schema or PostgreSQL database: create or upgrade it first
         from abm_tui.store.demo import load_demo
 
+        demo = not chosen  # the demo comes by itself only on the very first run at the default location
+        if chosen and path is not None and not path.exists():
+            choice = _ask_missing(path)  # a mistyped --db must not quietly become a new database
+            if not choice:
+                return 0
+            demo = choice == "demo"
         store, is_new = _open(args)
-        if is_new:
+        if is_new and demo:
             load_demo(store)
     from abm_tui.ui.app import AbmApp
 
     AbmApp(store, as_of=args.as_of).run()
+    return 0
+
+
+def _ask_missing(path: Path) -> str:
+    """In a terminal, the choice from a dialog; elsewhere one sentence (and no database is made)."""
+    from abm_tui.errors import StoreError
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise StoreError(missing_database(path))
+    from abm_tui.ui.screens.missing_db import MissingDatabase
+
+    return MissingDatabase(path).run() or ""
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from abm_tui.store.db import open_store
+
+    url = resolve_db_url(args.path)
+    engine, is_new = open_store(url)
+    from sqlmodel import Session
+
+    from abm_tui.store.repo import account_count
+
+    with Session(engine) as session:
+        n = account_count(session=session)
+    if not is_new:
+        print(f"abm-tui: {args.path} is already an abm-tui database ({n:,} accounts); nothing changed.")
+        return 0
+    print(f"Empty database created at {args.path}. Next: abm-tui import YOUR_EXPORTS --db {args.path}")
     return 0
 
 
@@ -231,7 +277,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise StoreError(str(exc).rstrip(".")) from exc
     url = resolve_db_url(args.db)
     path = sqlite_path(url)
-    if (batch.errors or args.dry_run) and path is not None and not path.exists():
+    rejected = any(batch.rejects(e) for e in batch.errors)
+    if (rejected or args.dry_run) and path is not None and not path.exists():
         url = "sqlite://"  # check against an empty schema without creating the file
     audit_file = args.audit or report.audit_path(path, data_dir())
     # Even with bad rows the rest is checked against the database, so one run shows every problem.
@@ -401,6 +448,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 COMMANDS = {
     "run": cmd_run,
     "demo": cmd_demo,
+    "init": cmd_init,
     "import": cmd_import,
     "accounts": cmd_accounts,
     "funnel": cmd_funnel,

@@ -106,7 +106,7 @@ KEYS = {
     "settings.csv": "key",
 }
 NUMERIC_SETTINGS = {f for f in Params.__dataclass_fields__}
-TEXT_SETTINGS = {"user_name", "as_of"}
+TEXT_SETTINGS = {"user_name", "as_of", "currency"}
 
 
 @dataclass
@@ -132,6 +132,11 @@ class Batch:
     unknown_stages: Counter = field(default_factory=Counter)  # (file, label) → rows imported as open
     notes: list[str] = field(default_factory=list)  # one-line facts about the run for the summary
     unrecognised: list[str] = field(default_factory=list)  # files no format or mapping fits
+    demo: bool = False  # the bundled demo data (the header says so)
+
+    def rejects(self, error: RowError) -> bool:
+        """Whether this problem rejects the run (not a bad row that --skip-bad-rows or a mapping skips)."""
+        return error.fatal or error.line <= 1 or not (self.skip_bad_rows or error.file in self.skip_bad_files)
 
     def column(self, file: str, generic: str) -> str:
         """The column as the user's file names it."""

@@ -59,7 +59,9 @@ def outcome_lines(summary: ImportSummary) -> list[str]:
         out.append("Stage labels no flag column or known word explains, imported as open stages:")
         for (file, label), n in sorted(summary.unknown_stages.items(), key=lambda kv: (-kv[1], kv[0])):
             out.append(f"  {label!r}: {n:,} row(s) in {file}")
-        out.append("  (abm-tui import --write-map FILE writes a mapping of these labels to edit, then pass it with --map)")
+        out.append(
+            "  (abm-tui import --write-map FILE writes a mapping of these labels to edit, then pass it with --map)"
+        )
     if summary.notes:
         out.append("")
         out.extend(summary.notes)

@@ -60,11 +60,13 @@ def account_metrics(
     params: Params = DEFAULT_PARAMS,
     *,
     stage_velocity: dict[str, float] | None = None,
+    engagement_data: bool | None = None,
 ) -> pd.DataFrame:
     """Every per-account metric of DESIGN §3 at `as_of`, one row per account, indexed by account id.
 
-    `stage_velocity` (the portfolio's mean days per stage) may be passed when `ds` holds only some
-    accounts: the "stalled" rule compares with the whole list, not with the accounts given.
+    `stage_velocity` (the portfolio's mean days per stage) and `engagement_data` (whether the database
+    holds any engagement at all; the "demote" rule needs some, DESIGN §4) may be passed when `ds` holds
+    only some accounts: then they describe the whole database, not the accounts given.
 
     Columns: active_stakeholders, intent_points, breadth, depth, recency, score, required_roles, identified_roles,
     engaged_roles, role_coverage, buying_group_coverage, gaps (role → gap), engaged_by_role, top_gap, stage,
@@ -96,7 +98,9 @@ def account_metrics(
     out["days_since_last"] = (T - out["last_engagement"]).dt.days
 
     _coverage(out, ds, T, params)
-    _pipeline_and_stage(out, ds, acc, T, params, stage_velocity)
+    if engagement_data is None:
+        engagement_data = len(ds.engagements) > 0
+    _pipeline_and_stage(out, ds, acc, T, params, stage_velocity, engagement_data)
     return out
 
 
@@ -136,6 +140,7 @@ def _pipeline_and_stage(
     T: pd.Timestamp,
     params: Params,
     stage_velocity: dict[str, float] | None,
+    engagement_data: bool,
 ) -> None:
     opps = opportunities_as_of(ds.opportunities, ds.stage_changes, T)
     open_opps = opps[opps["is_open"]]
@@ -173,7 +178,7 @@ def _pipeline_and_stage(
     stalled_ids = set(open_opps.loc[open_opps["days_in_stage"] > 2 * stage_velocity, "account_id"])
     rules = {
         "promote": (np.isin(tier, (2, 3)) & (score >= params.promote_score)) | has_open_tier3,
-        "demote": np.isin(tier, (1, 2)) & (score < params.demote_score) & quiet,
+        "demote": np.isin(tier, (1, 2)) & (score < params.demote_score) & quiet & engagement_data,
         "poor_fit": ~np.isnan(icp) & (icp <= params.poor_fit_max),
         "gap": (tier == 1) & has_open & missing,
         "stalled": out.index.isin(stalled_ids),

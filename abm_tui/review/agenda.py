@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from abm_tui.exporters.numbers import fmt_money
+from abm_tui.exporters.numbers import money
 from abm_tui.metrics.dataset import Dataset, as_timestamp
 from abm_tui.metrics.opportunities import opportunities_as_of
 from abm_tui.review.service import Snapshot
@@ -55,7 +55,11 @@ class Agenda:
 
 
 def reasons_for(
-    row: TargetRow, as_of: date, stalled: dict[int, str], missing_on_deal: dict[int, str]
+    row: TargetRow,
+    as_of: date,
+    stalled: dict[int, str],
+    missing_on_deal: dict[int, str],
+    currency: str | None = None,
 ) -> list[str]:
     engaged = (
         f"{row.engaged_roles} of {row.required_roles} roles engaged"
@@ -66,7 +70,7 @@ def reasons_for(
     for rule in row.agenda:
         if rule == "promote":
             if row.tier == 3 and row.pipeline > 0 and row.score < 70:
-                out.append(f"Tier 3 with an open deal (€{fmt_money(row.pipeline)}): promote?")
+                out.append(f"Tier 3 with an open deal ({money(row.pipeline, currency)}): promote?")
             else:
                 out.append(f"Tier {row.tier}, score {row.score}, {engaged}: promote?")
         elif rule == "demote":
@@ -77,7 +81,7 @@ def reasons_for(
             out.append(f"ICP fit {row.icp_fit}/5 on Tier {row.tier}: keep it on the list?")
         elif rule == "gap":
             out.append(
-                f"Open deal €{fmt_money(row.pipeline)} but {missing_on_deal.get(row.id, 'a role')} missing: find them"
+                f"Open deal {money(row.pipeline, currency)} but {missing_on_deal.get(row.id, 'a role')} missing: find them"
             )
         elif rule == "stalled":
             out.append(f"{stalled.get(row.id, 'A deal is stalled')}: unstick or close?")
@@ -157,7 +161,8 @@ def build_agenda(
                 name=r.name,
                 tier=r.tier,
                 rules=r.agenda,
-                reasons=tuple(reasons_for(r, snap.as_of, stalled, missing)) or ("Open follow-up: check it",),
+                reasons=tuple(reasons_for(r, snap.as_of, stalled, missing, snap.currency))
+                or ("Open follow-up: check it",),
                 changes=change_text(c),
                 follow_ups=tuple(follow_ups.get(r.id, ())),
                 skipped=r.id in skipped_ids,
@@ -194,5 +199,5 @@ def hygiene_warnings(snap: Snapshot, biggest: int = 3) -> list[str]:
     ]
     deals.sort(key=lambda r: -r.pipeline)
     for r in deals[:biggest]:
-        out.append(f"€{fmt_money(r.pipeline)} open at {r.name} with no decision maker engaged.")
+        out.append(f"{money(r.pipeline, snap.currency)} open at {r.name} with no decision maker engaged.")
     return out

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from abm_tui.domain import STAGES
-from abm_tui.exporters.numbers import fmt_money, fmt_pct
+from abm_tui.exporters.numbers import fmt_pct, money
 from abm_tui.review.service import Snapshot
 from abm_tui.review.targets import TargetRow
 
@@ -73,17 +73,18 @@ def funnel_lines(snap: Snapshot, f: dict[str, Any], rows: list[TargetRow]) -> li
         )
     mqa, with_pipeline = frozenset(mqa), frozenset(with_pipeline)
     cov = f["pipeline_coverage"]
+    cur = snap.currency
     lines += [
         FunnelLine("Pipeline", "", heading=True),
         FunnelLine("  MQAs", str(f["mqa_count"]), mqa),
         FunnelLine("  Accounts with open pipeline", str(len(with_pipeline)), with_pipeline),
         FunnelLine("  Coverage of quarter target", "–" if cov is None else f"{cov:.2f}× (bar 3×)"),
-        FunnelLine("  Marketing-sourced (365 d)", "€" + fmt_money(f["marketing_sourced_pipeline"])),
-        FunnelLine("  Marketing-influenced (365 d)", "€" + fmt_money(f["marketing_influenced_pipeline"])),
+        FunnelLine("  Marketing-sourced (365 d)", money(f["marketing_sourced_pipeline"], cur)),
+        FunnelLine("  Marketing-influenced (365 d)", money(f["marketing_influenced_pipeline"], cur)),
         FunnelLine("ABM vs non-ABM (365 d)", "", heading=True),
         FunnelLine("  Win rate", f"{fmt_pct(f['win_rate']['abm'])} vs {fmt_pct(f['win_rate']['non_abm'])}"),
         FunnelLine("  Avg deal size",
-                   f"€{fmt_money(f['avg_deal_size']['abm'])} vs €{fmt_money(f['avg_deal_size']['non_abm'])}"),
+                   f"{money(f['avg_deal_size']['abm'], cur)} vs {money(f['avg_deal_size']['non_abm'], cur)}"),
         FunnelLine("Speed and retention", "", heading=True),
         FunnelLine("  Sales cycle", "–" if f["sales_cycle_days"] is None else f"{f['sales_cycle_days']:.0f} days"),
         FunnelLine("  Churn", fmt_pct(f["churn_rate"])),

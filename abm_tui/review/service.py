@@ -32,13 +32,20 @@ if TYPE_CHECKING:  # the first screen needs none of these: they load in the back
 
     from abm_tui.metrics.dataset import Dataset
     from abm_tui.review.agenda import Agenda
+    from abm_tui.review.build_list import Candidate
     from abm_tui.review.imports import ImportResult
+    from abm_tui.review.status import DataStatus
     from abm_tui.store import decisions
     from abm_tui.store.models import Decision, Meeting
 
 CHUNK = 20_000  # accounts computed at a time when every metric is recomputed (bounds the memory)
 FIRST_PAGE_FROM = 5_000  # lists this long show their first page before every account is read
 Progress = Callable[[int, int], None]
+
+
+def has_engagement(settings: dict[str, str]) -> bool:
+    """Whether the database holds any engagement (recorded by each import; unknown counts as yes)."""
+    return settings.get("data.engagements") != "false"
 
 
 @dataclass(frozen=True, repr=False)
@@ -69,6 +76,18 @@ class Snapshot:
 
     def row(self, account_id: int) -> TargetRow | None:
         return self.by_id.get(account_id)
+
+    @property
+    def currency(self) -> str | None:
+        """The currency amounts are shown in (the `currency` setting, else the deals')."""
+        from abm_tui.exporters.numbers import currency_of
+
+        return currency_of(self.settings)
+
+    @property
+    def has_engagement(self) -> bool:
+        """False while the database holds no engagement at all (scores then mean nothing yet)."""
+        return has_engagement(self.settings)
 
     def with_rows(self, changed: list[TargetRow]) -> Snapshot:
         """This snapshot with these rows replaced (or added): a decision changes a row, not the list,
@@ -118,7 +137,9 @@ class AccountView:
     per_role: pd.DataFrame
     as_of: date
     gaps: list[dict[str, Any]]  # role, min_contacts, contacts, engaged, gap
-    opportunities: list[dict[str, Any]]  # name, stage (as of T), amount, close_date, days_in_stage, outcome
+    opportunities: list[
+        dict[str, Any]
+    ]  # name, currency, stage (as of T), amount, close_date, days_in_stage, outcome
     window_days: int = 90
     changes: str = ""  # since the last meeting
     follow_ups: tuple[str, ...] = ()
@@ -161,6 +182,23 @@ class ReviewService:
         from sqlmodel import Session
 
         return Session(self.engine, **kw)
+
+    def status(self, snap: Snapshot) -> DataStatus:
+        """The header's words: which database, demo or not, the as-of date and why, what is missing."""
+        from abm_tui.review.status import data_status
+
+        from_data = metric_cache.as_of_is_newest_data(snap.settings, self.as_of_override)
+        return data_status(self.database_name(), snap.settings, snap.as_of, from_data)
+
+    def database_name(self) -> str:
+        """The SQLite file's name, or the PostgreSQL database's."""
+        path = metric_cache.sqlite_file(self.url)
+        if path is not None:
+            return path.name
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.url)
+        return f"{url.database or 'database'} on {url.host or 'localhost'}"
 
     def warm_up(self) -> None:
         """Load what decisions, the account screen and the funnel need (run after the first screen)."""
@@ -257,7 +295,9 @@ class ReviewService:
         for start in range(0, len(ids), size):
             part = ids[start : start + size]
             ds = load_dataset(self.engine, id_range=(part[0], part[-1]))
-            metrics = account_metrics(ds, as_of, params, stage_velocity=velocity)
+            metrics = account_metrics(
+                ds, as_of, params, stage_velocity=velocity, engagement_data=has_engagement(settings)
+            )
             tuples += list_tuples(ds.accounts, metrics)
             if progress:
                 progress(len(tuples), len(ids))
@@ -278,7 +318,9 @@ class ReviewService:
         from abm_tui.store.repo import load_dataset
 
         ds = load_dataset(self.engine, ids=set(account_ids))
-        metrics = account_metrics(ds, snap.as_of, snap.params, stage_velocity=snap.velocity)
+        metrics = account_metrics(
+            ds, snap.as_of, snap.params, stage_velocity=snap.velocity, engagement_data=snap.has_engagement
+        )
         tuples = list_tuples(ds.accounts, metrics)
         metric_cache.replace_some(self.engine, tuples, snap.state)
         return snap.with_rows([target_row(t) for t in tuples])
@@ -363,9 +405,13 @@ class ReviewService:
         gaps = role_gaps(ds, T, snap.params)[["role", "min_contacts", "contacts", "engaged", "gap"]]
         opps = opportunities_as_of(ds.opportunities, ds.stage_changes, T)
         names = {o.id: o.name for o in details["opportunities"]}
+        money_in = {
+            o.id: (o.currency or "").strip().upper() or snap.currency for o in details["opportunities"]
+        }
         opp_rows = [
             {
                 "name": names.get(o.id),
+                "currency": money_in.get(o.id),
                 "stage": o.current_stage,
                 "amount": o.amount,
                 "close_date": None if pd.isna(o.close_date) else o.close_date.date().isoformat(),
@@ -456,11 +502,68 @@ class ReviewService:
         with self._session() as session:
             return decisions.note(session=session, account_id=account_id, text=text, who=self.who())
 
-    def undo(self) -> Decision:
+    def undo(self) -> list[Decision]:
+        """Undo the newest decision (with the others of its batch): the rows appended."""
         from abm_tui.store import decisions
 
         with self._session() as session:
-            return decisions.undo(session=session, who=self.who())
+            return decisions.undo_last(session=session, who=self.who())
+
+    def retier_many(self, account_ids: list[int], tier: int, reason: str | None = None) -> list[Decision]:
+        from abm_tui.store import decisions
+
+        with self._session() as session:
+            return decisions.retier_many(
+                session=session, account_ids=account_ids, tier=tier, who=self.who(), reason=reason
+            )
+
+    def set_tiers(self, tiers: dict[int, int], reason: str) -> list[Decision]:
+        """Put each account at its tier in one batch (a built list: one undo takes it back)."""
+        from abm_tui.errors import DecisionError
+        from abm_tui.store import decisions
+
+        with self._session() as session:
+            done = decisions.set_tiers(session=session, tiers=tiers, who=self.who(), reason=reason)
+        if not done:
+            raise DecisionError("Every proposed account is already at that tier; nothing changed.")
+        return done
+
+    def list_candidates(self, snap: Snapshot) -> list[Candidate]:
+        """Accounts that could join the list (not on it, not dropped), with what a list rule ranks by."""
+        from sqlalchemy import select
+
+        from abm_tui.review.build_list import Candidate
+        from abm_tui.store.models import Account
+
+        a = Account.__table__
+        stmt = select(
+            a.c.id, a.c.name, a.c.icp_fit, a.c.annual_revenue, a.c.employees, a.c.industry, a.c.region
+        )
+        stmt = stmt.where(a.c.is_target.is_(False), a.c.status == "active")
+        with self.engine.connect() as conn:
+            found = conn.execute(stmt).all()
+        pipeline = {r.id: r.pipeline for r in snap.rows}
+        return [
+            Candidate(
+                r.id,
+                r.name,
+                r.icp_fit,
+                r.annual_revenue,
+                r.employees,
+                pipeline.get(r.id, 0.0),
+                r.industry,
+                r.region,
+            )
+            for r in found
+        ]
+
+    def drop_many(self, account_ids: list[int], reason: str) -> list[Decision]:
+        from abm_tui.store import decisions
+
+        with self._session() as session:
+            return decisions.drop_many(
+                session=session, account_ids=account_ids, reason=reason, who=self.who()
+            )
 
     # -- import --------------------------------------------------------------------------------------
 

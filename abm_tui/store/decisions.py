@@ -7,6 +7,7 @@ the append-only `decision` log in the same commit, so the screen never shows wha
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import uuid4
 
 from sqlalchemy import select, update
 from sqlmodel import Session
@@ -128,11 +129,88 @@ def last_undoable(*, session: Session) -> Decision | None:
     return session.execute(stmt).scalars().first()
 
 
+def retier_many(
+    *, session: Session, account_ids: list[int], tier: int, who: Who = ANYONE, reason: str | None = None
+) -> list[Decision]:
+    """Move several accounts to `tier` in one transaction, one decision each, sharing one batch (one
+    undo reverses them all). Accounts already there, or dropped, are left as they are."""
+    out = set_tiers(session=session, tiers=dict.fromkeys(account_ids, tier), who=who, reason=reason)
+    if not out:
+        raise DecisionError(f"Every marked account is already Tier {tier} or dropped; nothing changed.")
+    return out
+
+
+def set_tiers(
+    *, session: Session, tiers: dict[int, int], who: Who = ANYONE, reason: str | None = None
+) -> list[Decision]:
+    """Put each account at its tier (joining the list if needed) in one transaction and one batch;
+    accounts already there, or dropped, are left as they are. Returns the decisions written."""
+    if any(t not in (1, 2, 3) for t in tiers.values()):
+        raise DecisionError("Tiers must be 1, 2 or 3.")
+    batch, out = uuid4().hex, []
+    for account_id, tier in tiers.items():
+        account = _load(session, account_id)
+        if account.status == "dropped" or (account.is_target and account.tier == tier):
+            continue
+        kind, from_tier = ("retier" if account.is_target else "target"), account.tier
+        _apply(session, account, None, tier=tier, is_target=True)
+        out.append(
+            _log(session, account, who, kind, from_tier=from_tier, to_tier=tier, reason=reason, batch=batch)
+        )
+    return _commit_all(session, out) if out else []
+
+
+def drop_many(*, session: Session, account_ids: list[int], reason: str, who: Who = ANYONE) -> list[Decision]:
+    """Drop several accounts with one reason, one decision each, undone together."""
+    reason = reason.strip()
+    if not reason:
+        raise DecisionError("A drop needs a reason.")
+    batch, out = uuid4().hex, []
+    for account_id in dict.fromkeys(account_ids):
+        account = _load(session, account_id)
+        if account.status == "dropped":
+            continue
+        _apply(session, account, None, status="dropped", dropped_reason=reason)
+        out.append(_log(session, account, who, "drop", from_tier=account.tier, to_tier=account.tier, reason=reason,
+                        batch=batch))  # fmt: skip
+    if not out:
+        raise DecisionError("Every marked account is already dropped; nothing changed.")
+    return _commit_all(session, out)
+
+
+def _commit_all(session: Session, ds: list[Decision]) -> list[Decision]:
+    session.commit()
+    for d in ds:
+        session.refresh(d)
+    return ds
+
+
 def undo(*, session: Session, who: Who = ANYONE) -> Decision:
-    """Reverse the newest decision by appending its opposite (the log is never rewritten)."""
+    """Reverse the newest decision by appending its opposite (the log is never rewritten); a decision
+    taken with others (marked accounts, a built list) is reversed with all of them. Returns the last row."""
+    return undo_last(session=session, who=who)[-1]
+
+
+def undo_last(*, session: Session, who: Who = ANYONE) -> list[Decision]:
+    """`undo`, returning every row it appended (one per decision of the batch)."""
     last = last_undoable(session=session)
     if last is None:
         raise DecisionError("Nothing to undo.")
+    group = [last]
+    if last.batch:
+        undone = select(Decision.undoes_id).where(Decision.undoes_id.is_not(None))
+        group = list(
+            session.execute(
+                select(Decision)
+                .where(Decision.batch == last.batch, Decision.undoes_id.is_(None), Decision.id.not_in(undone))
+                .order_by(Decision.id.desc())
+            ).scalars()
+        )
+    batch = uuid4().hex if len(group) > 1 else None
+    return _commit_all(session, [_reverse(session, d, who, batch) for d in group])
+
+
+def _reverse(session: Session, last: Decision, who: Who, batch: str | None) -> Decision:
     account = _load(session, last.account_id)
     why = f"undo of decision #{last.id}"
     if last.kind in ("retier", "target"):
@@ -154,4 +232,5 @@ def undo(*, session: Session, who: Who = ANYONE) -> Decision:
     else:  # a note or follow-up: the undo row withdraws it
         d = _log(session, account, who, last.kind, reason=f"withdrawn ({why})")
     d.undoes_id = last.id
-    return _commit(session, d)
+    d.batch = batch
+    return d

@@ -38,4 +38,5 @@ def load_demo(engine: Engine, *, today: date | None = None) -> ImportSummary:
     newest = newest_activity(batch)
     if newest is not None:
         shift_dates(batch, ((today or date.today()) - newest).days)
+    batch.demo = True
     return apply_batch(engine, batch)

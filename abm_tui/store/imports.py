@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -186,6 +187,7 @@ def apply_batch(
                     f"{placer.by_email:,} contact(s) placed at their company by e-mail domain"
                 )
             _report_duplicates(conn, batch, summary)
+            _record_facts(conn, demo=batch.demo)
             metric_cache.forget(conn)  # the stored list metrics are recomputed on the next start
         except BaseException:
             trans.rollback()
@@ -201,10 +203,10 @@ def _skip_bad_rows(batch: Batch, errors: list[RowError]) -> None:
     """With --skip-bad-rows (or a mapping's skip_bad_rows) a bad row is skipped and listed, not fatal."""
     keep = []
     for e in errors:
-        if not e.fatal and e.line > 1 and (batch.skip_bad_rows or e.file in batch.skip_bad_files):
-            batch.audit.mark(e.file, e.line, "skipped", f"bad row ({e.column})", e.reason)
-        else:
+        if batch.rejects(e):
             keep.append(e)
+        else:
+            batch.audit.mark(e.file, e.line, "skipped", f"bad row ({e.column})", e.reason)
     errors[:] = keep
 
 
@@ -568,3 +570,34 @@ def _upsert_settings(conn: Connection, rows: list[dict[str, Any]], audit: Audit)
             audit.mark(row["_file"], row["_line"], "updated")
         else:
             audit.mark(row["_file"], row["_line"], "unchanged")
+
+
+def _record_facts(conn: Connection, *, demo: bool) -> None:
+    """What the screens need to know about the data as a whole, kept as `data.…` settings so a start
+    reads them with the other settings: the newest activity (the as-of date of an old export),
+    whether there are engagements at all, the deals' currencies, and whether this is the demo."""
+    e, o, sc = _t(Engagement), _t(Opportunity), _t(StageChange)
+    dates = [
+        conn.execute(select(func.max(e.c.occurred_at))).scalar(),
+        conn.execute(select(func.max(o.c.created_at))).scalar(),
+        conn.execute(select(func.max(o.c.close_date)).where(o.c.outcome != "open")).scalar(),
+        conn.execute(select(func.max(sc.c.entered_at))).scalar(),
+    ]
+    newest = max((date.fromisoformat(str(d)[:10]) for d in dates if d is not None), default=None)
+    has_engagement = conn.execute(select(e.c.id).limit(1)).first() is not None
+    code = func.upper(func.trim(o.c.currency))
+    currencies = conn.execute(
+        select(code, func.count()).where(o.c.currency.is_not(None)).group_by(code)
+    ).all()
+    facts = {
+        metric_cache.NEWEST_ACTIVITY: newest.isoformat() if newest else None,
+        "data.engagements": "true" if has_engagement else "false",
+        "data.currencies": ",".join(f"{c}:{n}" for c, n in sorted(currencies, key=lambda r: -r[1]) if c)
+        or None,
+        "data.demo": "true" if demo else None,
+    }
+    t = _t(Setting)
+    conn.execute(t.delete().where(t.c.key.in_(list(facts))))
+    rows = [{"key": k, "value": v} for k, v in facts.items() if v is not None]
+    if rows:
+        conn.execute(insert(t), rows)

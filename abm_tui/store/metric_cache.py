@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
 
-SCHEMA_HEAD = "0004"  # the newest Alembic revision (a test keeps it equal to the migrations' head)
+SCHEMA_HEAD = "0005"  # the newest Alembic revision (a test keeps it equal to the migrations' head)
 
 # One row of the target list: the account's own columns, then its stored metrics (NULL when none).
 ACCOUNT_PART = ("id", "name", "domain", "tier", "is_target", "status", "icp_fit", "owner_sales",
@@ -50,13 +50,30 @@ def as_date(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-def resolve_as_of(settings: dict[str, str], override: date | None = None) -> date:
-    """The as-of date: an explicit one, else the `as_of` setting, else today."""
+NEWEST_ACTIVITY = "data.newest_activity"  # written by every import (store/imports.py)
+
+
+def resolve_as_of(settings: dict[str, str], override: date | None = None, today: date | None = None) -> date:
+    """The as-of date: an explicit one, else the `as_of` setting, else today — unless the newest
+    activity in the data is older than the engagement window (a CRM export from years ago): then
+    that newest day, so the numbers describe the data rather than an empty window."""
     if override is not None:
         return override
     if settings.get("as_of"):
         return date.fromisoformat(settings["as_of"])
-    return date.today()
+    today = today or date.today()
+    newest = as_date(settings.get(NEWEST_ACTIVITY) or None)
+    window = int(float(settings.get("window_days") or 90))
+    if newest is not None and newest <= today - timedelta(days=window):  # outside the window T-W+1 … T
+        return newest
+    return today
+
+
+def as_of_is_newest_data(settings: dict[str, str], override: date | None = None) -> bool:
+    """Whether `resolve_as_of` fell back on the newest activity (the header says so)."""
+    if override is not None or settings.get("as_of"):
+        return False
+    return resolve_as_of(settings) != date.today()
 
 
 def sqlite_file(url: str) -> Path | None:

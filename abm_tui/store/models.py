@@ -150,6 +150,7 @@ class Decision(SQLModel, table=True):
     reason: str | None = None
     decided_by: str | None = None
     undoes_id: int | None = Field(default=None, foreign_key="decision.id")
+    batch: str | None = Field(default=None, max_length=32, index=True)  # taken together, undone together
 
 
 class FollowUp(SQLModel, table=True):

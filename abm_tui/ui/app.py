@@ -16,6 +16,7 @@ from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
 from abm_tui.review.service import ReviewService, Snapshot
+from abm_tui.review.status import DataStatus
 from abm_tui.ui.messages import DecisionSaved, MetricsLoaded, MetricsProgress
 from abm_tui.ui.screens.base import ReviewScreen
 from abm_tui.ui.screens.targets import MAX_ROWS, TargetsScreen
@@ -44,6 +45,7 @@ class AccountCommands(Provider):
             ),
             *([("Meeting: end it and write the minutes", app.end_meeting)] if running else []),
             ("Import CRM exports or generic folders…", app.action_import),
+            ("Build the list: propose tiers by a rule, preview, save…", app.action_build_list),
             ("Set your name (recorded on decisions)", app.action_set_name),
             ("Undo the last decision", partial(app.decide, "undo", None)),
         ]
@@ -97,6 +99,8 @@ class AbmApp(App):
         """`store`: an engine, or the URL of a database already at the current schema."""
         super().__init__()
         self.service = ReviewService(store, as_of)
+        self.data_status = DataStatus(self.TITLE, "", ())
+        """What the header says about the data (the database, the as-of date, what is missing)."""
         self._snapshots_since_collect = 0
 
     def on_mount(self) -> None:
@@ -150,6 +154,8 @@ class AbmApp(App):
     def watch_snapshot(self, snapshot: Snapshot | None) -> None:
         if snapshot is None:
             return
+        self.data_status = self.service.status(snapshot)
+        self.title = self.data_status.title
         for screen in self.screen_stack:
             if isinstance(screen, ReviewScreen):
                 screen.show_snapshot(snapshot)
@@ -170,7 +176,18 @@ class AbmApp(App):
                 self.post_message(MetricsLoaded(service.current or service.load()))
                 return
             version = kw.get("version")
-            if kind == "retier":
+            many: list = []
+            if kind == "retier_many":
+                many = service.retier_many(kw["account_ids"], kw["tier"], reason=kw.get("reason"))
+            elif kind == "drop_many":
+                many = service.drop_many(kw["account_ids"], kw["reason"])
+            elif kind == "set_tiers":
+                many = service.set_tiers(kw["tiers"], kw["reason"])
+            elif kind == "undo":
+                many = service.undo()
+            if many:
+                d = many[-1]
+            elif kind == "retier":
                 d = service.retier(account_id, kw["tier"], reason=kw.get("reason"), version=version)
             elif kind == "follow_up":
                 d = service.follow_up(account_id, kw["text"], kw.get("owner"), kw.get("due"))
@@ -178,13 +195,12 @@ class AbmApp(App):
                 d = service.drop(account_id, kw["reason"], version=version)
             elif kind == "restore":
                 d = service.restore(account_id, version=version)
-            elif kind == "note":
-                d = service.note(account_id, kw["text"])
             else:
-                d = service.undo()
+                d = service.note(account_id, kw["text"])
         except StaleAccount as exc:
             # Another window changed this account: show the fresh row, never overwrite silently.
-            self.post_message(MetricsLoaded(service.after_decision({account_id})))
+            stale = {account_id} if account_id is not None else set(kw.get("account_ids", ()))
+            self.post_message(MetricsLoaded(service.after_decision(stale)))
             self.call_from_thread(self.notify, str(exc), severity="warning", timeout=8)
             return
         except DecisionError as exc:
@@ -200,14 +216,16 @@ class AbmApp(App):
                 timeout=8,
             )
             return
-        interim = service.decided({d.account_id})  # the saved tier/status at once, the metrics next
+        accounts = {x.account_id for x in many} or {d.account_id}
+        interim = service.decided(accounts)  # the saved tier/status at once, the metrics next
         if interim is not None:
             painted = threading.Event()  # recompute once the screen shows it, not competing with it
             self.post_message(MetricsLoaded(interim, painted=painted))
             painted.wait(timeout=0.5)
-        snapshot = service.after_decision({d.account_id})  # only the decided account is recomputed
+        snapshot = service.after_decision(accounts)  # only the decided accounts are recomputed
         self.post_message(MetricsLoaded(snapshot))
-        self.post_message(DecisionSaved(d, describe(d, snapshot)))
+        text = describe(d, snapshot) if len(many) < 2 else describe_many(many)
+        self.post_message(DecisionSaved(d, text))
 
     def on_decision_saved(self, message: DecisionSaved) -> None:
         self.notify(message.text, title="Saved")
@@ -315,6 +333,16 @@ class AbmApp(App):
         if not isinstance(self.screen, FunnelScreen):
             self.push_screen(FunnelScreen())
 
+    def action_build_list(self) -> None:
+        from abm_tui.ui.screens.build_list import BuildListDialog
+
+        def done(result: tuple[dict[int, int], str] | None) -> None:
+            if result:
+                tiers, reason = result
+                self.decide("set_tiers", None, tiers=tiers, reason=reason)
+
+        self.push_screen(BuildListDialog(), done)
+
     def action_import(self) -> None:
         from abm_tui.ui.screens.import_files import ImportDialog
 
@@ -338,6 +366,20 @@ class AbmApp(App):
                 self.notify(f"Decisions will be recorded as made by {name}.")
 
         self.push_screen(TextPrompt("Your name, recorded on every decision", "e.g. Sam (sales)"), done)
+
+
+def describe_many(ds: list) -> str:
+    """Decisions taken together, in words, for the toast."""
+    n, d = len(ds), ds[-1]
+    if d.undoes_id:
+        return f"{n} decisions taken together were undone."
+    if d.kind == "drop":
+        return f"{n} accounts dropped: {d.reason} (u undoes all {n})"
+    tiers = sorted({x.to_tier for x in ds})
+    if len(tiers) == 1:
+        return f"{n} accounts → Tier {tiers[0]} (u undoes all {n})"
+    parts = ", ".join(f"{sum(x.to_tier == t for x in ds)} to Tier {t}" for t in tiers)
+    return f"{n} accounts moved: {parts} (u undoes all {n})"
 
 
 def describe(d, snapshot: Snapshot) -> str:

@@ -6,7 +6,7 @@ from datetime import date
 
 from rich.text import Text
 
-from abm_tui.exporters.numbers import fmt_money
+from abm_tui.exporters import numbers
 
 GAP_STYLE = {"missing": "bold red", "thin": "yellow", "silent": "magenta", "covered": "green"}
 STAGE_STYLE = {"target": "dim", "reached": "", "engaged": "cyan", "mqa": "bold cyan", "opportunity": "bold yellow",
@@ -15,8 +15,8 @@ AGENDA_WORDS = {"promote": "promote?", "demote": "demote/drop?", "poor_fit": "po
                 "stalled": "stalled"}  # fmt: skip
 
 
-def money(x: float | None) -> str:
-    return "–" if not x else "€" + fmt_money(x)
+def money(x: float | None, currency: str | None = None) -> str:
+    return numbers.money(x, currency)
 
 
 def days_ago(d: date | None, as_of: date) -> str:

@@ -253,12 +253,31 @@ def test_funnel_json_has_exactly_the_contract_fields(imported, capsys):
     assert f["reach_by_tier"]["3"] is None
 
 
-def test_funnel_tier_filter_and_default_as_of_is_today(imported, capsys):
+def test_funnel_tier_filter_and_default_as_of_on_old_data_is_its_newest_day(imported, capsys):
+    """Issue 12: data that ends long ago is measured as of its newest activity, not an empty today."""
     code, out, err = run(capsys, "funnel", "--json", "--tier", "2", "--db", str(imported))
     assert code == 0, err
     f = json.loads(out)
-    assert f["as_of"] == date.today().isoformat()
+    assert f["as_of"] == "2024-05-20"  # SMALL's newest touch (its deals and stage changes are older)
     assert sum(f["stage_counts"].values()) == 1
+    code, out, err = run(capsys, "funnel", "--json", "--as-of", "2024-06-30", "--db", str(imported))
+    assert json.loads(out)["as_of"] == "2024-06-30"  # an explicit date still wins
+
+
+def test_as_of_falls_back_on_the_newest_data_only_outside_the_window():
+    from abm_tui.store.metric_cache import as_of_is_newest_data, resolve_as_of
+
+    today = date(2026, 12, 1)
+    inside = {"data.newest_activity": "2026-09-03"}  # T-89: inside the 90-day window
+    outside = {"data.newest_activity": "2026-09-02"}  # T-90: just outside it
+    assert resolve_as_of(inside, today=today) == today
+    assert resolve_as_of(outside, today=today) == date(2026, 9, 2)
+    assert resolve_as_of({**outside, "window_days": "91"}, today=today) == today
+    assert resolve_as_of({**outside, "as_of": "2026-10-01"}, today=today) == date(2026, 10, 1)
+    assert resolve_as_of(outside, date(2026, 11, 1), today=today) == date(2026, 11, 1)
+    assert resolve_as_of({}, today=today) == today
+    assert as_of_is_newest_data({"data.newest_activity": "2017-12-31"})
+    assert not as_of_is_newest_data({"data.newest_activity": "2017-12-31"}, date(2018, 1, 1))
 
 
 def test_as_of_setting_is_used_when_no_flag_is_given(imported, tmp_path, capsys):
@@ -295,13 +314,38 @@ def test_accounts_plain_table(imported, capsys):
 
 def test_reports_refuse_a_database_that_does_not_exist(tmp_path, capsys):
     """A mistyped --db must not create an empty database and report nothing as if all were well."""
-    code, out, err = run(capsys, "accounts", "--db", str(tmp_path / "typo.sqlite"))
-    assert code == 2 and out == ""
-    assert (
-        err.strip()
-        == f"abm-tui: There is no database at {tmp_path / 'typo.sqlite'} (abm-tui demo or abm-tui import creates one)."
+    typo = tmp_path / "typo.sqlite"
+    sentence = (
+        f"abm-tui: There is no database at {typo}: create an empty one with `abm-tui init {typo}`, "
+        f"or one with the demo data with `abm-tui demo --db {typo}`."
     )
-    assert not (tmp_path / "typo.sqlite").exists()
+    for command in (["accounts"], ["funnel"], ["export", "targets", str(tmp_path / "t.csv")], ["run"]):
+        code, out, err = run(capsys, *command, "--db", str(typo))  # "run" outside a terminal: no dialog
+        assert (code, out, err.strip()) == (2, "", sentence), command
+    assert not typo.exists()
+
+
+def test_init_makes_an_empty_database_and_only_the_default_location_gets_the_demo(tmp_path, capsys, monkeypatch):
+    import sqlite3
+
+    from abm_tui import cli
+
+    code, out, _ = run(capsys, "init", str(tmp_path / "mine.sqlite"))
+    assert code == 0 and "Empty database created" in out
+    with sqlite3.connect(tmp_path / "mine.sqlite") as conn:
+        assert conn.execute("SELECT count(*) FROM account").fetchone() == (0,)
+    code, out, _ = run(capsys, "init", str(tmp_path / "mine.sqlite"))
+    assert code == 0 and "already an abm-tui database (0 accounts)" in out
+    # The very first run at the default location loads the demo (the app itself is not started here).
+    started = []
+    monkeypatch.setattr("abm_tui.ui.app.AbmApp.run", lambda self: started.append(self.service.url))
+    monkeypatch.delenv("ABM_TUI_DB")
+    monkeypatch.setattr(cli, "resolve_db_url", lambda value=None: value or f"sqlite:///{tmp_path / 'default.sqlite'}")
+    assert cli.main(["run"]) == 0
+    with sqlite3.connect(tmp_path / "default.sqlite") as conn:
+        assert conn.execute("SELECT count(*) FROM account").fetchone()[0] == 300
+        assert conn.execute("SELECT value FROM setting WHERE key = 'data.demo'").fetchone() == ("true",)
+    assert started
 
 
 def test_accounts_json_on_an_empty_database(tmp_path, capsys):

@@ -66,7 +66,7 @@ class AccountScreen(ReviewScreen):
             )
             yield Static("[b]Stakeholders by buying role[/b]", classes="section")
             yield DataTable(id="stakeholders", cursor_type="none", show_cursor=False, zebra_stripes=True)
-            yield Static("[b]Opportunities[/b]", classes="section")
+            yield Static("[b]Opportunities[/b]", classes="section", id="opps-title")
             yield DataTable(id="opps", cursor_type="none", show_cursor=False)
             yield Static("[b]Decisions and notes[/b]", classes="section")
             yield DataTable(id="history", cursor_type="none", show_cursor=False)
@@ -115,7 +115,7 @@ class AccountScreen(ReviewScreen):
             f"[b]{tier}[/b] · ICP fit {a.icp_fit or '–'}/5 · stage [{stage_style}]{row.stage}[/] · "
             f"{a.industry or 'industry unknown'} · {size} · {a.region or ''}\n"
             f"Sales: {a.owner_sales or '–'} · Marketing: {a.owner_marketing or '–'} · "
-            f"open pipeline {money(row.pipeline)}"
+            f"open pipeline {money(row.pipeline, self.app.snapshot.currency if self.app.snapshot else None)}"
         )
         extra = self._agenda_text(row)
         if view.changes:
@@ -178,11 +178,16 @@ class AccountScreen(ReviewScreen):
     def _paint_opps(self, view: AccountView) -> None:
         table = self.query_one("#opps", DataTable)
         table.clear()
+        outcomes = [o["outcome"] for o in view.opportunities]
+        counts = ", ".join(f"{outcomes.count(k)} {k}" for k in ("open", "won", "lost") if k in outcomes)
+        self.query_one("#opps-title", Static).update(
+            f"[b]Opportunities[/b] ({len(outcomes)}: {counts})" if outcomes else "[b]Opportunities[/b]"
+        )
         if not view.opportunities:
             table.add_row(Text("No opportunities.", style="dim"), "", "", "", "", "")
         for o in view.opportunities:
             days = "–" if o["days_in_stage"] is None else f"{o['days_in_stage']} d"
-            table.add_row(o["name"] or "–", o["stage"], money(o["amount"]), o["close_date"] or "–", days,
+            table.add_row(o["name"] or "–", o["stage"], money(o["amount"], o["currency"]), o["close_date"] or "–", days,
                           Text(o["outcome"], style={"won": "green", "lost": "red"}.get(o["outcome"], "yellow")))  # fmt: skip
 
     def _paint_history(self, view: AccountView) -> None:

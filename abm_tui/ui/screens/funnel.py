@@ -86,7 +86,7 @@ class FunnelScreen(ReviewScreen):
     ) -> None:
         scope = f"Tier {self.tier}" if self.tier else "all tiers"
         owner = f" · owner {self.owner}" if self.owner else ""
-        self.sub_title = f"as of {snap.as_of:%a %d %b %Y}"
+        self.sub_title = self.app.data_status.as_of
         self.query_one("#funnel-summary", Static).update(
             f"Active target accounts, {scope}{owner}.  {coverage_gauge(f['pipeline_coverage'])}  "
             "·  [b]enter[/b] on a count opens those accounts."
@@ -116,8 +116,8 @@ class FunnelScreen(ReviewScreen):
         )
         win, deal = f["win_rate"], f["avg_deal_size"]
         self.query_one("#chart-abm", BarChart).show(
-            "ABM vs non-ABM: win rate % and avg deal k€",
-            ["win rate %", "avg deal k€"],
+            f"ABM vs non-ABM: win rate % and avg deal (thousands{' ' + snap.currency if snap.currency else ''})",
+            ["win rate %", "avg deal (k)"],
             {
                 "ABM": [(win["abm"] or 0) * 100, (deal["abm"] or 0) / 1000],
                 "non-ABM": [(win["non_abm"] or 0) * 100, (deal["non_abm"] or 0) / 1000],

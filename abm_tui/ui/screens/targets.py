@@ -95,6 +95,23 @@ class TargetsScreen(ReviewScreen):
             id="targets.import",
             show=False,
         ),
+        Binding(
+            "space",
+            "mark",
+            "Mark",
+            tooltip="Mark this account; 1/2/3/d then apply to every marked one",
+            id="targets.mark",
+        ),
+        Binding("shift+down", "mark_down", "Mark down", show=False, id="targets.mark_down"),
+        Binding("shift+up", "mark_up", "Mark up", show=False, id="targets.mark_up"),
+        Binding(
+            "b",
+            "app.build_list",
+            "Build list",
+            tooltip="Propose tiers by a rule (ICP fit, size), preview, save",
+            id="targets.build_list",
+            show=False,
+        ),
         *DECISION_BINDINGS,
         Binding("q", "app.quit", "Quit", id="targets.quit"),
         Binding("escape", "escape", "Clear search", show=False, id="targets.escape"),
@@ -107,10 +124,12 @@ class TargetsScreen(ReviewScreen):
         super().__init__()
         self.shown: list[TargetRow] = []
         self._painted_query: TargetQuery | None = None
+        self.marked: set[int] = set()  # accounts the next 1/2/3/d applies to
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Loading accounts…", id="targets-summary")
+        yield Static("", id="data-notes", classes="hidden")
         yield Input(placeholder="search name or domain", id="search", classes="hidden")
         yield DataTable(id="targets", cursor_type="row", zebra_stripes=True)
         yield Static("", id="targets-empty", classes="hidden")
@@ -138,7 +157,11 @@ class TargetsScreen(ReviewScreen):
     # -- painting -----------------------------------------------------------------------------------
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
-        self.sub_title = f"as of {snapshot.as_of:%a %d %b %Y}"
+        status = self.app.data_status
+        self.sub_title = status.as_of
+        notes = self.query_one("#data-notes", Static)
+        notes.update("\n".join(f"[yellow]⚠[/yellow] {n}" for n in status.notes))
+        notes.set_class(not status.notes, "hidden")
         self.refresh_table()
 
     def show_progress(self, done: int, total: int) -> None:
@@ -188,24 +211,48 @@ class TargetsScreen(ReviewScreen):
         if filters:
             text += "  ·  " + ", ".join(filters)
         text += f"  ·  sorted by {q.sort.replace('_', ' ')} {arrow}"
+        if self.marked:
+            text += f"  ·  [b]{len(self.marked):,} marked[/b]: 1/2/3/d apply to all, escape unmarks"
         if not snap.complete:
             text += "  ·  reading the other accounts…"
         elif matched > MAX_ROWS:
             text += f"  ·  [b]showing the first {MAX_ROWS:,}[/b]: search (/) or filter to narrow"
         self.query_one("#targets-summary", Static).update(text)
         empty = self.query_one("#targets-empty", Static)
-        if not snap.rows:
-            empty.update("No accounts yet.\n\nImport your CRM export with [b]abm-tui import FOLDER[/b], "
-                         "or try the demo with [b]abm-tui demo --db demo.sqlite[/b].")  # fmt: skip
-        elif not self.shown:
-            empty.update("No account matches these filters.  Press [b]c[/b] to clear them.")
+        empty.update(self._empty_text(snap, q, in_scope))
         empty.set_class(bool(self.shown), "hidden")
         # An empty table keeps its header and the focus (so decision keys and undo still work).
         table.set_class(not self.shown, "-empty")
 
+    def _empty_text(self, snap: Snapshot, q: TargetQuery, in_scope: int) -> str:
+        """Why the list is empty, and the key that helps."""
+        if self.shown:
+            return ""
+        if not snap.rows:
+            return (
+                "No accounts yet.\n\nPress [b]i[/b] to import your CRM export (or run "
+                "[b]abm-tui import FOLDER[/b]); to try abm-tui, [b]abm-tui demo --db demo.sqlite[/b]."
+            )
+        if q.tier == "targets" and not in_scope:
+            return (
+                f"No account is on the target list yet: {len(snap.rows):,} accounts, none with an ABM tier "
+                "(a CRM export has none).\n\n"
+                "[b]b[/b]  build the list from a rule you can read and edit (ICP fit, then revenue, size "
+                "or pipeline), with a preview before anything is saved\n"
+                "[b]t[/b]  show every account, then [b]1[/b] [b]2[/b] [b]3[/b] one by one, or [b]space[/b] "
+                "to mark several and [b]1[/b] [b]2[/b] [b]3[/b] for all of them"
+            )
+        if q.search:
+            return (
+                f"No account matches “{q.search}”.  [b]escape[/b] clears the search, [b]c[/b] every filter."
+            )
+        return "No account matches these filters.  Press [b]c[/b] to clear them."
+
     def _cells(self, r: TargetRow, snap: Snapshot) -> list:
         dropped = r.status == "dropped"
         name = Text(r.name, style="strike dim" if dropped else "bold" if r.agenda else "")
+        if r.id in self.marked:
+            name = Text("● ", style="bold cyan") + name
         gap = Text("–", style="dim")
         if r.top_gap:
             role, kind = r.top_gap.rsplit(" ", 1)
@@ -216,10 +263,10 @@ class TargetsScreen(ReviewScreen):
             name,
             str(r.icp_fit or "–"),
             Text("dropped" if dropped else r.stage, style="dim" if dropped else STAGE_STYLE[r.stage]),
-            score_text(r.score),
+            score_text(r.score) if snap.has_engagement else Text("  –", style="dim"),  # nothing to score yet
             roles,
             gap,
-            Text(money(r.pipeline), justify="right"),
+            Text(money(r.pipeline, snap.currency), justify="right"),
             days_ago(r.last_touch, snap.as_of),
             Text(", ".join(AGENDA_WORDS[a] for a in r.agenda), style="bold yellow"),
             r.short_owners,
@@ -266,8 +313,65 @@ class TargetsScreen(ReviewScreen):
     def _search_submitted(self, _event: Input.Submitted) -> None:
         self.set_focus(self.query_one(DataTable))
 
+    # -- marks: decide for several accounts at once --------------------------------------------------
+
+    def action_mark(self) -> None:
+        """Mark or unmark the account under the cursor, and step down (space, space, space …)."""
+        account_id = self.selected_account_id()
+        if account_id is None:
+            return
+        self.marked.symmetric_difference_update({account_id})
+        self.refresh_table()
+        self.query_one(DataTable).action_cursor_down()
+
+    def _extend(self, step: int) -> None:
+        """shift+arrow: mark the account under the cursor and the one it moves to (a range)."""
+        table = self.query_one(DataTable)
+        here = self.selected_account_id()
+        if here is None:
+            return
+        self.marked.add(here)
+        row = table.cursor_row + step
+        if 0 <= row < len(self.shown):
+            self.marked.add(self.shown[row].id)
+            table.move_cursor(row=row, animate=False)
+        self.refresh_table()
+
+    def action_mark_down(self) -> None:
+        self._extend(1)
+
+    def action_mark_up(self) -> None:
+        self._extend(-1)
+
+    def action_retier(self, tier: int) -> None:
+        if not self.marked:
+            super().action_retier(tier)
+            return
+        ids, self.marked = sorted(self.marked), set()
+        self.app.decide("retier_many", None, account_ids=ids, tier=tier)
+
+    def action_drop(self) -> None:
+        if not self.marked:
+            super().action_drop()
+            return
+        ids = sorted(self.marked)
+        from abm_tui.ui.screens.prompt import TextPrompt
+
+        def done(reason: str | None) -> None:
+            if reason:
+                self.marked = set()
+                self.app.decide("drop_many", None, account_ids=ids, reason=reason)
+
+        self.app.push_screen(
+            TextPrompt(f"Drop {len(ids)} marked accounts: why?", "e.g. poor fit, no budget"), done
+        )
+
     def action_escape(self) -> None:
         search = self.query_one("#search", Input)
+        if self.marked and not search.has_focus:
+            self.marked = set()
+            self.refresh_table()
+            return
         if search.has_focus or search.value:
             search.value = ""
             search.add_class("hidden")
