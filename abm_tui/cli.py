@@ -371,25 +371,32 @@ def _metrics(args: argparse.Namespace):
     as_of = resolve_as_of(settings, args.as_of)
     params = Params.from_settings(settings)
     ds = load_dataset(engine)
-    return ds, account_metrics(ds, as_of, params), as_of, params
+    return ds, account_metrics(ds, as_of, params), as_of, params, settings
 
 
 def cmd_accounts(args: argparse.Namespace) -> int:
+    from abm_tui.exporters.numbers import currency_of
     from abm_tui.exporters.report import accounts_records, accounts_table
 
-    ds, metrics, _, _ = _metrics(args)
+    ds, metrics, _, _, settings = _metrics(args)
     records = accounts_records(ds, metrics, tier=args.tier)
-    print(json.dumps(records, indent=2, ensure_ascii=False) if args.json else accounts_table(records))
+    text = accounts_table(records, currency_of(settings))
+    print(json.dumps(records, indent=2, ensure_ascii=False) if args.json else text)
     return 0
 
 
 def cmd_funnel(args: argparse.Namespace) -> int:
+    from abm_tui.exporters.numbers import currency_of
     from abm_tui.exporters.report import funnel_text
     from abm_tui.metrics import funnel
 
-    ds, metrics, as_of, params = _metrics(args)
+    ds, metrics, as_of, params, settings = _metrics(args)
     result = funnel(ds, as_of, params, tier=args.tier, owner=args.owner, metrics=metrics)
-    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else funnel_text(result))
+    print(
+        json.dumps(result, indent=2, ensure_ascii=False)
+        if args.json
+        else funnel_text(result, currency_of(settings))
+    )
     return 0
 
 

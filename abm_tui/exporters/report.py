@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from abm_tui.exporters.numbers import fmt_money, fmt_pct
+from abm_tui.exporters.numbers import fmt_pct, money
 from abm_tui.metrics.dataset import Dataset
 
 
@@ -58,7 +58,7 @@ def accounts_records(ds: Dataset, metrics: pd.DataFrame, tier: int | None = None
     return out
 
 
-def accounts_table(records: list[dict[str, Any]]) -> str:
+def accounts_table(records: list[dict[str, Any]], currency: str | None = None) -> str:
     """A plain-text table for `abm-tui accounts` without --json."""
     head = ("account", "tier", "fit", "stage", "score", "coverage", "pipeline", "last touch", "agenda")
     rows = [head]
@@ -71,7 +71,7 @@ def accounts_table(records: list[dict[str, Any]]) -> str:
                 r["stage"],
                 str(r["score"]),
                 fmt_pct(r["buying_group_coverage"]),
-                fmt_money(r["open_pipeline"]) if r["open_pipeline"] else "–",
+                money(r["open_pipeline"], currency),
                 r["last_engagement"] or "–",
                 ", ".join(r["agenda"]),
             )
@@ -80,7 +80,7 @@ def accounts_table(records: list[dict[str, Any]]) -> str:
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
 
 
-def funnel_text(f: dict[str, Any]) -> str:
+def funnel_text(f: dict[str, Any], currency: str | None = None) -> str:
     lines = [f"Funnel as of {f['as_of']} (active target accounts)"]
     for stage, n in f["stage_counts"].items():
         conv = f["conversion"].get(stage)
@@ -91,11 +91,11 @@ def funnel_text(f: dict[str, Any]) -> str:
     lines += [
         f"Reach: {reach}",
         f"MQAs: {f['mqa_count']}",
-        f"Marketing-sourced pipeline: {fmt_money(f['marketing_sourced_pipeline'])}",
-        f"Marketing-influenced pipeline: {fmt_money(f['marketing_influenced_pipeline'])}",
+        f"Marketing-sourced pipeline: {money(f['marketing_sourced_pipeline'], currency)}",
+        f"Marketing-influenced pipeline: {money(f['marketing_influenced_pipeline'], currency)}",
         "Pipeline coverage: " + ("–" if f["pipeline_coverage"] is None else f"{f['pipeline_coverage']:.2f}×"),
         f"Win rate: ABM {fmt_pct(f['win_rate']['abm'])} vs non-ABM {fmt_pct(f['win_rate']['non_abm'])}",
-        f"Avg deal size: ABM {fmt_money(f['avg_deal_size']['abm'])} vs non-ABM {fmt_money(f['avg_deal_size']['non_abm'])}",
+        f"Avg deal size: ABM {money(f['avg_deal_size']['abm'], currency)} vs non-ABM {money(f['avg_deal_size']['non_abm'], currency)}",
         "Sales cycle: " + ("–" if f["sales_cycle_days"] is None else f"{f['sales_cycle_days']:.0f} days"),
         "Velocity: " + (", ".join(f"{s} {d:.0f}d" for s, d in f["velocity_days"].items()) or "–"),
         f"Churn: {fmt_pct(f['churn_rate'])}",

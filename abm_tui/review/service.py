@@ -465,6 +465,18 @@ class ReviewService:
         with self._session() as session:
             set_setting(session=session, key="user_name", value=name.strip())
 
+    def set_currency(self, code: str) -> str:
+        """The currency amounts are shown in (an ISO code such as USD); empty: the deals' own again."""
+        from abm_tui.errors import DecisionError
+        from abm_tui.store.repo import set_setting
+
+        code = code.strip().upper()
+        if code and not (len(code) == 3 and code.isalpha()):
+            raise DecisionError(f"{code!r} is not a currency code (three letters, such as EUR, USD, GBP).")
+        with self._session() as session:
+            set_setting(session=session, key="currency", value=code)
+        return code
+
     # `version` is the account's version as the screen showed it: a mismatch raises StaleAccount.
 
     def retier(

@@ -47,6 +47,7 @@ class AccountCommands(Provider):
             ("Import CRM exports or generic folders…", app.action_import),
             ("Build the list: propose tiers by a rule, preview, save…", app.action_build_list),
             ("Set your name (recorded on decisions)", app.action_set_name),
+            ("Set the currency amounts are shown in", app.action_set_currency),
             ("Undo the last decision", partial(app.decide, "undo", None)),
         ]
 
@@ -366,6 +367,30 @@ class AbmApp(App):
                 self.notify(f"Decisions will be recorded as made by {name}.")
 
         self.push_screen(TextPrompt("Your name, recorded on every decision", "e.g. Sam (sales)"), done)
+
+    def action_set_currency(self) -> None:
+        from abm_tui.ui.screens.prompt import TextPrompt
+
+        current = self.snapshot.currency if self.snapshot else None
+
+        def save(code: str) -> None:
+            from abm_tui.errors import DecisionError
+
+            try:
+                chosen = self.service.set_currency(code)
+            except DecisionError as exc:
+                self.call_from_thread(self.notify, str(exc), severity="warning")
+                return
+            self.call_from_thread(self.notify, f"Amounts are shown in {chosen or 'the deals’ own currency'}.")
+            self.reload()
+
+        def done(code: str | None) -> None:
+            if code is not None:
+                self.run_worker(partial(save, code), thread=True, exit_on_error=False)
+
+        prompt = TextPrompt("Show amounts in (ISO code; empty: the deals' own)", "e.g. USD", required=False,
+                            value=current or "")  # fmt: skip
+        self.push_screen(prompt, done)
 
 
 def describe_many(ds: list) -> str:

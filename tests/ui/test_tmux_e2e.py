@@ -63,6 +63,7 @@ def test_search_open_retier_and_quit_in_a_real_terminal(demo_db, tmp_path):
     try:
         t.wait_for("of 200 targets")
         t.keys("/")
+        t.wait_for("search name or domain")  # the box is open: typed letters land in it
         t.keys("Highmere", literal=True)
         t.wait_for("1 of 200 targets")
         t.keys("Enter")  # leave the search box

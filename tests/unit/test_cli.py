@@ -325,7 +325,9 @@ def test_reports_refuse_a_database_that_does_not_exist(tmp_path, capsys):
     assert not typo.exists()
 
 
-def test_init_makes_an_empty_database_and_only_the_default_location_gets_the_demo(tmp_path, capsys, monkeypatch):
+def test_init_makes_an_empty_database_and_only_the_default_location_gets_the_demo(
+    tmp_path, capsys, monkeypatch
+):
     import sqlite3
 
     from abm_tui import cli
@@ -340,7 +342,9 @@ def test_init_makes_an_empty_database_and_only_the_default_location_gets_the_dem
     started = []
     monkeypatch.setattr("abm_tui.ui.app.AbmApp.run", lambda self: started.append(self.service.url))
     monkeypatch.delenv("ABM_TUI_DB")
-    monkeypatch.setattr(cli, "resolve_db_url", lambda value=None: value or f"sqlite:///{tmp_path / 'default.sqlite'}")
+    monkeypatch.setattr(
+        cli, "resolve_db_url", lambda value=None: value or f"sqlite:///{tmp_path / 'default.sqlite'}"
+    )
     assert cli.main(["run"]) == 0
     with sqlite3.connect(tmp_path / "default.sqlite") as conn:
         assert conn.execute("SELECT count(*) FROM account").fetchone()[0] == 300
@@ -475,3 +479,32 @@ def test_demo_then_accounts_json(tmp_path, capsys):
     assert 250 <= len(records) <= 350
     assert all(set(r) == ACCOUNT_KEYS for r in records)
     assert any(r["last_engagement"] == date.today().isoformat() for r in records)
+
+
+def test_import_of_a_folder_with_a_mapping_creates_the_database_and_its_audit(tmp_path, capsys):
+    """The Maven CRM folder as it is: two files the mapping reads, two it cannot (counted, not fatal);
+    the bad rows its mapping skips must not make the CLI check against a throwaway database."""
+    from tests.unit.test_import_crm import MAPPINGS
+
+    shared = Path(__file__).resolve().parents[3] / "shared" / "data" / "maven-crm"
+    folder = (
+        shared
+        if shared.is_dir()
+        else Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "maven-crm"
+    )
+    db = tmp_path / "maven.sqlite"
+    code, out, err = run(
+        capsys, "import", str(folder), "--map", str(MAPPINGS / "maven-crm.toml"), "--db", str(db)
+    )
+    assert code == 0, err
+    assert "sales_pipeline.csv: 8,800 rows read: 7,212 created, 1,588 skipped" in out
+    assert "1,088 skipped — no company" in out
+    audits = list(tmp_path.glob("import-audit-*.csv"))
+    assert len(audits) == 1 and f"Audit of every row: {audits[0]}" in out
+    assert len(audits[0].read_text().splitlines()) == 1 + 85 + 8800 + (
+        (7 + 35) if shared.is_dir() else 0
+    )  # a line per row read, unrecognised files' rows too
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM opportunity").fetchone() == (7212,)
