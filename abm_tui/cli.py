@@ -392,11 +392,12 @@ def cmd_funnel(args: argparse.Namespace) -> int:
 
     ds, metrics, as_of, params, settings = _metrics(args)
     result = funnel(ds, as_of, params, tier=args.tier, owner=args.owner, metrics=metrics)
-    print(
-        json.dumps(result, indent=2, ensure_ascii=False)
-        if args.json
-        else funnel_text(result, currency_of(settings))
-    )
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
+    from abm_tui.store.metric_cache import as_of_is_newest_data
+
+    print(funnel_text(result, currency_of(settings), as_of_is_newest_data(settings, args.as_of)))
     return 0
 
 

@@ -80,8 +80,9 @@ def accounts_table(records: list[dict[str, Any]], currency: str | None = None) -
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
 
 
-def funnel_text(f: dict[str, Any], currency: str | None = None) -> str:
-    lines = [f"Funnel as of {f['as_of']} (active target accounts)"]
+def funnel_text(f: dict[str, Any], currency: str | None = None, newest_data: bool = False) -> str:
+    why = ", the newest data in this database (--as-of chooses another day)" if newest_data else ""
+    lines = [f"Funnel as of {f['as_of']}{why} (active target accounts)"]
     for stage, n in f["stage_counts"].items():
         conv = f["conversion"].get(stage)
         lines.append(
