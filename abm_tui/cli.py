@@ -302,7 +302,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     for line in report.warning_lines(summary.warnings):
         print(line, file=sys.stderr)
     names = ", ".join(str(p) for p in args.paths)
-    print("Dry run, nothing written; this import would do:" if args.dry_run else f"Imported {names}:")
+    recognised = set(summary.counts) - set(summary.unrecognised)
+    if args.dry_run:
+        print("Dry run, nothing written; this import would do:")
+    elif summary.counts and not recognised:
+        print(f"Nothing imported from {names}: no file was recognised.")
+    else:
+        print(f"Imported {names}:")
     print(
         "\n".join("  " + line if line else "" for line in report.outcome_lines(summary))
         or "  nothing to import"
@@ -311,7 +317,6 @@ def cmd_import(args: argparse.Namespace) -> int:
         write_map(summary.unknown_stages, args.write_map)
         print(f"Stage mapping to edit written to {args.write_map}; pass it with --map.")
     _write_audit(summary.audit, audit_file)
-    recognised = set(summary.counts) - set(summary.unrecognised)
     return 0 if recognised or not summary.counts else 1  # not one file could be read as what it is
 
 
@@ -423,6 +428,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         if done.left_out:
             print(
                 f"{done.left_out:,} accounts have no {done.id_name}: left out (the CRM could not match them)."
+            )
+        if done.left_out and not done.written:
+            print(
+                f"None came from {args.format.capitalize()}: --format generic writes them with the ids they "
+                "were imported with."
             )
         return 0
     if args.what == "generic":

@@ -32,14 +32,19 @@ def money(x: float | None, currency: str | None = None) -> str:
     return f"{symbol}{fmt_money(x)}" if symbol else f"{fmt_money(x)} {currency}"
 
 
-def currencies(settings: dict[str, str]) -> list[tuple[str, int]]:
-    """The deals' currencies with their counts, most used first (recorded by each import)."""
-    out = []
+def currencies(settings: dict[str, str]) -> tuple[list[tuple[str, int]], int]:
+    """The deals' currencies with their counts, most used first, and how many deals have none
+    (recorded by each import as `data.currencies`, e.g. "EUR:240,USD:5,:7")."""
+    found, without = [], 0
     for part in (settings.get("data.currencies") or "").split(","):
-        code, _, n = part.partition(":")
+        code, sep, n = part.rpartition(":")
+        if not sep:
+            continue
         if code:
-            out.append((code, int(n or 0)))
-    return out
+            found.append((code, int(n or 0)))
+        else:
+            without += int(n or 0)
+    return found, without
 
 
 def currency_of(settings: dict[str, str]) -> str | None:
@@ -47,14 +52,23 @@ def currency_of(settings: dict[str, str]) -> str | None:
     chosen = (settings.get("currency") or "").strip().upper()
     if chosen:
         return chosen
-    found = currencies(settings)
+    found, _ = currencies(settings)
     return found[0][0] if found else None
 
 
-def mixed_currencies(settings: dict[str, str]) -> str | None:
-    """A warning when the deals are in more than one currency: their sums mix them."""
-    found = currencies(settings)
-    if len(found) < 2:
-        return None
-    parts = ", ".join(f"{code} {n:,}" for code, n in found)
-    return f"deals in {len(found)} currencies ({parts}): sums add them as one"
+def currency_note(settings: dict[str, str]) -> str | None:
+    """What the screens must say about the amounts: several currencies summed, deals without one."""
+    found, without = currencies(settings)
+    shown = currency_of(settings)
+    none = f"{without:,} deal{'s' if without != 1 else ''} without one" if without else ""
+    if len(found) >= 2:
+        parts = ", ".join(f"{code} {n:,}" for code, n in found)
+        extra = f" and {none}" if none else ""
+        return f"deals in {len(found)} currencies ({parts}){extra}: sums add them as one"
+    if without and settings.get("currency"):
+        return None  # the pair chose the currency: every amount is in it
+    if without and shown:
+        return f"{none}: shown in {shown}"
+    if without:
+        return "the deals have no currency: amounts are shown without one (palette: Set the currency)"
+    return None

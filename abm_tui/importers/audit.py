@@ -57,6 +57,9 @@ class Audit:
     codes: dict[str, bytearray] = field(default_factory=dict)  # file → a status code per row (0: none yet)
     marks: dict[tuple[str, int], Mark] = field(default_factory=dict)  # rows with a reason or a note
     derived: Counter = field(default_factory=Counter)  # (file, what) → things made from its rows
+    file_problems: list[tuple[str, int, str]] = field(
+        default_factory=list
+    )  # (file, line, reason) of a whole file
 
     def rows_read(self, file: str, lines: list[int]) -> None:
         self.read.setdefault(file, array("i")).extend(lines)
@@ -134,6 +137,8 @@ class Audit:
         with path.open("w", newline="", encoding="utf-8") as fh:
             out = csv.writer(fh)
             out.writerow(["file", "line", "status", "reason"])
+            for file, line, reason in self.file_problems:
+                out.writerow([neutralise(file), line, "error", neutralise(reason)])
             for file in self.read:
                 for line, mark in self._rows(file):
                     out.writerow([neutralise(file), line, mark.status, neutralise(mark.text())])

@@ -24,7 +24,15 @@ def audit_path(db_path: Path | None, data_dir: Path, now: datetime | None = None
     """`import-audit-<date>-<time>.csv` beside the SQLite file (or in the data folder)."""
     stamp = (now or datetime.now()).strftime("%Y-%m-%d-%H%M%S")
     folder = db_path.parent if db_path is not None else data_dir
-    return folder / f"import-audit-{stamp}.csv"
+    path, n = folder / f"import-audit-{stamp}.csv", 1
+    while path.exists():  # two imports in one second keep both audits
+        n += 1
+        path = folder / f"import-audit-{stamp}-{n}.csv"
+    return path
+
+
+def rows(n: int) -> str:
+    return f"{n:,} row" + ("" if n == 1 else "s")
 
 
 def _lines(examples: list[tuple[int, str]], total: int) -> str:
@@ -102,14 +110,15 @@ def _grouped(items: list[RowError], prefix: str, shown: int) -> list[str]:
 
 
 def rejected_lines(errors: list[RowError]) -> list[str]:
-    """What a rejected run says last: how many problems, and the way on."""
-    rows = len({(e.file, e.line) for e in errors})
-    fatal = any(e.fatal for e in errors)
+    """What a rejected run says last: how many problems, where, and the way on."""
+    bad_rows = len({(e.file, e.line) for e in errors if not e.fatal})
+    files = len({e.file for e in errors if e.fatal})
+    where = " and ".join(
+        p for p in (f"{files:,} file(s)" if files else "", f"{bad_rows:,} row(s)" if bad_rows else "") if p
+    )
     way = (
         "fix the file(s) named above"
-        if fatal
+        if files
         else "fix them, or import the other rows with --skip-bad-rows (the audit lists the skipped ones)"
     )
-    return [
-        f"Import rejected: {len(errors):,} problem(s) in {rows:,} row(s); nothing was written. To go on, {way}."
-    ]
+    return [f"Import rejected: {len(errors):,} problem(s) in {where}; nothing was written. To go on, {way}."]

@@ -69,8 +69,9 @@ def reasons_for(
     out = []
     for rule in row.agenda:
         if rule == "promote":
-            if row.tier == 3 and row.pipeline > 0 and row.score < 70:
-                out.append(f"Tier 3 with an open deal ({money(row.pipeline, currency)}): promote?")
+            if row.tier == 3 and row.score < 70:  # promoted for its open deal, not its score
+                amount = money(row.pipeline, currency) if row.pipeline else "no amount given"
+                out.append(f"Tier 3 with an open deal ({amount}): promote?")
             else:
                 out.append(f"Tier {row.tier}, score {row.score}, {engaged}: promote?")
         elif rule == "demote":

@@ -43,6 +43,17 @@ FIRST_PAGE_FROM = 5_000  # lists this long show their first page before every ac
 Progress = Callable[[int, int], None]
 
 
+def _deal_order(opps: Any) -> Any:
+    """Open deals first, the next to close on top; then the closed ones, the latest first."""
+    import pandas as pd
+
+    open_ = opps[opps["is_open"]].sort_values(["close_date", "created_at"], na_position="last")
+    closed = opps[~opps["is_open"]].sort_values(
+        ["close_date", "created_at"], ascending=False, na_position="last"
+    )
+    return pd.concat([open_, closed])
+
+
 def has_engagement(settings: dict[str, str]) -> bool:
     """Whether the database holds any engagement (recorded by each import; unknown counts as yes)."""
     return settings.get("data.engagements") != "false"
@@ -418,7 +429,7 @@ class ReviewService:
                 "days_in_stage": None if pd.isna(o.days_in_stage) else int(o.days_in_stage),
                 "outcome": "open" if o.is_open else "won" if o.is_won else "lost",
             }
-            for o in opps.sort_values(["is_open", "created_at"], ascending=False).itertuples()
+            for o in _deal_order(opps).itertuples()
         ]
         changes, follow_ups = self._since_last_meeting(snap, row, ds)
         return AccountView(row, details, row.score_parts_map(), per_role, snap.as_of,

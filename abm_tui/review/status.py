@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from abm_tui.exporters.numbers import mixed_currencies
+from abm_tui.exporters.numbers import currency_note
 
 
 @dataclass(frozen=True)
@@ -28,9 +28,7 @@ def data_status(database: str, settings: dict[str, str], as_of: date, from_data:
             "No engagement data yet: scores, reach and stages need touches — import an engagements.csv "
             "(web visits, e-mails, meetings; README: The generic CSV format)."
         )
-    mixed = mixed_currencies(settings)
-    if mixed:
-        notes.append(
-            f"Amounts: {mixed}; set the currency you report in, or import one currency per database."
-        )
+    money = currency_note(settings)
+    if money:
+        notes.append(f"Amounts: {money}.")
     return DataStatus(title, when, tuple(notes))

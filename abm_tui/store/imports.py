@@ -100,7 +100,8 @@ class ImportSummary:
         for file, c in self.counts.items():
             parts = [f"{c[k]:,} {k}" for k in (*STATUSES, "unaccounted") if c[k]]
             total = sum(c.values())
-            out.append(f"{file}: {total:,} rows read: {', '.join(parts) or 'none'}{verb if parts else ''}")
+            read = f"{total:,} row{'' if total == 1 else 's'} read"
+            out.append(f"{file}: {read}: {', '.join(parts) or 'none'}{verb if parts else ''}")
         for (file, what), n in self.audit.derived.items():
             out.append(f"{file}: {n:,} {what}{verb}")
         return out
@@ -178,8 +179,15 @@ def apply_batch(
             _skip_bad_rows(batch, errors)
             for e in errors:
                 batch.audit.mark(e.file, e.line, "error", e.column, e.reason)
+                if e.fatal:  # about the whole file: it has no row of its own in the audit
+                    where = "" if e.column == "-" else f"{e.column}: "
+                    batch.audit.file_problems.append((e.file, e.line, where + e.reason))
             if errors:
                 raise ImportFailed(errors, summary)
+            # A warning about a row that was skipped anyway says nothing: the skip is its story.
+            summary.warnings = [
+                w for w in summary.warnings if batch.audit.status(w.file, w.line) not in ("skipped", "error")
+            ]
             for w in summary.warnings:
                 batch.audit.note(w.file, w.line, f"{w.column}: {w.reason}")
             if placer.by_email:
@@ -585,15 +593,14 @@ def _record_facts(conn: Connection, *, demo: bool) -> None:
     ]
     newest = max((date.fromisoformat(str(d)[:10]) for d in dates if d is not None), default=None)
     has_engagement = conn.execute(select(e.c.id).limit(1)).first() is not None
-    code = func.upper(func.trim(o.c.currency))
-    currencies = conn.execute(
-        select(code, func.count()).where(o.c.currency.is_not(None)).group_by(code)
-    ).all()
+    code = func.coalesce(func.upper(func.trim(o.c.currency)), "")  # "": deals without a currency
+    currencies = sorted(
+        conn.execute(select(code, func.count()).group_by(code)).all(), key=lambda r: (-r[1], r[0])
+    )
     facts = {
         metric_cache.NEWEST_ACTIVITY: newest.isoformat() if newest else None,
         "data.engagements": "true" if has_engagement else "false",
-        "data.currencies": ",".join(f"{c}:{n}" for c, n in sorted(currencies, key=lambda r: -r[1]) if c)
-        or None,
+        "data.currencies": ",".join(f"{c}:{n}" for c, n in currencies) or None,
         "data.demo": "true" if demo else None,
     }
     t = _t(Setting)

@@ -508,3 +508,23 @@ def test_import_of_a_folder_with_a_mapping_creates_the_database_and_its_audit(tm
 
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM opportunity").fetchone() == (7212,)
+
+
+@pytest.mark.parametrize(
+    ("facts", "setting", "shown", "note"),
+    [
+        ("EUR:8,GBP:1,:7", None, "EUR", "deals in 2 currencies (EUR 8, GBP 1) and 7 deals without one: sums add them as one"),
+        ("EUR:8,:2", None, "EUR", "2 deals without one: shown in EUR"),
+        (":7", None, None, "the deals have no currency: amounts are shown without one (palette: Set the currency)"),
+        (":7", "usd", "USD", None),
+        ("USD:3", None, "USD", None),
+        ("", None, None, None),
+    ],
+)  # fmt: skip
+def test_the_currency_shown_and_what_is_said_about_it(facts, setting, shown, note):
+    from abm_tui.exporters.numbers import currency_note, currency_of, money
+
+    settings = {"data.currencies": facts, **({"currency": setting} if setting else {})}
+    assert (currency_of(settings), currency_note(settings)) == (shown, note)
+    assert money(250_000, shown) == {"EUR": "€250k", "USD": "$250k", None: "250k"}[shown]
+    assert money(1_500, "CHF") == "2k CHF" and money(0, "EUR") == "–"

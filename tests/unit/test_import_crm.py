@@ -515,3 +515,28 @@ def test_dates_are_dates(engine):
     imported(engine, SAMPLES / "hubspot-view")
     (created,) = q(engine, "SELECT created_at FROM opportunity WHERE hubspot_id = '201'")[0]
     assert day(created) == date(2025, 3, 1).isoformat()
+
+
+def test_warnings_about_rows_that_were_skipped_anyway_are_left_out(engine):
+    folder = SAMPLES / "maven-crm"
+    summary = imported(engine, folder, mapping=MAPPINGS / "maven-crm.toml")
+    rows = audit_rows(summary, "sales_pipeline.csv")
+    assert rows[11] == ("skipped", "no company")  # no close value either, but it was never imported
+    no_amount = [w for w in summary.warnings if w.reason == "no amount: imported as 0"]
+    assert no_amount and all(rows[w.line][0] == "created" for w in no_amount)
+
+
+def test_a_whole_file_problem_is_in_the_audit_and_audits_never_overwrite(tmp_path, capsys):
+    from abm_tui.cli import main
+
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "odd.csv").write_text("Foo,Bar\n1,2\n")
+    assert main(["import", str(tmp_path / "odd.csv"), "--db", str(tmp_path / "a.sqlite")]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(f"Nothing imported from {tmp_path / 'odd.csv'}: no file was recognised.")
+    assert main(["import", str(tmp_path / "empty.csv"), "--db", str(tmp_path / "a.sqlite")]) == 1
+    audits = sorted(tmp_path.glob("import-audit-*.csv"))
+    assert len(audits) == 2  # even within one second
+    texts = [a.read_text() for a in audits]
+    assert any("odd.csv,2,skipped,file not recognised" in t for t in texts)
+    assert any("empty.csv,1,error,the file is empty (a header row is required)" in t for t in texts)

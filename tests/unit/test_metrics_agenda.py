@@ -259,3 +259,20 @@ def test_stalled_days_in_stage_over_twice_velocity():
     a, _ = agendas(build(accounts=accounts, opportunities=opps, stage_changes=stage_changes))
     stalled = {i for i, rules in a.items() if "stalled" in rules}
     assert stalled == {2, 5}
+
+
+def test_a_tier_3_promoted_for_an_open_deal_says_so_even_without_an_amount():
+    """Maven's open deals have no amount: the reason must still be the deal, not 'score 0'."""
+    from datetime import date
+
+    from abm_tui.review.agenda import reasons_for
+    from abm_tui.review.targets import TargetRow
+
+    def row(pipeline: float, score: int) -> TargetRow:
+        return TargetRow(1, "Acme", None, 3, True, "active", None, "opportunity", score, 0, 2, 0.0, None, {},
+                         pipeline, None, None, None, ("promote",))  # fmt: skip
+
+    T = date(2017, 12, 31)
+    assert reasons_for(row(0.0, 0), T, {}, {}, "USD") == ["Tier 3 with an open deal (no amount given): promote?"]
+    assert reasons_for(row(12_000.0, 0), T, {}, {}, "USD") == ["Tier 3 with an open deal ($12k): promote?"]
+    assert reasons_for(row(12_000.0, 75), T, {}, {}, "USD") == ["Tier 3, score 75, 0 of 2 roles engaged: promote?"]

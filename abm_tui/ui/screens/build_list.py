@@ -81,7 +81,12 @@ class BuildListDialog(ModalScreen[tuple[dict[int, int], str] | None]):
         rule = self.rule()
         proposal = propose(self.candidates, rule)
         self.previewed = (rule, proposal)
-        lines = [f"[b]{escape(rule.words())}[/b]", f"{proposal.eligible:,} accounts fit the rule.", ""]
+        lines = [f"[b]{escape(rule.words())}[/b]", f"{proposal.eligible:,} accounts fit the rule."]
+        if not any(c.icp_fit for c in self.candidates):
+            lines.append(
+                "[dim]No account has an ICP fit yet: the ranking is by the size measure alone.[/dim]"
+            )
+        lines.append("")
         for tier in (1, 2, 3):
             names = proposal.names[tier]
             more = f", … {len(names) - SAMPLE:,} more" if len(names) > SAMPLE else ""
