@@ -191,3 +191,15 @@ async def test_the_currency_can_be_set_from_the_palette_command(crm_engine):
         await pilot.press("enter")
         await settle(pilot, lambda: app.snapshot.currency == "GBP")
         assert q(crm_engine, "SELECT value FROM setting WHERE key = 'currency'") == [("GBP",)]
+
+
+@pytest.mark.parametrize(("key", "choice"), [("e", "empty"), ("d", "demo"), ("q", "")])
+async def test_a_missing_database_is_asked_about_not_created(tmp_path, key, choice):
+    from abm_tui.ui.screens.missing_db import MissingDatabase
+
+    app = MissingDatabase(tmp_path / "mavn.sqlite")
+    async with app.run_test(size=(100, 24)) as pilot:
+        assert f"There is no database at {tmp_path / 'mavn.sqlite'}." in screen_text(app)
+        await pilot.press(key)
+    assert app.return_value == choice
+    assert not (tmp_path / "mavn.sqlite").exists()  # the dialog only asks; cmd_run acts on the answer
