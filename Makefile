@@ -17,11 +17,15 @@ run: $(STAMP)
 	$(BIN)/abm-tui
 
 test: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 check: $(STAMP)
 	$(BIN)/ruff format --check abm_tui tests
 	$(BIN)/ruff check abm_tui tests
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

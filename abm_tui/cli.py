@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from abm_tui import __version__
@@ -271,7 +272,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         roles = load_rules(args.roles) if args.roles else None
         batch = read_inputs(args.paths, mapping=args.map, options=options, roles=roles,
-                            on_rows=bar and (lambda n: bar.show("checking", n)),
+                            on_rows=partial(bar.show, "checking") if bar else None,
                             skip_bad_rows=args.skip_bad_rows)  # fmt: skip
     except (ValueError, OSError) as exc:
         raise StoreError(str(exc).rstrip(".")) from exc
@@ -285,7 +286,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     engine, _ = open_store(url)
     try:
         summary = apply_batch(
-            engine, batch, dry_run=args.dry_run, progress=bar and (lambda n: bar.show("writing", n))
+            engine, batch, dry_run=args.dry_run, progress=partial(bar.show, "writing") if bar else None
         )
     except ImportFailed as failed:
         if bar:
@@ -337,9 +338,7 @@ def count_rows(paths: list[Path]) -> int:
     total = 0
     for f in files:
         with f.open("rb") as fh:
-            total += max(
-                0, sum(chunk.count(b"\n") for chunk in iter(lambda fh=fh: fh.read(1 << 20), b"")) - 1
-            )
+            total += max(0, sum(chunk.count(b"\n") for chunk in iter(partial(fh.read, 1 << 20), b"")) - 1)
     return total
 
 
@@ -447,7 +446,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     engine, _ = _open(args, must_exist=True)
     with Session(engine) as session:
-        ids = [m.id for m in list_meetings(session=session)]
+        ids = [m.id for m in list_meetings(session=session) if m.id is not None]
     if not ids:
         print("abm-tui: no meeting has been held yet (press m in the app to start one).", file=sys.stderr)
         return 2

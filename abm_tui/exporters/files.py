@@ -21,6 +21,7 @@ from abm_tui.store.models import (
     Opportunity,
     Setting,
     StageChange,
+    table,
 )
 
 TARGET_COLUMNS = {
@@ -96,7 +97,7 @@ def decision_sentence(d: Any, participants: str | None = None) -> str:
 
 def last_decisions(engine: Engine) -> dict[int, Any]:
     """Per account, the newest decision that changed its place on the list (with its meeting's participants)."""
-    d, m = Decision.__table__, Meeting.__table__
+    d, m = table(Decision), table(Meeting)
     stmt = (
         select(d, m.c.participants)
         .select_from(d.outerjoin(m, m.c.id == d.c.meeting_id))
@@ -125,7 +126,7 @@ def export_targets(
     """The target list (targets, dropped accounts, accounts taken off the list) in columns the CRM's
     importer accepts, keyed by the ids the import kept. `since` / `meeting`: only the accounts decided
     since that day or in that meeting, so a weekly export carries just what the meeting changed."""
-    a = Account.__table__
+    a = table(Account)
     last = last_decisions(engine)
     with engine.connect() as conn:
         accounts = conn.execute(
@@ -134,7 +135,7 @@ def export_targets(
             .order_by(a.c.tier, a.c.name)
         ).all()
         if meeting is not None:
-            d = Decision.__table__
+            d = table(Decision)
             decided = set(
                 conn.execute(
                     select(d.c.account_id).where(d.c.meeting_id == meeting, d.c.kind.in_(LIST_KINDS))
@@ -168,9 +169,7 @@ def export_targets(
 def export_generic(engine: Engine, folder: Path) -> dict[str, int]:
     """Everything in the generic format: importing the folder into an empty database rebuilds the metrics."""
     folder.mkdir(parents=True, exist_ok=True)
-    a, c, e, o, s, st = (
-        m.__table__ for m in (Account, Contact, Engagement, Opportunity, StageChange, Setting)
-    )
+    a, c, e, o, s, st = (table(m) for m in (Account, Contact, Engagement, Opportunity, StageChange, Setting))
     counts = {}
     with engine.connect() as conn:
         account_ids = dict(conn.execute(select(a.c.id, a.c.source_id)).all())

@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from abm_tui.importers.errors import RowError
+
 STATUSES = ("created", "updated", "unchanged", "merged", "skipped", "error")
 
 
@@ -142,6 +144,36 @@ class Audit:
             for file in self.read:
                 for line, mark in self._rows(file):
                     out.writerow([neutralise(file), line, mark.status, neutralise(mark.text())])
+
+
+@dataclass
+class ImportSummary:
+    """What an import did (or, on a dry run, would do): the audit of every row, and warnings."""
+
+    audit: Audit = field(default_factory=Audit)
+    warnings: list[RowError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # facts about the run ("3 companies created from …")
+    unknown_stages: Counter = field(default_factory=Counter)  # (file, label) → rows imported as open
+    unrecognised: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def counts(self) -> dict[str, Counter]:
+        """file → status → rows (created, updated, unchanged, merged, skipped, error)."""
+        return self.audit.counts()
+
+    def lines(self) -> list[str]:
+        """One line per file: rows read and what became of them."""
+        verb = " (would be)" if self.dry_run else ""
+        out = []
+        for file, c in self.counts.items():
+            parts = [f"{c[k]:,} {k}" for k in (*STATUSES, "unaccounted") if c[k]]
+            total = sum(c.values())
+            read = f"{total:,} row{'' if total == 1 else 's'} read"
+            out.append(f"{file}: {read}: {', '.join(parts) or 'none'}{verb if parts else ''}")
+        for (file, what), n in self.audit.derived.items():
+            out.append(f"{file}: {n:,} {what}{verb}")
+        return out
 
 
 def neutralise(cell: str) -> str:

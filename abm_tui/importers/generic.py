@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from abm_tui.domain import Params
+from abm_tui.domain import INTENTS, OUTCOMES, SOURCES, Params
 from abm_tui.importers import values as v
 from abm_tui.importers.audit import Audit
 from abm_tui.importers.errors import RowError
@@ -22,7 +22,6 @@ from abm_tui.importers.formats import (
     read_table,
 )
 from abm_tui.importers.roles import Rules, infer_role
-from abm_tui.store.models import INTENTS, OUTCOMES, SOURCES
 
 Parser = Callable[[str, ReadOptions], Any]
 
@@ -197,8 +196,11 @@ def add_rows(
     """
     columns = SCHEMA[name]
     errors = batch.warnings if derived else batch.errors
-    names = column_names or {}
-    col = lambda c: names.get(c, c)  # noqa: E731
+    names: dict[str, str] = column_names or {}
+
+    def col(c: str) -> str:
+        return names.get(c, c)
+
     if not derived:
         batch.names[source] = {c: col(c) for c in columns}
         if lenient:

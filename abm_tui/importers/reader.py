@@ -77,7 +77,9 @@ def read_inputs(
     user = load_mapping(mapping, SCHEMA) if mapping else UserMapping()
     mappings = user.files + BUILT_IN
     ctx = Context(outcomes=dict(user.outcomes))
-    pending = []
+    pending: list[
+        tuple[str, FileMapping | None, str, list[str], list[tuple[int, dict[str, str]]], ReadOptions]
+    ] = []
     for path in _files(paths, batch):
         header, raw_rows, file_options = read_table(path, batch.errors, options)
         if not header:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from abm_tui.importers.errors import RowError
 
 if TYPE_CHECKING:
-    from abm_tui.store.imports import ImportSummary
+    from abm_tui.importers.audit import ImportSummary
 
 EXAMPLES = 3
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|\d[\d.,:/ -]*")

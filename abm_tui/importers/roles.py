@@ -8,7 +8,7 @@ from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
-from abm_tui.store.models import BUYING_ROLES
+from abm_tui.domain import BUYING_ROLES
 
 Rules = tuple[tuple[str, re.Pattern[str]], ...]
 

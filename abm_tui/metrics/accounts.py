@@ -174,8 +174,8 @@ def _pipeline_and_stage(
     )
     missing = np.array(["missing" in g.values() for g in out["gaps"]], dtype=bool)
     vel = stage_velocity if stage_velocity is not None else portfolio_velocity(ds, T, params)
-    stage_velocity = open_opps["current_stage"].map(vel).astype("float64")
-    stalled_ids = set(open_opps.loc[open_opps["days_in_stage"] > 2 * stage_velocity, "account_id"])
+    usual_days = open_opps["current_stage"].map(vel).astype("float64")
+    stalled_ids = set(open_opps.loc[open_opps["days_in_stage"] > 2 * usual_days, "account_id"])
     rules = {
         "promote": (np.isin(tier, (2, 3)) & (score >= params.promote_score)) | has_open_tier3,
         "demote": np.isin(tier, (1, 2)) & (score < params.demote_score) & quiet & engagement_data,

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the first screen needs none of these: they load in the back
     from abm_tui.review.agenda import Agenda
     from abm_tui.review.build_list import Candidate
     from abm_tui.review.imports import ImportResult
+    from abm_tui.review.requests import Request
     from abm_tui.review.status import DataStatus
     from abm_tui.store import decisions
     from abm_tui.store.models import Decision, Meeting
@@ -519,6 +520,34 @@ class ReviewService:
         with self._session() as session:
             return decisions.restore(session=session, account_id=account_id, who=self.who(), version=version)
 
+    def decide(self, request: Request) -> list[Decision]:
+        """Apply one request in one transaction: the decisions it wrote (none for a skip)."""
+        from abm_tui.review import requests as r
+
+        match request:
+            case r.Retier(account_id, tier, version, reason):
+                return [self.retier(account_id, tier, reason=reason, version=version)]
+            case r.Drop(account_id, reason, version):
+                return [self.drop(account_id, reason, version=version)]
+            case r.Restore(account_id, version):
+                return [self.restore(account_id, version=version)]
+            case r.Note(account_id, text):
+                return [self.note(account_id, text)]
+            case r.FollowUp(account_id, text, owner, due):
+                return [self.follow_up(account_id, text, owner, due)]
+            case r.Skip(account_id):
+                self.skip(account_id)
+                return []
+            case r.Undo():
+                return self.undo()
+            case r.RetierMany(account_ids, tier, reason):
+                return self.retier_many(list(account_ids), tier, reason=reason)
+            case r.DropMany(account_ids, reason):
+                return self.drop_many(list(account_ids), reason)
+            case r.SetTiers(tiers, reason):
+                return self.set_tiers(tiers, reason)
+        raise AssertionError(f"unknown request {request!r}")
+
     def note(self, account_id: int, text: str) -> Decision:
         from abm_tui.store import decisions
 
@@ -556,9 +585,9 @@ class ReviewService:
         from sqlalchemy import select
 
         from abm_tui.review.build_list import Candidate
-        from abm_tui.store.models import Account
+        from abm_tui.store.models import Account, table
 
-        a = Account.__table__
+        a = table(Account)
         stmt = select(
             a.c.id, a.c.name, a.c.icp_fit, a.c.annual_revenue, a.c.employees, a.c.industry, a.c.region
         )
@@ -625,7 +654,7 @@ class ReviewService:
     def skip(self, account_id: int) -> None:
         from abm_tui.store import meetings
 
-        assert self.meeting is not None
+        assert self.meeting is not None and self.meeting.id is not None
         with self._session() as session:
             meetings.skip(session=session, meeting_id=self.meeting.id, account_id=account_id)
 
@@ -655,7 +684,7 @@ class ReviewService:
                 decided = {d.account_id for d in kept if d.kind in DECIDING_KINDS}
                 skipped = meetings.skipped(session=session, meeting_id=meeting_id)
             last = meetings.last_ended_meeting(session=session, before=meeting_id)
-            follow = {}
+            follow: dict[int, list[str]] = {}
             for f in meetings.open_follow_ups(session=session):
                 due = f" (due {f.due_date:%d %b})" if f.due_date else ""
                 follow.setdefault(f.account_id, []).append(f"{f.text}, {f.owner or 'no owner'}{due}")
@@ -666,11 +695,12 @@ class ReviewService:
         from abm_tui.store.repo import load_dataset
 
         compare = last is not None and last.started_at.date() < snap.as_of
+        since = last.started_at.date() if compare and last is not None else None
         stalled_ids = {r.id for r in snap.rows if "stalled" in r.agenda}
         ids = ({r.id for r in snap.rows if r.agenda} | set(follow)) if compare else stalled_ids
         # Deals stalled and changes since the last meeting do not move with decisions: an agenda
         # redrawn after each decision computes them only for accounts it has not seen yet.
-        key = (snap.as_of, snap.params.key(), meeting_id, last.id if compare else None)
+        key = (snap.as_of, snap.params.key(), meeting_id, last.id if compare and last is not None else None)
         if self._agenda_memo is None or self._agenda_memo[0] != key:
             self._agenda_memo = (key, set(), {}, None)
         _, seen, stalled, changes = self._agenda_memo
@@ -678,9 +708,9 @@ class ReviewService:
         if new_ids:
             part = load_dataset(self.engine, ids=new_ids)  # only what the agenda shows
             stalled.update(stalled_texts(part, snap.as_of, snap.velocity))
-            if compare:
+            if since is not None:
                 now = metrics_frame([r for r in snap.rows if r.id in new_ids], snap.as_of)
-                fresh = changes_since(part, last.started_at.date(), snap.as_of, snap.params, now)
+                fresh = changes_since(part, since, snap.as_of, snap.params, now)
                 changes = fresh if changes is None else pd.concat([changes, fresh])
             seen |= new_ids
             self._agenda_memo = (key, seen, stalled, changes)
@@ -719,10 +749,10 @@ class ReviewService:
         """End the running meeting; write its minutes to a Markdown file and return text and path."""
         from abm_tui.store import meetings
 
-        assert self.meeting is not None
+        assert self.meeting is not None and self.meeting.id is not None
         with self._session(expire_on_commit=False) as session:
             meeting = meetings.end_meeting(session=session, meeting_id=self.meeting.id)
-        text = self.minutes(meeting.id, snap)
+        text = self.minutes(self.meeting.id, snap)
         path = write_minutes(text, meeting)
         self.meeting = None
         return text, path

@@ -59,7 +59,9 @@ def _alembic_config(engine: Engine):
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()  # type: ignore[arg-type]
+    head = ScriptDirectory.from_config(_alembic_config(None)).get_current_head()  # type: ignore[arg-type]
+    assert head is not None  # the package ships its migrations
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -141,7 +143,7 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     columns = list(rows[0])
     # The Python-side column defaults SQLAlchemy would fill in (version 1, created_at, status, …).
     defaults = {
-        c.name: c.default.arg if c.default.is_scalar else c.default.arg(None)
+        c.name: c.default.arg if c.default.is_scalar else c.default.arg(None)  # type: ignore[attr-defined]
         for c in table.columns
         if c.default is not None and c.name not in columns
     }

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from uuid import uuid4
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from abm_tui.errors import DecisionError, StaleAccount
-from abm_tui.store.models import Account, Decision, utcnow
+from abm_tui.store.models import Account, Decision, table, utcnow
 
 
 @dataclass(frozen=True)
@@ -29,13 +29,13 @@ ANYONE = Who()
 
 def _apply(session: Session, account: Account, expected_version: int | None, **changes) -> None:
     version = account.version if expected_version is None else expected_version
-    t = Account.__table__
+    t = table(Account)
     result = session.execute(
         update(t)
         .where(t.c.id == account.id, t.c.version == version)
         .values(**changes, version=version + 1, updated_at=utcnow())
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult
         session.rollback()
         raise StaleAccount(
             f"{account.name} was changed in another window meanwhile; nothing was overwritten. "
@@ -44,6 +44,7 @@ def _apply(session: Session, account: Account, expected_version: int | None, **c
 
 
 def _log(session: Session, account: Account, who: Who, kind: str, **fields) -> Decision:
+    assert account.id is not None  # loaded from the database
     d = Decision(
         account_id=account.id, kind=kind, decided_by=who.decided_by, meeting_id=who.meeting_id, **fields
     )
@@ -119,11 +120,11 @@ def note(*, session: Session, account_id: int, text: str, who: Who = ANYONE) -> 
 
 def last_undoable(*, session: Session) -> Decision | None:
     """The newest decision that is neither an undo nor already undone."""
-    undone = select(Decision.undoes_id).where(Decision.undoes_id.is_not(None))
+    undone = select(col(Decision.undoes_id)).where(col(Decision.undoes_id).is_not(None))
     stmt = (
         select(Decision)
-        .where(Decision.undoes_id.is_(None), Decision.id.not_in(undone))
-        .order_by(Decision.id.desc())
+        .where(col(Decision.undoes_id).is_(None), col(Decision.id).not_in(undone))
+        .order_by(col(Decision.id).desc())
         .limit(1)
     )
     return session.execute(stmt).scalars().first()
@@ -198,12 +199,16 @@ def undo_last(*, session: Session, who: Who = ANYONE) -> list[Decision]:
         raise DecisionError("Nothing to undo.")
     group = [last]
     if last.batch:
-        undone = select(Decision.undoes_id).where(Decision.undoes_id.is_not(None))
+        undone = select(col(Decision.undoes_id)).where(col(Decision.undoes_id).is_not(None))
         group = list(
             session.execute(
                 select(Decision)
-                .where(Decision.batch == last.batch, Decision.undoes_id.is_(None), Decision.id.not_in(undone))
-                .order_by(Decision.id.desc())
+                .where(
+                    col(Decision.batch) == last.batch,
+                    col(Decision.undoes_id).is_(None),
+                    col(Decision.id).not_in(undone),
+                )
+                .order_by(col(Decision.id).desc())
             ).scalars()
         )
     batch = uuid4().hex if len(group) > 1 else None
@@ -222,9 +227,13 @@ def _reverse(session: Session, last: Decision, who: Who, batch: str | None) -> D
         d = _log(session, account, who, "restore", from_tier=account.tier, to_tier=account.tier, reason=why)
     elif last.kind == "restore":
         previous = session.execute(
-            select(Decision.reason)
-            .where(Decision.account_id == account.id, Decision.kind == "drop", Decision.id < last.id)
-            .order_by(Decision.id.desc())
+            select(col(Decision.reason))
+            .where(
+                col(Decision.account_id) == account.id,
+                col(Decision.kind) == "drop",
+                col(Decision.id) < last.id,
+            )
+            .order_by(col(Decision.id).desc())
             .limit(1)
         ).scalar()
         _apply(session, account, None, status="dropped", dropped_reason=previous or "restored by mistake")

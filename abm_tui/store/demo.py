@@ -8,8 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from abm_tui.importers.audit import ImportSummary
 from abm_tui.importers.generic import Batch, read_folder
-from abm_tui.store.imports import ImportSummary, apply_batch
+from abm_tui.store.imports import apply_batch
 
 DATE_COLUMNS = ("churned_at", "occurred_at", "created_at", "close_date", "entered_at")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from importlib.resources import files
@@ -12,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
 
-from abm_tui.importers.audit import STATUSES, Audit
+from abm_tui.importers.audit import Audit, ImportSummary
 from abm_tui.importers.errors import ImportFailed, RowError
 from abm_tui.importers.generic import Batch
 from abm_tui.store import metric_cache
@@ -25,6 +24,7 @@ from abm_tui.store.models import (
     Opportunity,
     Setting,
     StageChange,
+    table,
     utcnow,
 )
 
@@ -77,40 +77,6 @@ DERIVED = {
 }
 
 
-@dataclass
-class ImportSummary:
-    """What an import did (or, on a dry run, would do): the audit of every row, and warnings."""
-
-    audit: Audit = field(default_factory=Audit)
-    warnings: list[RowError] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # facts about the run ("3 companies created from …")
-    unknown_stages: Counter = field(default_factory=Counter)  # (file, label) → rows imported as open
-    unrecognised: list[str] = field(default_factory=list)
-    dry_run: bool = False
-
-    @property
-    def counts(self) -> dict[str, Counter]:
-        """file → status → rows (created, updated, unchanged, merged, skipped, error)."""
-        return self.audit.counts()
-
-    def lines(self) -> list[str]:
-        """One line per file: rows read and what became of them."""
-        verb = " (would be)" if self.dry_run else ""
-        out = []
-        for file, c in self.counts.items():
-            parts = [f"{c[k]:,} {k}" for k in (*STATUSES, "unaccounted") if c[k]]
-            total = sum(c.values())
-            read = f"{total:,} row{'' if total == 1 else 's'} read"
-            out.append(f"{file}: {read}: {', '.join(parts) or 'none'}{verb if parts else ''}")
-        for (file, what), n in self.audit.derived.items():
-            out.append(f"{file}: {n:,} {what}{verb}")
-        return out
-
-
-def _t(model: Any) -> Table:
-    return model.__table__
-
-
 def apply_batch(
     engine: Engine, batch: Batch, *, dry_run: bool = False, progress: Callable[[int], None] | None = None
 ) -> ImportSummary:
@@ -146,13 +112,13 @@ def apply_batch(
             accounts = _upsert_accounts(conn, batch, summary, errors)
             step("accounts.csv")
             # Exports without ids (reports, public data) refer to companies by name.
-            for r in conn.execute(select(_t(Account).c.id, _t(Account).c.name)):
+            for r in conn.execute(select(table(Account).c.id, table(Account).c.name)):
                 accounts.setdefault(f"name:{r.name.strip().lower()}", r.id)
             rows = batch.rows.get
             placer = _Placer(conn, batch, accounts, rejected_accounts, errors)
             contacts = _upsert_keyed(
                 conn,
-                _t(Contact),
+                table(Contact),
                 "contact_id",
                 _present(CONTACT_FIELDS, batch.columns.get("contacts.csv", set())),
                 placer.place(rows("contacts.csv", []), by_email=True),
@@ -161,7 +127,7 @@ def apply_batch(
             step("contacts.csv")
             opps = _upsert_keyed(
                 conn,
-                _t(Opportunity),
+                table(Opportunity),
                 "opportunity_id",
                 _present(OPPORTUNITY_FIELDS, batch.columns.get("opportunities.csv", set())),
                 placer.place(rows("opportunities.csv", [])),
@@ -220,7 +186,7 @@ def _skip_bad_rows(batch: Batch, errors: list[RowError]) -> None:
 
 def _report_duplicates(conn: Connection, batch: Batch, summary: ImportSummary) -> None:
     """Accounts of this import that share a domain with another account: possible duplicates."""
-    t = _t(Account)
+    t = table(Account)
     shared = select(t.c.domain).where(t.c.domain.is_not(None)).group_by(t.c.domain).having(func.count() > 1)
     holders: dict[str, list[str]] = {}
     for r in conn.execute(select(t.c.domain, t.c.source_id, t.c.name).where(t.c.domain.in_(shared))):
@@ -267,7 +233,7 @@ class _Placer:
     def domains(self) -> dict[str, int | None]:
         """domain → the one account that has it (None when several do)."""
         if self._domains is None:
-            t = _t(Account)
+            t = table(Account)
             self._domains = {}
             for r in self.conn.execute(select(t.c.domain, t.c.id).where(t.c.domain.is_not(None))):
                 self._domains[r.domain] = None if r.domain in self._domains else r.id
@@ -331,10 +297,10 @@ def _upsert_accounts(
     rows = batch.rows.get("accounts.csv", [])
     columns = batch.columns.get("accounts.csv", set())
     audit = batch.audit
-    t = _t(Account)
+    t = table(Account)
     fields = tuple(f for f in ACCOUNT_FIELDS if f in columns or (f == "is_target" and "tier" in columns))
     existing = {r.id: r for r in conn.execute(select(t))}
-    d = Decision.__table__
+    d = table(Decision)
     decided = set(conn.execute(select(d.c.account_id).where(d.c.kind.in_(("retier", "target")))).scalars())
     by_source = {r.source_id: r.id for r in existing.values()}
     matched = {r["account_id"]: by_source[r["account_id"]] for r in rows if r["account_id"] in by_source}
@@ -458,8 +424,8 @@ def _insert_engagements(
     rows = batch.rows.get("engagements.csv", [])
     if not rows:
         return
-    t = _t(Engagement)
-    contact_account = dict(conn.execute(select(_t(Contact).c.id, _t(Contact).c.account_id)).all())
+    t = table(Engagement)
+    contact_account = dict(conn.execute(select(table(Contact).c.id, table(Contact).c.account_id)).all())
     known = set(conn.execute(select(t.c.source_key)).scalars())
     inserts = []
     audit = batch.audit
@@ -521,8 +487,10 @@ def _insert_stage_changes(
     rows = batch.rows.get("stage_changes.csv", [])
     if not rows:
         return
-    t = _t(StageChange)
-    known = set(conn.execute(select(t.c.opportunity_id, t.c.stage, t.c.entered_at)).all())
+    t = table(StageChange)
+    known: set[tuple] = {
+        tuple(r) for r in conn.execute(select(t.c.opportunity_id, t.c.stage, t.c.entered_at))
+    }
     inserts = []
     audit = batch.audit
     for row in rows:
@@ -567,7 +535,7 @@ def _insert_stage_changes(
 
 
 def _upsert_settings(conn: Connection, rows: list[dict[str, Any]], audit: Audit) -> None:
-    t = _t(Setting)
+    t = table(Setting)
     existing = dict(conn.execute(select(t.c.key, t.c.value)).all())
     for row in rows:
         if row["key"] not in existing:
@@ -584,7 +552,7 @@ def _record_facts(conn: Connection, *, demo: bool) -> None:
     """What the screens need to know about the data as a whole, kept as `data.…` settings so a start
     reads them with the other settings: the newest activity (the as-of date of an old export),
     whether there are engagements at all, the deals' currencies, and whether this is the demo."""
-    e, o, sc = _t(Engagement), _t(Opportunity), _t(StageChange)
+    e, o, sc = table(Engagement), table(Opportunity), table(StageChange)
     dates = [
         conn.execute(select(func.max(e.c.occurred_at))).scalar(),
         conn.execute(select(func.max(o.c.created_at))).scalar(),
@@ -603,7 +571,7 @@ def _record_facts(conn: Connection, *, demo: bool) -> None:
         "data.currencies": ",".join(f"{c}:{n}" for c, n in currencies) or None,
         "data.demo": "true" if demo else None,
     }
-    t = _t(Setting)
+    t = table(Setting)
     conn.execute(t.delete().where(t.c.key.in_(list(facts))))
     rows = [{"key": k, "value": v} for k, v in facts.items() if v is not None]
     if rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from abm_tui.store.decisions import ANYONE, DecisionError, Who, _commit, _load, _log
 from abm_tui.store.models import Decision, FollowUp, Meeting, MeetingSkip, utcnow
@@ -24,19 +24,19 @@ def start_meeting(*, session: Session, participants: list[str]) -> Meeting:
 
 def unfinished_meeting(*, session: Session) -> Meeting | None:
     """The newest meeting that was never ended (the laptop closed, the app killed)."""
-    stmt = select(Meeting).where(Meeting.ended_at.is_(None)).order_by(Meeting.id.desc()).limit(1)
+    stmt = select(Meeting).where(col(Meeting.ended_at).is_(None)).order_by(col(Meeting.id).desc()).limit(1)
     return session.execute(stmt).scalars().first()
 
 
 def last_ended_meeting(*, session: Session, before: int | None = None) -> Meeting | None:
-    stmt = select(Meeting).where(Meeting.ended_at.is_not(None))
+    stmt = select(Meeting).where(col(Meeting.ended_at).is_not(None))
     if before is not None:
-        stmt = stmt.where(Meeting.id < before)
-    return session.execute(stmt.order_by(Meeting.id.desc()).limit(1)).scalars().first()
+        stmt = stmt.where(col(Meeting.id) < before)
+    return session.execute(stmt.order_by(col(Meeting.id).desc()).limit(1)).scalars().first()
 
 
 def last_participants(*, session: Session) -> list[str]:
-    stmt = select(Meeting.participants).order_by(Meeting.id.desc()).limit(1)
+    stmt = select(col(Meeting.participants)).order_by(col(Meeting.id).desc()).limit(1)
     value = session.execute(stmt).scalar()
     return [p.strip() for p in value.split(",")] if value else []
 
@@ -56,7 +56,9 @@ def end_meeting(*, session: Session, meeting_id: int, notes: str | None = None) 
 
 def skip(*, session: Session, meeting_id: int, account_id: int, reason: str | None = None) -> None:
     exists = session.execute(
-        select(MeetingSkip).where(MeetingSkip.meeting_id == meeting_id, MeetingSkip.account_id == account_id)
+        select(MeetingSkip).where(
+            col(MeetingSkip.meeting_id) == meeting_id, col(MeetingSkip.account_id) == account_id
+        )
     ).first()
     if not exists:
         session.add(MeetingSkip(meeting_id=meeting_id, account_id=account_id, reason=reason))
@@ -64,7 +66,11 @@ def skip(*, session: Session, meeting_id: int, account_id: int, reason: str | No
 
 
 def skipped(*, session: Session, meeting_id: int) -> list[int]:
-    stmt = select(MeetingSkip.account_id).where(MeetingSkip.meeting_id == meeting_id).order_by(MeetingSkip.id)
+    stmt = (
+        select(col(MeetingSkip.account_id))
+        .where(col(MeetingSkip.meeting_id) == meeting_id)
+        .order_by(col(MeetingSkip.id))
+    )
     return list(session.execute(stmt).scalars())
 
 
@@ -78,6 +84,7 @@ def add_follow_up(
     account = _load(session, account_id)
     d = _log(session, account, who, "follow_up", reason=text)
     session.flush()
+    assert account.id is not None
     follow = FollowUp(
         account_id=account.id,
         meeting_id=who.meeting_id,
@@ -103,23 +110,23 @@ def complete_follow_up(*, session: Session, follow_up_id: int) -> FollowUp:
 
 
 def open_follow_ups(*, session: Session, account_id: int | None = None) -> list[FollowUp]:
-    withdrawn = select(Decision.undoes_id).where(Decision.undoes_id.is_not(None))
-    stmt = select(FollowUp).where(FollowUp.done_at.is_(None))
-    stmt = stmt.where((FollowUp.decision_id.is_(None)) | (FollowUp.decision_id.not_in(withdrawn)))
+    withdrawn = select(col(Decision.undoes_id)).where(col(Decision.undoes_id).is_not(None))
+    stmt = select(FollowUp).where(col(FollowUp.done_at).is_(None))
+    stmt = stmt.where((col(FollowUp.decision_id).is_(None)) | (col(FollowUp.decision_id).not_in(withdrawn)))
     if account_id is not None:
-        stmt = stmt.where(FollowUp.account_id == account_id)
-    return list(session.execute(stmt.order_by(FollowUp.due_date, FollowUp.id)).scalars())
+        stmt = stmt.where(col(FollowUp.account_id) == account_id)
+    return list(session.execute(stmt.order_by(col(FollowUp.due_date), col(FollowUp.id))).scalars())
 
 
 def meeting_decisions(*, session: Session, meeting_id: int) -> list[Decision]:
-    stmt = select(Decision).where(Decision.meeting_id == meeting_id).order_by(Decision.id)
+    stmt = select(Decision).where(col(Decision.meeting_id) == meeting_id).order_by(col(Decision.id))
     return list(session.execute(stmt).scalars())
 
 
 def meeting_follow_ups(*, session: Session, meeting_id: int) -> list[FollowUp]:
-    stmt = select(FollowUp).where(FollowUp.meeting_id == meeting_id).order_by(FollowUp.id)
+    stmt = select(FollowUp).where(col(FollowUp.meeting_id) == meeting_id).order_by(col(FollowUp.id))
     return list(session.execute(stmt).scalars())
 
 
 def list_meetings(*, session: Session) -> list[Meeting]:
-    return list(session.execute(select(Meeting).order_by(Meeting.id)).scalars())
+    return list(session.execute(select(Meeting).order_by(col(Meeting.id))).scalars())

@@ -118,7 +118,8 @@ def read_state(conn: Any) -> State | None:
         cur.close()
     if row is None:
         return None
-    return State(as_date(row[0]), row[1], json.loads(row[2]))
+    as_of = as_date(row[0])
+    return None if as_of is None else State(as_of, row[1], json.loads(row[2]))
 
 
 def read_list(conn: Any) -> list[tuple]:
@@ -155,12 +156,12 @@ def read_first_page(conn: sqlite3.Connection, size: int) -> tuple[list[tuple], i
 def _insert_rows(conn: Connection, rows: list[tuple]) -> None:
     """Store list-shaped rows (`ACCOUNT_PART + METRIC_PART`, the metric version being the account's)."""
     from abm_tui.store.db import insert_many
-    from abm_tui.store.models import AccountMetric
+    from abm_tui.store.models import AccountMetric, table
 
     columns = ("account_id", *METRIC_PART)
     insert_many(
         conn,
-        AccountMetric.__table__,
+        table(AccountMetric),
         [dict(zip(columns, (r[0], *r[METRIC_VERSION:]), strict=True)) for r in rows],
     )
 
@@ -191,17 +192,18 @@ def replace_all(engine: Engine, rows: list[tuple], state: State) -> None:
 def replace_some(engine: Engine, rows: list[tuple], state: State) -> bool:
     """Store these accounts' metrics if the stored ones are still for `state` (else leave them be)."""
     from sqlalchemy import delete, select
+    from sqlmodel import col
 
     from abm_tui.store.models import AccountMetric, MetricState
 
     if not rows:
         return True
     with engine.begin() as conn:
-        current = conn.execute(select(MetricState.as_of, MetricState.params_key)).first()
+        current = conn.execute(select(col(MetricState.as_of), col(MetricState.params_key))).first()
         if current is None or (as_date(current[0]), current[1]) != (state.as_of, state.params_key):
             return False
         ids = [r[0] for r in rows]
-        conn.execute(delete(AccountMetric).where(AccountMetric.account_id.in_(ids)))
+        conn.execute(delete(AccountMetric).where(col(AccountMetric.account_id).in_(ids)))
         _insert_rows(conn, rows)
     return True
 

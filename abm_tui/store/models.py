@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import DateTime, ForeignKey, MetaData, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, MetaData, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # The vocabularies live in abm_tui.domain (the metrics use them too); re-exported here for the store's users.
@@ -19,6 +19,11 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 metadata: MetaData = SQLModel.metadata
+
+
+def table(model: type[SQLModel]) -> Table:
+    """A model's Core table (SQLModel sets `__table__` at class creation; type checkers cannot see it)."""
+    return model.__table__  # type: ignore[attr-defined]
 
 
 def utcnow() -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from abm_tui.store.metric_cache import resolve_as_of  # noqa: F401  (re-exported)
 from abm_tui.store.models import (
@@ -17,6 +17,7 @@ from abm_tui.store.models import (
     RoleRequirement,
     Setting,
     StageChange,
+    table,
 )
 
 
@@ -47,7 +48,7 @@ def load_accounts(engine: Engine, ids: set[int]):
 
     from abm_tui.metrics.dataset import frame
 
-    a = Account.__table__
+    a = table(Account)
     with engine.connect() as conn:
         result = conn.execute(select(*(a.c[c] for c in ACCOUNT_COLUMNS)).where(a.c.id.in_(ids)))
         return frame("accounts", pd.DataFrame(result.fetchall(), columns=list(ACCOUNT_COLUMNS)))
@@ -86,18 +87,22 @@ def load_dataset(
             cursor.close()
 
     a, c, e, o, s, r = (
-        m.__table__.c for m in (Account, Contact, Engagement, Opportunity, StageChange, RoleRequirement)
+        table(m).c for m in (Account, Contact, Engagement, Opportunity, StageChange, RoleRequirement)
     )
     if ids is not None and len(ids) > MANY_IDS:  # by id ranges, each cut to the ids: bounded memory
         ordered = sorted(ids)
         chunks = [ordered[i : i + MANY_IDS] for i in range(0, len(ordered), MANY_IDS)]
-        options = {
-            "tables": tables,
-            "engagement_columns": engagement_columns,
-            "account_columns": account_columns,
-        }
         return Dataset.concat(
-            [load_dataset(engine, id_range=(c[0], c[-1]), **options).subset(set(c)) for c in chunks]
+            [
+                load_dataset(
+                    engine,
+                    id_range=(c[0], c[-1]),
+                    tables=tables,
+                    engagement_columns=engagement_columns,
+                    account_columns=account_columns,
+                ).subset(set(c))
+                for c in chunks
+            ]
         )
 
     def where(stmt, column):
@@ -134,28 +139,28 @@ def account_details(*, session: Session, account_id: int) -> dict[str, Any] | No
         return None
     touches = dict(
         session.execute(
-            select(Engagement.contact_id, func.count())
-            .where(Engagement.account_id == account_id, Engagement.contact_id.is_not(None))
-            .group_by(Engagement.contact_id)
+            select(col(Engagement.contact_id), func.count())
+            .where(col(Engagement.account_id) == account_id, col(Engagement.contact_id).is_not(None))
+            .group_by(col(Engagement.contact_id))
         ).all()
     )
     last_touch = dict(
         session.execute(
-            select(Engagement.contact_id, func.max(Engagement.occurred_at))
-            .where(Engagement.account_id == account_id, Engagement.contact_id.is_not(None))
-            .group_by(Engagement.contact_id)
+            select(col(Engagement.contact_id), func.max(col(Engagement.occurred_at)))
+            .where(col(Engagement.account_id) == account_id, col(Engagement.contact_id).is_not(None))
+            .group_by(col(Engagement.contact_id))
         ).all()
     )
     contacts = session.execute(
-        select(Contact).where(Contact.account_id == account_id).order_by(Contact.name)
+        select(Contact).where(col(Contact.account_id) == account_id).order_by(col(Contact.name))
     ).scalars()
     opps = session.execute(
         select(Opportunity)
-        .where(Opportunity.account_id == account_id)
-        .order_by(Opportunity.created_at.desc())
+        .where(col(Opportunity.account_id) == account_id)
+        .order_by(col(Opportunity.created_at).desc())
     ).scalars()
     decisions = session.execute(
-        select(Decision).where(Decision.account_id == account_id).order_by(Decision.id.desc())
+        select(Decision).where(col(Decision.account_id) == account_id).order_by(col(Decision.id).desc())
     ).scalars()
     return {
         "account": account,
@@ -168,5 +173,5 @@ def account_details(*, session: Session, account_id: int) -> dict[str, Any] | No
 def account_names(*, session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    rows = session.execute(select(Account.id, Account.name).where(Account.id.in_(ids))).all()
+    rows = session.execute(select(col(Account.id), col(Account.name)).where(col(Account.id).in_(ids))).all()
     return dict(rows)

@@ -8,16 +8,17 @@ from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
+from abm_tui.review.requests import Request, SetTiers, Undo
 from abm_tui.review.service import ReviewService, Snapshot
 from abm_tui.review.status import DataStatus
-from abm_tui.ui.messages import DecisionSaved, MetricsLoaded, MetricsProgress
+from abm_tui.ui.messages import DecisionRequested, DecisionSaved, MetricsLoaded, MetricsProgress
 from abm_tui.ui.screens.base import ReviewScreen
 from abm_tui.ui.screens.targets import MAX_ROWS, TargetsScreen
 
@@ -48,7 +49,7 @@ class AccountCommands(Provider):
             ("Build the list: propose tiers by a rule, preview, save…", app.action_build_list),
             ("Set your name (recorded on decisions)", app.action_set_name),
             ("Set the currency amounts are shown in", app.action_set_currency),
-            ("Undo the last decision", partial(app.decide, "undo", None)),
+            ("Undo the last decision", partial(app.decide, Undo())),
         ]
 
     async def discover(self) -> Hits:
@@ -163,45 +164,24 @@ class AbmApp(App):
 
     # -- decisions ----------------------------------------------------------------------------------
 
+    @on(DecisionRequested)
+    def _decision_requested(self, message: DecisionRequested) -> None:
+        self.decide(message.request)
+
     @work(thread=True, group="decide", exit_on_error=False)
-    def decide(self, kind: str, account_id: int | None, **kw) -> None:
-        """Commit one decision, then recompute the decided account; the screens repaint after the commit."""
+    def decide(self, request: Request) -> None:
+        """Commit one request, then recompute the decided accounts; the screens repaint after the commit."""
         from sqlalchemy.exc import OperationalError
 
+        from abm_tui.review.requests import Skip, accounts_of
         from abm_tui.store.decisions import DecisionError, StaleAccount
 
         service = self.service
         try:
-            if kind == "skip":  # changes no metric: the same snapshot makes the agenda reload
-                service.skip(account_id)
-                self.post_message(MetricsLoaded(service.current or service.load()))
-                return
-            version = kw.get("version")
-            many: list = []
-            if kind == "retier_many":
-                many = service.retier_many(kw["account_ids"], kw["tier"], reason=kw.get("reason"))
-            elif kind == "drop_many":
-                many = service.drop_many(kw["account_ids"], kw["reason"])
-            elif kind == "set_tiers":
-                many = service.set_tiers(kw["tiers"], kw["reason"])
-            elif kind == "undo":
-                many = service.undo()
-            if many:
-                d = many[-1]
-            elif kind == "retier":
-                d = service.retier(account_id, kw["tier"], reason=kw.get("reason"), version=version)
-            elif kind == "follow_up":
-                d = service.follow_up(account_id, kw["text"], kw.get("owner"), kw.get("due"))
-            elif kind == "drop":
-                d = service.drop(account_id, kw["reason"], version=version)
-            elif kind == "restore":
-                d = service.restore(account_id, version=version)
-            else:
-                d = service.note(account_id, kw["text"])
+            made = service.decide(request)
         except StaleAccount as exc:
             # Another window changed this account: show the fresh row, never overwrite silently.
-            stale = {account_id} if account_id is not None else set(kw.get("account_ids", ()))
-            self.post_message(MetricsLoaded(service.after_decision(stale)))
+            self.post_message(MetricsLoaded(service.after_decision(accounts_of(request))))
             self.call_from_thread(self.notify, str(exc), severity="warning", timeout=8)
             return
         except DecisionError as exc:
@@ -217,7 +197,10 @@ class AbmApp(App):
                 timeout=8,
             )
             return
-        accounts = {x.account_id for x in many} or {d.account_id}
+        if isinstance(request, Skip):  # changes no metric: the same snapshot makes the agenda reload
+            self.post_message(MetricsLoaded(service.current or service.load()))
+            return
+        accounts = {d.account_id for d in made}
         interim = service.decided(accounts)  # the saved tier/status at once, the metrics next
         if interim is not None:
             painted = threading.Event()  # recompute once the screen shows it, not competing with it
@@ -225,7 +208,8 @@ class AbmApp(App):
             painted.wait(timeout=0.5)
         snapshot = service.after_decision(accounts)  # only the decided accounts are recomputed
         self.post_message(MetricsLoaded(snapshot))
-        text = describe(d, snapshot) if len(many) < 2 else describe_many(many)
+        d = made[-1]
+        text = describe(d, snapshot) if len(made) < 2 else describe_many(made)
         self.post_message(DecisionSaved(d, text))
 
     def on_decision_saved(self, message: DecisionSaved) -> None:
@@ -340,7 +324,7 @@ class AbmApp(App):
         def done(result: tuple[dict[int, int], str] | None) -> None:
             if result:
                 tiers, reason = result
-                self.decide("set_tiers", None, tiers=tiers, reason=reason)
+                self.decide(SetTiers(tiers, reason))
 
         self.push_screen(BuildListDialog(), done)
 

@@ -9,6 +9,7 @@ from textual.message import Message
 if TYPE_CHECKING:
     from threading import Event
 
+    from abm_tui.review.requests import Request
     from abm_tui.review.service import Snapshot
     from abm_tui.store.models import Decision
 
@@ -39,3 +40,11 @@ class DecisionSaved(Message):
         super().__init__()
         self.decision = decision
         self.text = text
+
+
+class DecisionRequested(Message):
+    """A screen asks for a decision (or a skip); the app commits it in a worker."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__()
+        self.request = request

@@ -273,6 +273,10 @@ def test_a_tier_3_promoted_for_an_open_deal_says_so_even_without_an_amount():
                          pipeline, None, None, None, ("promote",))  # fmt: skip
 
     T = date(2017, 12, 31)
-    assert reasons_for(row(0.0, 0), T, {}, {}, "USD") == ["Tier 3 with an open deal (no amount given): promote?"]
+    assert reasons_for(row(0.0, 0), T, {}, {}, "USD") == [
+        "Tier 3 with an open deal (no amount given): promote?"
+    ]
     assert reasons_for(row(12_000.0, 0), T, {}, {}, "USD") == ["Tier 3 with an open deal ($12k): promote?"]
-    assert reasons_for(row(12_000.0, 75), T, {}, {}, "USD") == ["Tier 3, score 75, 0 of 2 roles engaged: promote?"]
+    assert reasons_for(row(12_000.0, 75), T, {}, {}, "USD") == [
+        "Tier 3, score 75, 0 of 2 roles engaged: promote?"
+    ]

@@ -32,3 +32,26 @@ def test_core_imports_without_textual():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_first_screen_path_imports_neither_pandas_nor_sqlalchemy(demo_db):
+    """A start reads the stored list metrics through plain sqlite3: pandas and SQLAlchemy cost ~0.7 s to
+    import and load in the background once the list is on screen (issue 6, kept by issue 13)."""
+    from abm_tui.review.service import ReviewService
+    from tests.conftest import DEMO_TODAY
+
+    ReviewService(f"sqlite:///{demo_db}", as_of=DEMO_TODAY).load()  # the stored metrics, current
+    code = (
+        "import sys\n"
+        "from datetime import date\n"
+        "import abm_tui.cli, abm_tui.ui.app, abm_tui.ui.screens.targets\n"
+        "from abm_tui.review.service import ReviewService\n"
+        f"service = ReviewService('sqlite:///{demo_db}', as_of=date.fromisoformat('{DEMO_TODAY}'))\n"
+        "snap = service.load()\n"
+        "assert len(snap.rows) == 300, len(snap.rows)\n"
+        "status = service.status(snap)\n"
+        "assert status.title.endswith('demo data'), status.title\n"
+        "bad = sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'sqlalchemy', 'sqlmodel', 'alembic'})\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

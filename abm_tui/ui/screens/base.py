@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 from textual.binding import Binding
 from textual.screen import Screen
 
+from abm_tui.review.requests import Drop, FollowUp, Note, Restore, Retier, Undo
 from abm_tui.review.service import Snapshot
+from abm_tui.ui.messages import DecisionRequested
 from abm_tui.ui.screens.prompt import TextPrompt
 
 if TYPE_CHECKING:
@@ -56,7 +58,7 @@ class ReviewScreen(Screen):
     def action_retier(self, tier: int) -> None:
         row = self._selected_row()
         if row is not None:
-            self.app.decide("retier", row.id, tier=tier, version=row.version)
+            self.post_message(DecisionRequested(Retier(row.id, tier, version=row.version)))
 
     def action_drop(self) -> None:
         row = self._selected_row()
@@ -68,14 +70,14 @@ class ReviewScreen(Screen):
 
         def done(reason: str | None) -> None:
             if reason:
-                self.app.decide("drop", row.id, reason=reason, version=row.version)
+                self.post_message(DecisionRequested(Drop(row.id, reason, version=row.version)))
 
         self.app.push_screen(TextPrompt(f"Drop {row.name}: why?", "e.g. no budget this year, poor fit"), done)
 
     def action_restore(self) -> None:
         row = self._selected_row()
         if row is not None:
-            self.app.decide("restore", row.id, version=row.version)
+            self.post_message(DecisionRequested(Restore(row.id, version=row.version)))
 
     def action_note(self) -> None:
         row = self._selected_row()
@@ -84,7 +86,7 @@ class ReviewScreen(Screen):
 
         def done(text: str | None) -> None:
             if text:
-                self.app.decide("note", row.id, text=text)
+                self.post_message(DecisionRequested(Note(row.id, text)))
 
         self.app.push_screen(TextPrompt(f"Note on {row.name}", "what was said or agreed"), done)
 
@@ -97,11 +99,13 @@ class ReviewScreen(Screen):
         def done(result) -> None:
             if result:
                 text, owner, due = result
-                self.app.decide("follow_up", row.id, text=text, owner=owner or None, due=due)
+                self.post_message(DecisionRequested(FollowUp(row.id, text, owner or None, due)))
 
         meeting = self.app.service.meeting
         owner = meeting.participants.split(",")[0] if meeting else ""
-        self.app.push_screen(FollowUpDialog(row.name, owner, self.app.snapshot.as_of), done)
+        snap = self.app.snapshot
+        if snap is not None:
+            self.app.push_screen(FollowUpDialog(row.name, owner, snap.as_of), done)
 
     def action_undo(self) -> None:
-        self.app.decide("undo", None)
+        self.post_message(DecisionRequested(Undo()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,6 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
 from abm_tui.review.build_list import THEN_BY, ListProposal, ListRule, propose
+
+if TYPE_CHECKING:
+    from abm_tui.ui.app import AbmApp
 
 SAMPLE = 6  # names shown per tier
 
@@ -23,6 +28,7 @@ class BuildListDialog(ModalScreen[tuple[dict[int, int], str] | None]):
     """Top N by ICP fit, then revenue, employees or open pipeline: enter previews, enter again saves."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="build.cancel")]
+    app: AbmApp
 
     def __init__(self) -> None:
         super().__init__()

@@ -154,7 +154,7 @@ class FunnelScreen(ReviewScreen):
             self.show_snapshot(self.app.snapshot)
 
     def action_cycle_owner(self) -> None:
-        owners = [None, *owners_of(self.app.snapshot.rows)] if self.app.snapshot else [None]
+        owners: list[str | None] = [None, *owners_of(self.app.snapshot.rows)] if self.app.snapshot else [None]
         self.owner = owners[(owners.index(self.owner) + 1) % len(owners)] if self.owner in owners else None
         if self.app.snapshot:
             self.show_snapshot(self.app.snapshot)

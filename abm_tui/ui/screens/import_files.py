@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,6 +15,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Static
 
 from abm_tui.review.imports import ImportResult
+
+if TYPE_CHECKING:
+    from abm_tui.ui.app import AbmApp
 
 HINT = "enter: preview what would change · enter again: import · escape: cancel"
 
@@ -30,6 +34,7 @@ class ImportDialog(ModalScreen[bool]):
     """Import files: enter previews (a dry run), enter again imports, escape closes."""
 
     BINDINGS = [Binding("escape", "close", "Close", id="import.close")]
+    app: AbmApp
 
     def __init__(self) -> None:
         super().__init__()

@@ -5,18 +5,20 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Markdown, Static
 
 from abm_tui.review.agenda import Agenda, AgendaEntry
+from abm_tui.review.requests import Retier, Skip
 from abm_tui.review.service import Snapshot
 from abm_tui.ui.format import role_name
+from abm_tui.ui.messages import DecisionRequested
 from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
 from abm_tui.ui.widgets.footer import KeyFooter
 
-MEETING_BINDINGS = [
+MEETING_BINDINGS: list[BindingType] = [
     Binding("n,j", "step(1)", "Next", tooltip="Next agenda entry", id="meeting.next"),
     Binding("p,k", "step(-1)", "Prev", tooltip="Previous agenda entry", id="meeting.prev"),
     Binding("enter", "open", "Open", tooltip="Open the account (escape comes back here)", id="meeting.open"),
@@ -180,14 +182,16 @@ class MeetingScreen(ReviewScreen):
     def action_retier(self, tier: int) -> None:
         e = self.current()
         if e is not None:
-            row = self.app.snapshot.row(e.account_id)
+            row = self.app.snapshot.row(e.account_id) if self.app.snapshot else None
             version = row.version if row else None
-            self.app.decide("retier", e.account_id, tier=tier, reason=e.facts, version=version)
+            self.post_message(DecisionRequested(Retier(e.account_id, tier, version=version, reason=e.facts)))
 
     def action_skip(self) -> None:
         e = self.current()
         if e is not None:
-            self.app.decide("skip", e.account_id)  # the agenda repaints on the next open entry
+            self.post_message(
+                DecisionRequested(Skip(e.account_id))
+            )  # the agenda repaints on the next open entry
 
     def action_end(self) -> None:
         self.app.end_meeting()

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Header, Input, Static
 from textual.widgets.data_table import ColumnKey
 
 from abm_tui.domain import STAGES
+from abm_tui.review.requests import DropMany, RetierMany
 from abm_tui.review.service import Snapshot
 from abm_tui.review.targets import (
     GAP_CHOICES,
@@ -22,6 +23,7 @@ from abm_tui.review.targets import (
     select_rows,
 )
 from abm_tui.ui.format import AGENDA_WORDS, GAP_STYLE, STAGE_STYLE, days_ago, money, role_name, score_text
+from abm_tui.ui.messages import DecisionRequested
 from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
 from abm_tui.ui.widgets.footer import KeyFooter
 
@@ -348,7 +350,7 @@ class TargetsScreen(ReviewScreen):
             super().action_retier(tier)
             return
         ids, self.marked = sorted(self.marked), set()
-        self.app.decide("retier_many", None, account_ids=ids, tier=tier)
+        self.post_message(DecisionRequested(RetierMany(tuple(ids), tier)))
 
     def action_drop(self) -> None:
         if not self.marked:
@@ -360,7 +362,7 @@ class TargetsScreen(ReviewScreen):
         def done(reason: str | None) -> None:
             if reason:
                 self.marked = set()
-                self.app.decide("drop_many", None, account_ids=ids, reason=reason)
+                self.post_message(DecisionRequested(DropMany(tuple(ids), reason)))
 
         self.app.push_screen(
             TextPrompt(f"Drop {len(ids)} marked accounts: why?", "e.g. poor fit, no budget"), done

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from textual_plotext import PlotextPlot
 
@@ -18,13 +19,14 @@ class BarChart(PlotextPlot):
         self,
         title: str,
         labels: Sequence[str],
-        series: dict[str, Sequence[float]],
+        series: Mapping[str, Sequence[float]],
         *,
         stacked: bool = False,
         horizontal: bool = False,
         ylabel: str = "",
     ) -> None:
-        plt = self.plt
+        # plotext 5's bundled type hints lag its code (`labels=` of the grouped bars): checked by the tests.
+        plt: Any = self.plt
         plt.clear_data()
         plt.clear_figure()
         plt.title(title)
