@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
-from abm_tui.review.requests import Request, SetTiers, Undo
+from abm_tui.review.requests import Request, SetTiers
 from abm_tui.review.service import ReviewService, Snapshot
 from abm_tui.review.status import DataStatus
+from abm_tui.ui.commands import AccountCommands
 from abm_tui.ui.messages import DecisionRequested, DecisionSaved, MetricsLoaded, MetricsProgress
 from abm_tui.ui.screens.base import ReviewScreen
 from abm_tui.ui.screens.targets import MAX_ROWS, TargetsScreen
@@ -27,56 +27,6 @@ if TYPE_CHECKING:
 
 
 COLLECT_EVERY = 40  # snapshots between full garbage collections (see `on_metrics_loaded`)
-FUZZY_ACCOUNTS = 5_000  # longer lists are narrowed to names containing the query before fuzzy matching
-
-
-class AccountCommands(Provider):
-    """Jump to any account by name; run the screen commands."""
-
-    def _commands(self):
-        app = self.app
-        assert isinstance(app, AbmApp)
-        running = app.service.meeting is not None
-        return [
-            ("Targets: show the target list", app.action_show_targets),
-            ("Funnel: show the funnel overview", app.action_show_funnel),
-            (
-                "Meeting: open its agenda" if running else "Meeting: start a review meeting",
-                app.action_meeting,
-            ),
-            *([("Meeting: end it and write the minutes", app.end_meeting)] if running else []),
-            ("Import CRM exports or generic folders…", app.action_import),
-            ("Build the list: propose tiers by a rule, preview, save…", app.action_build_list),
-            ("Set your name (recorded on decisions)", app.action_set_name),
-            ("Set the currency amounts are shown in", app.action_set_currency),
-            ("Undo the last decision", partial(app.decide, Undo())),
-        ]
-
-    async def discover(self) -> Hits:
-        for text, callback in self._commands():
-            yield DiscoveryHit(text, callback)
-
-    async def search(self, query: str) -> Hits:
-        app = self.app
-        assert isinstance(app, AbmApp)
-        matcher = self.matcher(query)
-        for text, callback in self._commands():
-            score = matcher.match(text)
-            if score > 0:
-                yield Hit(score, matcher.highlight(text), callback)
-        if app.snapshot is None:
-            return
-        rows = app.snapshot.rows
-        if len(rows) > FUZZY_ACCOUNTS:  # fuzzy matching 100,000 names per keystroke takes seconds
-            needle = query.lower().strip()
-            rows = [r for r in rows if needle in r.search_text][:FUZZY_ACCOUNTS]
-        for row in rows:
-            label = f"{row.name} ({row.domain or 'no domain'})"
-            score = matcher.match(label)
-            if score > 0:
-                yield Hit(
-                    score, matcher.highlight(label), partial(app.open_account, row.id), help="open account"
-                )
 
 
 class AbmApp(App):

@@ -377,3 +377,36 @@ async def test_a_new_search_starts_at_its_first_match(make_app):
         await pilot.press("enter", "enter")  # leave the search box, open the account
         await settle(pilot, lambda: isinstance(app.screen, AccountScreen))
         assert app.screen.account_id == first
+
+
+async def test_the_palette_jumps_to_an_account_and_runs_commands(make_app):
+    from textual.command import CommandPalette
+
+    from abm_tui.ui.screens.account import AccountScreen
+    from abm_tui.ui.screens.build_list import BuildListDialog
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        await pilot.press("ctrl+p")
+        await settle(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Highmere")
+        await settle(
+            pilot,
+            lambda: "Highmere" in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt),
+        )
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, AccountScreen))
+        assert app.snapshot.row(app.screen.account_id).name == "Highmere Biotech plc"
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await settle(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"build the list")
+        await settle(
+            pilot,
+            lambda: (
+                "Build the list" in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt)
+            ),
+        )
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, BuildListDialog))
