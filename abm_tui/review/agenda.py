@@ -11,7 +11,7 @@ import pandas as pd
 from abm_tui.exporters.numbers import money
 from abm_tui.metrics.dataset import Dataset, as_timestamp
 from abm_tui.metrics.opportunities import opportunities_as_of
-from abm_tui.review.service import Snapshot
+from abm_tui.review.snapshot import Snapshot
 from abm_tui.review.targets import TargetRow
 
 # Deals at risk first, then list hygiene, then opportunities to invest.

@@ -7,7 +7,7 @@ from typing import Any
 
 from abm_tui.domain import STAGES
 from abm_tui.exporters.numbers import fmt_pct, money
-from abm_tui.review.service import Snapshot
+from abm_tui.review.snapshot import Snapshot
 from abm_tui.review.targets import TargetRow
 
 

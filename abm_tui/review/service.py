@@ -8,21 +8,14 @@ from __future__ import annotations
 import getpass
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from abm_tui.domain import Params
-from abm_tui.review.targets import (
-    TargetQuery,
-    TargetRow,
-    in_scope,
-    order_key,
-    resort,
-    sort_rows,
-    target_row,
-)
+from abm_tui.review.snapshot import AccountView, Snapshot, has_engagement
+from abm_tui.review.targets import TargetRow, target_row
 from abm_tui.store import metric_cache
 from abm_tui.store.metric_cache import ACCOUNT_VERSION, METRIC_VERSION, State
 
@@ -53,108 +46,6 @@ def _deal_order(opps: Any) -> Any:
         ["close_date", "created_at"], ascending=False, na_position="last"
     )
     return pd.concat([open_, closed])
-
-
-def has_engagement(settings: dict[str, str]) -> bool:
-    """Whether the database holds any engagement (recorded by each import; unknown counts as yes)."""
-    return settings.get("data.engagements") != "false"
-
-
-@dataclass(frozen=True, repr=False)
-class Snapshot:
-    """Every account's list metrics at one as-of date, as last loaded from the store."""
-
-    as_of: date
-    params: Params
-    rows: list[TargetRow]
-    settings: dict[str, str]
-    velocity: dict[str, float] = field(default_factory=dict)  # portfolio days per stage (for "stalled")
-    by_id: dict[int, TargetRow] = field(default_factory=dict, repr=False)
-    targets: int | None = None  # set on a first page only: how many targets the whole list has
-    orders: dict[tuple[str, bool], list[TargetRow]] = field(default_factory=dict, compare=False)
-    scope_cache: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @property
-    def complete(self) -> bool:
-        """False for the first page of a long list, shown while every account is read."""
-        return self.targets is None
-
-    def __post_init__(self) -> None:
-        if not self.by_id:
-            self.by_id.update((r.id, r) for r in self.rows)
-
-    def __repr__(self) -> str:  # short: Textual names workers after their arguments
-        return f"Snapshot(as_of={self.as_of}, {len(self.rows):,} accounts)"
-
-    def row(self, account_id: int) -> TargetRow | None:
-        return self.by_id.get(account_id)
-
-    @property
-    def currency(self) -> str | None:
-        """The currency amounts are shown in (the `currency` setting, else the deals')."""
-        from abm_tui.exporters.numbers import currency_of
-
-        return currency_of(self.settings)
-
-    @property
-    def has_engagement(self) -> bool:
-        """False while the database holds no engagement at all (scores then mean nothing yet)."""
-        return has_engagement(self.settings)
-
-    def with_rows(self, changed: list[TargetRow]) -> Snapshot:
-        """This snapshot with these rows replaced (or added): a decision changes a row, not the list,
-        so the kept orders are patched rather than sorted again."""
-        new = {r.id: r for r in changed}
-        old = [self.by_id[i] for i in new if i in self.by_id]
-        rows = [new.get(r.id, r) for r in self.rows]
-        rows += sorted((r for i, r in new.items() if i not in self.by_id), key=lambda r: r.id)
-        orders = {k: resort(v, order_key(*k), old, changed) for k, v in self.orders.items()}
-        scope_cache = {}
-        if "key" in self.scope_cache:  # the list on screen: patched the same way
-            sort, descending, tier, show_dropped = key = self.scope_cache["key"]
-            q = TargetQuery(tier=tier, show_dropped=show_dropped, sort=sort, descending=descending)
-            rows_in = resort(
-                self.scope_cache["rows"], order_key(sort, descending), in_scope(old, q), in_scope(changed, q)
-            )
-            scope_cache = {"key": key, "rows": rows_in}
-        return replace(self, rows=rows, by_id={**self.by_id, **new}, orders=orders, scope_cache=scope_cache)
-
-    def ordered(self, sort: str = "tier", descending: bool = False) -> list[TargetRow]:
-        """The rows in a list order (sorted once per snapshot and order, then kept)."""
-        if (sort, descending) not in self.orders:
-            self.orders[(sort, descending)] = sort_rows(self.rows, sort, descending)
-        return self.orders[(sort, descending)]
-
-    def scoped(self, q: TargetQuery) -> list[TargetRow]:
-        """The rows of `q`'s scope in its order: kept for the last scope asked (and patched by
-        `with_rows`), so a keystroke of a search only filters."""
-        key = (q.sort, q.descending, q.tier, q.show_dropped)
-        if self.scope_cache.get("key") != key:
-            self.scope_cache.clear()
-            self.scope_cache.update(key=key, rows=in_scope(self.ordered(q.sort, q.descending), q))
-        return self.scope_cache["rows"]
-
-    @property
-    def state(self) -> State:
-        return State(self.as_of, self.params.key(), self.velocity)
-
-
-@dataclass(frozen=True)
-class AccountView:
-    """Everything the account screen shows."""
-
-    row: TargetRow
-    details: dict[str, Any]
-    metrics: dict[str, float]  # the score's inputs (`TargetRow.score_parts_map`)
-    per_role: pd.DataFrame
-    as_of: date
-    gaps: list[dict[str, Any]]  # role, min_contacts, contacts, engaged, gap
-    opportunities: list[
-        dict[str, Any]
-    ]  # name, currency, stage (as of T), amount, close_date, days_in_stage, outcome
-    window_days: int = 90
-    changes: str = ""  # since the last meeting
-    follow_ups: tuple[str, ...] = ()
 
 
 class ReviewService:
@@ -491,94 +382,60 @@ class ReviewService:
 
     # `version` is the account's version as the screen showed it: a mismatch raises StaleAccount.
 
-    def retier(
-        self, account_id: int, tier: int, reason: str | None = None, version: int | None = None
-    ) -> Decision:
-        from abm_tui.store import decisions
-
-        with self._session() as session:
-            return decisions.retier(
-                session=session,
-                account_id=account_id,
-                tier=tier,
-                who=self.who(),
-                reason=reason,
-                version=version,
-            )
-
-    def drop(self, account_id: int, reason: str, version: int | None = None) -> Decision:
-        from abm_tui.store import decisions
-
-        with self._session() as session:
-            return decisions.drop(
-                session=session, account_id=account_id, reason=reason, who=self.who(), version=version
-            )
-
-    def restore(self, account_id: int, version: int | None = None) -> Decision:
-        from abm_tui.store import decisions
-
-        with self._session() as session:
-            return decisions.restore(session=session, account_id=account_id, who=self.who(), version=version)
-
     def decide(self, request: Request) -> list[Decision]:
-        """Apply one request in one transaction: the decisions it wrote (none for a skip)."""
-        from abm_tui.review import requests as r
+        """Apply one request in one transaction: the decisions it wrote (none for a skip).
 
-        match request:
-            case r.Retier(account_id, tier, version, reason):
-                return [self.retier(account_id, tier, reason=reason, version=version)]
-            case r.Drop(account_id, reason, version):
-                return [self.drop(account_id, reason, version=version)]
-            case r.Restore(account_id, version):
-                return [self.restore(account_id, version=version)]
-            case r.Note(account_id, text):
-                return [self.note(account_id, text)]
-            case r.FollowUp(account_id, text, owner, due):
-                return [self.follow_up(account_id, text, owner, due)]
-            case r.Skip(account_id):
-                self.skip(account_id)
-                return []
-            case r.Undo():
-                return self.undo()
-            case r.RetierMany(account_ids, tier, reason):
-                return self.retier_many(list(account_ids), tier, reason=reason)
-            case r.DropMany(account_ids, reason):
-                return self.drop_many(list(account_ids), reason)
-            case r.SetTiers(tiers, reason):
-                return self.set_tiers(tiers, reason)
-        raise AssertionError(f"unknown request {request!r}")
-
-    def note(self, account_id: int, text: str) -> Decision:
-        from abm_tui.store import decisions
-
-        with self._session() as session:
-            return decisions.note(session=session, account_id=account_id, text=text, who=self.who())
-
-    def undo(self) -> list[Decision]:
-        """Undo the newest decision (with the others of its batch): the rows appended."""
-        from abm_tui.store import decisions
-
-        with self._session() as session:
-            return decisions.undo_last(session=session, who=self.who())
-
-    def retier_many(self, account_ids: list[int], tier: int, reason: str | None = None) -> list[Decision]:
-        from abm_tui.store import decisions
-
-        with self._session() as session:
-            return decisions.retier_many(
-                session=session, account_ids=account_ids, tier=tier, who=self.who(), reason=reason
-            )
-
-    def set_tiers(self, tiers: dict[int, int], reason: str) -> list[Decision]:
-        """Put each account at its tier in one batch (a built list: one undo takes it back)."""
+        A retier, drop or restore carries the version the screen showed: a mismatch raises
+        StaleAccount and nothing is written (another window changed the account meanwhile)."""
         from abm_tui.errors import DecisionError
-        from abm_tui.store import decisions
+        from abm_tui.review import requests as r
+        from abm_tui.store import decisions, meetings
+        from abm_tui.store.models import Decision
 
-        with self._session() as session:
-            done = decisions.set_tiers(session=session, tiers=tiers, who=self.who(), reason=reason)
-        if not done:
-            raise DecisionError("Every proposed account is already at that tier; nothing changed.")
-        return done
+        who = self.who()
+        with self._session(expire_on_commit=False) as s:
+            match request:
+                case r.Retier(account_id, tier, version, reason):
+                    return [decisions.retier(session=s, account_id=account_id, tier=tier, who=who,
+                                             version=version, reason=reason)]  # fmt: skip
+                case r.Drop(account_id, reason, version):
+                    return [
+                        decisions.drop(
+                            session=s, account_id=account_id, reason=reason, who=who, version=version
+                        )
+                    ]
+                case r.Restore(account_id, version):
+                    return [decisions.restore(session=s, account_id=account_id, who=who, version=version)]
+                case r.Note(account_id, text):
+                    return [decisions.note(session=s, account_id=account_id, text=text, who=who)]
+                case r.FollowUp(account_id, text, owner, due):
+                    follow = meetings.add_follow_up(
+                        session=s, account_id=account_id, text=text, owner=owner, due=due, who=who
+                    )
+                    made = s.get(Decision, follow.decision_id)
+                    return [made] if made is not None else []
+                case r.Skip(account_id):
+                    if who.meeting_id is None:
+                        raise DecisionError("Skipping is for a running meeting's agenda.")
+                    meetings.skip(session=s, meeting_id=who.meeting_id, account_id=account_id)
+                    return []
+                case r.Undo():
+                    return decisions.undo_last(session=s, who=who)
+                case r.RetierMany(account_ids, tier, reason):
+                    return decisions.retier_many(session=s, account_ids=list(account_ids), tier=tier, who=who,
+                                                 reason=reason)  # fmt: skip
+                case r.DropMany(account_ids, reason):
+                    return decisions.drop_many(
+                        session=s, account_ids=list(account_ids), reason=reason, who=who
+                    )
+                case r.SetTiers(tiers, reason):
+                    done = decisions.set_tiers(session=s, tiers=tiers, who=who, reason=reason)
+                    if not done:
+                        raise DecisionError(
+                            "Every proposed account is already at that tier; nothing changed."
+                        )
+                    return done
+        raise AssertionError(f"unknown request {request!r}")
 
     def list_candidates(self, snap: Snapshot) -> list[Candidate]:
         """Accounts that could join the list (not on it, not dropped), with what a list rule ranks by."""
@@ -608,14 +465,6 @@ class ReviewService:
             )
             for r in found
         ]
-
-    def drop_many(self, account_ids: list[int], reason: str) -> list[Decision]:
-        from abm_tui.store import decisions
-
-        with self._session() as session:
-            return decisions.drop_many(
-                session=session, account_ids=account_ids, reason=reason, who=self.who()
-            )
 
     # -- import --------------------------------------------------------------------------------------
 
@@ -650,23 +499,6 @@ class ReviewService:
 
     def resume_meeting(self, meeting: Meeting) -> None:
         self.meeting = meeting
-
-    def skip(self, account_id: int) -> None:
-        from abm_tui.store import meetings
-
-        assert self.meeting is not None and self.meeting.id is not None
-        with self._session() as session:
-            meetings.skip(session=session, meeting_id=self.meeting.id, account_id=account_id)
-
-    def follow_up(self, account_id: int, text: str, owner: str | None, due: date | None) -> Decision:
-        from abm_tui.store import meetings
-        from abm_tui.store.models import Decision
-
-        with self._session(expire_on_commit=False) as session:
-            follow = meetings.add_follow_up(
-                session=session, account_id=account_id, text=text, owner=owner, due=due, who=self.who()
-            )
-            return session.get(Decision, follow.decision_id)
 
     def agenda(self, snap: Snapshot) -> Agenda:
         """The agenda of the running meeting (or of a meeting that would start now)."""

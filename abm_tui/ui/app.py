@@ -15,7 +15,8 @@ from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
 from abm_tui.review.requests import Request, SetTiers
-from abm_tui.review.service import ReviewService, Snapshot
+from abm_tui.review.service import ReviewService
+from abm_tui.review.snapshot import Snapshot
 from abm_tui.review.status import DataStatus
 from abm_tui.ui.commands import AccountCommands
 from abm_tui.ui.messages import DecisionRequested, DecisionSaved, MetricsLoaded, MetricsProgress

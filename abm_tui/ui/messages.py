@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from threading import Event
 
     from abm_tui.review.requests import Request
-    from abm_tui.review.service import Snapshot
+    from abm_tui.review.snapshot import Snapshot
     from abm_tui.store.models import Decision
 
 

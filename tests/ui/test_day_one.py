@@ -11,6 +11,7 @@ from sqlalchemy import text
 from textual.widgets import DataTable, Input, Static
 
 from abm_tui.importers.reader import read_inputs
+from abm_tui.review.requests import Retier
 from abm_tui.store.db import open_store
 from abm_tui.store.imports import apply_batch
 from abm_tui.ui.app import AbmApp
@@ -173,7 +174,7 @@ def test_minutes_carry_the_data_currency(crm_engine, tmp_path):
     snap = service.load()
     acme = next(r for r in snap.rows if r.name == "Acme Corp")
     service.start_meeting(["Sam", "Mia"])
-    service.retier(acme.id, 1)
+    service.decide(Retier(acme.id, 1))
     snap = service.after_decision({acme.id})
     text_ = service.minutes(service.meeting.id, snap)
     assert "$250k open at Acme Corp with no decision maker engaged." in text_

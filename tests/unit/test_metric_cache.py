@@ -14,6 +14,7 @@ from abm_tui.metrics.funnel import funnel
 from abm_tui.review import service as service_module
 from abm_tui.review.agenda import build_agenda, stalled_texts
 from abm_tui.review.funnel_view import scope_rows, stage_counts_by_tier
+from abm_tui.review.requests import Drop, Retier
 from abm_tui.review.service import ReviewService
 from abm_tui.review.targets import TargetQuery, _in_scope, build_rows, sort_rows
 from abm_tui.store import metric_cache
@@ -89,7 +90,7 @@ def test_a_decision_in_another_window_is_recomputed_on_the_next_load(demo_engine
     ReviewService(demo_engine, as_of=DEMO_TODAY).load()
     other = ReviewService(demo_engine, as_of=DEMO_TODAY)
     row = next(r for r in plain_rows(demo_engine) if r.tier == 3 and r.agenda)
-    other.retier(row.id, 1)  # committed, but that window died before storing its metrics
+    other.decide(Retier(row.id, 1))  # committed, but that window died before storing its metrics
     no_full_compute(monkeypatch)
     snap = ReviewService(demo_engine, as_of=DEMO_TODAY).load()
     assert snap.row(row.id).tier == 1
@@ -102,13 +103,16 @@ def test_refresh_after_decisions_equals_the_plain_functions(demo_engine, monkeyp
     for column in ("tier", "score", "name", "last_touch"):
         snap.ordered(column, column == "score")
     flagged = [r for r in snap.rows if r.agenda and r.tier == 3][:2]
-    service.retier(flagged[0].id, 1)
-    service.drop(flagged[1].id, "no budget")
+    service.decide(Retier(flagged[0].id, 1))
+    service.decide(Drop(flagged[1].id, "no budget"))
     fast = service.after_decision({flagged[0].id, flagged[1].id})
     assert fast.row(flagged[0].id).tier == 1 and fast.row(flagged[1].id).status == "dropped"
     assert fast.rows == plain_rows(demo_engine)
-    assert len(fast.orders) == 4
-    for (column, descending), ordered in fast.orders.items():  # the kept orders were patched, not re-sorted
+    assert len(fast.cache.orders) == 4
+    for (
+        column,
+        descending,
+    ), ordered in fast.cache.orders.items():  # the kept orders were patched, not re-sorted
         assert ordered == sort_rows(fast.rows, column, descending)
     no_full_compute(monkeypatch)  # and the store holds the refreshed rows
     assert ReviewService(demo_engine, as_of=DEMO_TODAY).load().rows == fast.rows
@@ -145,7 +149,7 @@ def test_funnel_from_the_stored_metrics_equals_the_plain_funnel(demo_engine):
             assert counts == funnel(ds, DEMO_TODAY, params, tier=t, owner=who)["stage_counts"]
     # After a decision the funnel counts the account where it now is.
     row = next(r for r in snap.rows if r.tier == 2 and r.is_target)
-    service.retier(row.id, 1)
+    service.decide(Retier(row.id, 1))
     after = service.after_decision({row.id})
     assert service.funnel(after, 1) == funnel(load_dataset(demo_engine), DEMO_TODAY, params, tier=1)
 
@@ -241,7 +245,7 @@ def test_the_first_page_is_the_first_rows_of_the_whole_list(demo_db, demo_engine
     assert select_rows(page.scoped(TargetQuery()), TargetQuery(), limit=20)[0] == shown
     assert page.targets == matched == in_scope == 200 and 20 <= len(page.rows) < 200
     assert ReviewService(url, as_of=date(2026, 9, 1)).first_page(20) is None  # stored for another day
-    ReviewService(demo_engine, as_of=DEMO_TODAY).retier(shown[0].id, 3)  # not yet recomputed: stale
+    ReviewService(demo_engine, as_of=DEMO_TODAY).decide(Retier(shown[0].id, 3))  # not yet recomputed: stale
     assert ReviewService(url, as_of=DEMO_TODAY).first_page(20) is None
     monkeypatch.setattr(service_module, "FIRST_PAGE_FROM", 1000)
     ReviewService(url, as_of=DEMO_TODAY).load()
@@ -253,7 +257,7 @@ def test_the_saved_decision_shows_before_the_metrics_are_recomputed(demo_engine)
     snap = service.load()
     snap.ordered("score", True)
     row = next(r for r in snap.ordered() if r.tier == 1)
-    service.drop(row.id, "no budget", version=row.version)
+    service.decide(Drop(row.id, "no budget", version=row.version))
     interim = service.decided({row.id})
     moved = interim.row(row.id)
     assert (moved.status, moved.version, moved.score, moved.agenda) == (
@@ -263,7 +267,8 @@ def test_the_saved_decision_shows_before_the_metrics_are_recomputed(demo_engine)
         row.agenda,
     )
     assert (
-        all(o == sort_rows(interim.rows, *k) for k, o in interim.orders.items()) and len(interim.orders) == 2
+        all(o == sort_rows(interim.rows, *k) for k, o in interim.cache.orders.items())
+        and len(interim.cache.orders) == 2
     )
     assert snap.row(row.id) == row  # the snapshot it came from is untouched
     for q in (TargetQuery(), TargetQuery(tier="all", show_dropped=True, sort="score", descending=True)):

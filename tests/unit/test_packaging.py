@@ -55,3 +55,17 @@ def test_the_first_screen_path_imports_neither_pandas_nor_sqlalchemy(demo_db):
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_no_import_cycles_below_the_ui():
+    """A module below the UI never needs one that needs it back (a cycle once ran through service.py)."""
+    import grimp
+
+    graph = grimp.build_graph("abm_tui")
+    modules = sorted(m for m in graph.modules if not m.startswith("abm_tui.ui") and m != "abm_tui.cli")
+    cycles = []
+    for i, a in enumerate(modules):
+        for b in modules[i + 1 :]:
+            if graph.chain_exists(importer=a, imported=b) and graph.chain_exists(importer=b, imported=a):
+                cycles.append((a, b))
+    assert cycles == []

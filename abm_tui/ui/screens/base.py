@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from abm_tui.review.requests import Drop, FollowUp, Note, Restore, Retier, Undo
-from abm_tui.review.service import Snapshot
+from abm_tui.review.snapshot import Snapshot
 from abm_tui.ui.messages import DecisionRequested
 from abm_tui.ui.screens.prompt import TextPrompt
 

@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Header, Static
 
 from abm_tui.domain import STAGES
 from abm_tui.review.funnel_view import FunnelLine, funnel_lines, scope_rows, stage_counts_by_tier
-from abm_tui.review.service import Snapshot
+from abm_tui.review.snapshot import Snapshot
 from abm_tui.review.targets import TargetQuery, owners_of
 from abm_tui.ui.screens.base import ReviewScreen
 from abm_tui.ui.widgets.charts import BarChart

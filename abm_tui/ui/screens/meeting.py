@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Header, Markdown, Static
 
 from abm_tui.review.agenda import Agenda, AgendaEntry
 from abm_tui.review.requests import Retier, Skip
-from abm_tui.review.service import Snapshot
+from abm_tui.review.snapshot import Snapshot
 from abm_tui.ui.format import role_name
 from abm_tui.ui.messages import DecisionRequested
 from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen

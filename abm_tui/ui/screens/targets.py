@@ -12,7 +12,7 @@ from textual.widgets.data_table import ColumnKey
 
 from abm_tui.domain import STAGES
 from abm_tui.review.requests import DropMany, RetierMany
-from abm_tui.review.service import Snapshot
+from abm_tui.review.snapshot import Snapshot
 from abm_tui.review.targets import (
     GAP_CHOICES,
     SORT_COLUMNS,
