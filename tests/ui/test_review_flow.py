@@ -335,14 +335,14 @@ async def test_a_locked_database_waits_then_says_so(make_app, demo_engine, demo_
 async def test_a_long_list_shows_its_first_page_then_the_whole_list(demo_db, monkeypatch):
     """From the stored metrics the first page is on screen before every account is read; the rows it
     shows are the whole list's first rows, and a decision taken right away is kept."""
-    from abm_tui.review import service as service_module
+    from abm_tui.review import loading as loading_module
     from abm_tui.review.service import ReviewService
     from abm_tui.ui.app import AbmApp
     from tests.conftest import DEMO_TODAY
 
     url = f"sqlite:///{demo_db}"
     ReviewService(url, as_of=DEMO_TODAY).load()  # stored by an earlier start
-    monkeypatch.setattr(service_module, "FIRST_PAGE_FROM", 10)
+    monkeypatch.setattr(loading_module, "FIRST_PAGE_FROM", 10)
     app = AbmApp(url, as_of=DEMO_TODAY)
     seen = []
     shown = TargetsScreen.show_snapshot

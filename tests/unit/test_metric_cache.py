@@ -11,7 +11,7 @@ from sqlmodel import Session
 from abm_tui.domain import Params
 from abm_tui.metrics.accounts import account_metrics
 from abm_tui.metrics.funnel import funnel
-from abm_tui.review import service as service_module
+from abm_tui.review import loading as loading_module
 from abm_tui.review.agenda import build_agenda, stalled_texts
 from abm_tui.review.funnel_view import scope_rows, stage_counts_by_tier
 from abm_tui.review.requests import Drop, Retier
@@ -46,7 +46,7 @@ def no_full_compute(monkeypatch):
     def refuse(*_a, **_k):
         raise AssertionError("every account was recomputed; the stored metrics should have been read")
 
-    monkeypatch.setattr(ReviewService, "_compute_all", refuse)
+    monkeypatch.setattr(loading_module.ListLoader, "_compute_all", refuse)
 
 
 def test_schema_head_constant_is_the_migrations_head():
@@ -65,7 +65,7 @@ def test_first_load_computes_and_stores_then_the_next_reads_them(demo_engine, mo
 
 
 def test_computing_in_chunks_gives_the_same_rows(demo_engine, monkeypatch):
-    monkeypatch.setattr(service_module, "CHUNK", 7)
+    monkeypatch.setattr(loading_module, "CHUNK", 7)
     progress = []
     snap = ReviewService(demo_engine, as_of=DEMO_TODAY).load(
         lambda done, total: progress.append((done, total))
@@ -236,7 +236,7 @@ def test_the_first_page_is_the_first_rows_of_the_whole_list(demo_db, demo_engine
     from abm_tui.review.targets import TargetQuery, select_rows
 
     url = f"sqlite:///{demo_db}"
-    monkeypatch.setattr(service_module, "FIRST_PAGE_FROM", 10)
+    monkeypatch.setattr(loading_module, "FIRST_PAGE_FROM", 10)
     assert ReviewService(url, as_of=DEMO_TODAY).first_page(20) is None  # nothing stored yet
     full = ReviewService(url, as_of=DEMO_TODAY).load()
     page = ReviewService(url, as_of=DEMO_TODAY).first_page(20)
@@ -247,7 +247,7 @@ def test_the_first_page_is_the_first_rows_of_the_whole_list(demo_db, demo_engine
     assert ReviewService(url, as_of=date(2026, 9, 1)).first_page(20) is None  # stored for another day
     ReviewService(demo_engine, as_of=DEMO_TODAY).decide(Retier(shown[0].id, 3))  # not yet recomputed: stale
     assert ReviewService(url, as_of=DEMO_TODAY).first_page(20) is None
-    monkeypatch.setattr(service_module, "FIRST_PAGE_FROM", 1000)
+    monkeypatch.setattr(loading_module, "FIRST_PAGE_FROM", 1000)
     ReviewService(url, as_of=DEMO_TODAY).load()
     assert ReviewService(url, as_of=DEMO_TODAY).first_page(20) is None  # a short list loads whole
 

@@ -1,0 +1,55 @@
+"""One database as the review uses it: a URL, the engine made on first use, plain or ORM connections.
+
+The first screen is read with a plain DB-API connection from the stored metrics, before SQLAlchemy
+and pandas load; everything else goes through the engine, made once (thread-safe) when first needed.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from abm_tui.store import metric_cache
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlmodel import Session
+
+
+class Database:
+    """A database URL (or an engine), with its engine made lazily."""
+
+    def __init__(self, store: Engine | str) -> None:
+        self._engine: Engine | None = None if isinstance(store, str) else store
+        self.url = store if isinstance(store, str) else store.url.render_as_string(hide_password=False)
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        with self._lock:
+            if self._engine is None:
+                from abm_tui.store.db import make_engine
+
+                self._engine = make_engine(self.url)
+            return self._engine
+
+    def read_connection(self) -> Any:
+        """A DB-API connection: plain sqlite3 for a SQLite file at the current schema (no SQLAlchemy)."""
+        path = metric_cache.sqlite_file(self.url)
+        conn = metric_cache.connect_current(path) if path is not None else None
+        return conn if conn is not None else self.engine.raw_connection()
+
+    def session(self, **kw: Any) -> Session:
+        from sqlmodel import Session
+
+        return Session(self.engine, **kw)
+
+    def name(self) -> str:
+        """The SQLite file's name, or the PostgreSQL database's."""
+        path = metric_cache.sqlite_file(self.url)
+        if path is not None:
+            return path.name
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.url)
+        return f"{url.database or 'database'} on {url.host or 'localhost'}"

@@ -1,0 +1,165 @@
+"""Loading the list: the stored metrics when they are current, every account's recomputed when not,
+one account's after a decision. Runs in worker threads; returns snapshots, never touches widgets."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import date
+
+from abm_tui.domain import Params
+from abm_tui.review.database import Database
+from abm_tui.review.snapshot import Snapshot, has_engagement
+from abm_tui.review.targets import target_row
+from abm_tui.store import metric_cache
+from abm_tui.store.metric_cache import ACCOUNT_VERSION, METRIC_VERSION, State
+
+CHUNK = 20_000  # accounts computed at a time when every metric is recomputed (bounds the memory)
+FIRST_PAGE_FROM = 5_000  # lists this long show their first page before every account is read
+Progress = Callable[[int, int], None]
+
+
+class ListLoader:
+    """Snapshots of one database's list, and the latest one (`current`)."""
+
+    def __init__(self, db: Database, as_of: date | None, on_recompute: Callable[[], None]) -> None:
+        self.db = db
+        self.as_of_override = as_of
+        self.on_recompute = on_recompute  # every account recomputed: what was read for them is stale
+        self.current: Snapshot | None = None  # the latest snapshot, kept under `_lock`
+        self._lock = threading.Lock()
+
+    def load(self, progress: Progress | None = None) -> Snapshot:
+        with self._lock:
+            self.current = self._load(progress)
+            return self.current
+
+    def first_page(self, size: int) -> Snapshot | None:
+        """The first `size` rows of the default list (targets by tier), straight from the stored metrics
+        of a long list on SQLite; None when those are stale or the list is short (`load` is as quick)."""
+        path = metric_cache.sqlite_file(self.db.url)
+        conn = metric_cache.connect_current(path) if path is not None else None
+        if conn is None:
+            return None
+        try:
+            settings, as_of, params, state = self._stored_state(conn)
+            if state is None:
+                return None
+            if conn.execute("SELECT count(*) FROM account").fetchone()[0] < FIRST_PAGE_FROM:
+                return None
+            page = metric_cache.read_first_page(conn, size)
+        finally:
+            conn.close()
+        if page is None:
+            return None
+        rows, targets = page
+        return Snapshot(
+            as_of, params, [target_row(t) for t in rows], settings, state.velocity, targets=targets
+        )
+
+    def after_decision(self, account_ids: set[int]) -> Snapshot:
+        """The snapshot with these accounts recomputed (decisions are applied one after the other)."""
+        with self._lock:
+            self.current = (
+                self._load(None) if self.current is None else self.refresh(self.current, account_ids)
+            )
+            return self.current
+
+    def _stored_state(self, conn) -> tuple[dict[str, str], date, Params, State | None]:
+        """Settings, as-of date and parameters, and what the stored metrics were computed for: None
+        when they were computed for another day or other parameters (or not at all)."""
+        settings = metric_cache.read_settings(conn)
+        as_of = metric_cache.resolve_as_of(settings, self.as_of_override)
+        params = Params.from_settings(settings)
+        state = metric_cache.read_state(conn)
+        if state is not None and (state.as_of, state.params_key) != (as_of, params.key()):
+            state = None
+        return settings, as_of, params, state
+
+    def _load(self, progress: Progress | None) -> Snapshot:
+        """The stored metrics when they are for this as-of date and these parameters (accounts changed
+        since, by another window or a crash, are recomputed); else every account's, recomputed."""
+        conn = self.db.read_connection()
+        try:
+            settings, as_of, params, state = self._stored_state(conn)
+            listing = metric_cache.read_list(conn)
+        finally:
+            conn.close()
+        if state is None:
+            return self._compute_all(as_of, params, settings, [t[0] for t in listing], progress)
+        stale = {t[0] for t in listing if t[METRIC_VERSION] != t[ACCOUNT_VERSION]}
+        snap = Snapshot(as_of, params, [target_row(t) for t in listing], settings, state.velocity)
+        snap = self.refresh(snap, stale) if stale else snap
+        snap.ordered()  # the default order, sorted here rather than on the screen's thread
+        return snap
+
+    def _compute_all(
+        self, as_of: date, params: Params, settings: dict[str, str], ids: list[int], progress: Progress | None
+    ) -> Snapshot:
+        from abm_tui.metrics.accounts import account_metrics, portfolio_velocity
+        from abm_tui.review.targets import list_tuples
+        from abm_tui.store.repo import load_dataset
+
+        self.on_recompute()
+        if progress:
+            progress(0, len(ids))
+        portfolio = load_dataset(self.db.engine, tables=("accounts", "opportunities", "stage_changes"))
+        velocity = portfolio_velocity(portfolio, as_of, params)
+        del portfolio
+        tuples: list[tuple] = []
+        size = min(CHUNK, max(2_000, len(ids) // 5))  # at least five steps of progress on a long list
+        for start in range(0, len(ids), size):
+            part = ids[start : start + size]
+            ds = load_dataset(self.db.engine, id_range=(part[0], part[-1]))
+            metrics = account_metrics(
+                ds, as_of, params, stage_velocity=velocity, engagement_data=has_engagement(settings)
+            )
+            tuples += list_tuples(ds.accounts, metrics)
+            if progress:
+                progress(len(tuples), len(ids))
+        state = State(as_of, params.key(), velocity)
+        metric_cache.replace_all(self.db.engine, tuples, state)
+        snap = Snapshot(as_of, params, [target_row(t) for t in tuples], settings, velocity)
+        snap.ordered()
+        return snap
+
+    def refresh(self, snap: Snapshot, account_ids: set[int]) -> Snapshot:
+        """The snapshot after decisions on `account_ids`: only their rows are read and recomputed.
+
+        A decision changes an account's own row (tier, target flag, status), so its metrics are all
+        that can move; the portfolio's stage velocity does not. Gives the same numbers as `load()`.
+        """
+        from abm_tui.metrics.accounts import account_metrics
+        from abm_tui.review.targets import list_tuples
+        from abm_tui.store.repo import load_dataset
+
+        ds = load_dataset(self.db.engine, ids=set(account_ids))
+        metrics = account_metrics(
+            ds, snap.as_of, snap.params, stage_velocity=snap.velocity, engagement_data=snap.has_engagement
+        )
+        tuples = list_tuples(ds.accounts, metrics)
+        metric_cache.replace_some(self.db.engine, tuples, snap.state)
+        return snap.with_rows([target_row(t) for t in tuples])
+
+    def decided(self, account_ids: set[int]) -> Snapshot | None:
+        """The latest snapshot with these accounts' own fields (tier, target flag, status) as now saved:
+        shown at once, while `after_decision` recomputes their metrics."""
+        snap = self.current
+        if snap is None or not account_ids:
+            return None
+        conn = self.db.read_connection()
+        try:
+            cur = conn.cursor()
+            ids = ", ".join(str(int(i)) for i in account_ids)
+            cur.execute(f"SELECT id, tier, is_target, status, version FROM account WHERE id IN ({ids})")
+            saved = cur.fetchall()
+            cur.close()
+        finally:
+            conn.close()
+        return snap.with_rows(
+            [
+                snap.by_id[i]._replace(tier=tier, is_target=bool(target), status=status, version=version)
+                for i, tier, target, status, version in saved
+                if i in snap.by_id
+            ]
+        )

@@ -1,0 +1,147 @@
+"""The running meeting: start, resume, its agenda (with what does not move between decisions kept),
+its minutes and the file they are written to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from abm_tui.review.database import Database
+from abm_tui.review.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from abm_tui.review.agenda import Agenda
+    from abm_tui.store.models import Meeting
+
+
+class MeetingDesk:
+    """One database's meetings, and the one running in this window (`meeting`)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.meeting: Meeting | None = None
+        self._agenda_memo: tuple[tuple, set[int], dict[int, str], pd.DataFrame | None] | None = None
+
+    def unfinished_meeting(self) -> Meeting | None:
+        from abm_tui.store import meetings
+
+        with self.db.session(expire_on_commit=False) as session:
+            return meetings.unfinished_meeting(session=session)
+
+    def last_participants(self) -> list[str]:
+        from abm_tui.store import meetings
+
+        with self.db.session() as session:
+            return meetings.last_participants(session=session)
+
+    def start_meeting(self, participants: list[str]) -> Meeting:
+        from abm_tui.store import meetings
+
+        with self.db.session(expire_on_commit=False) as session:
+            self.meeting = meetings.start_meeting(session=session, participants=participants)
+        return self.meeting
+
+    def resume_meeting(self, meeting: Meeting) -> None:
+        self.meeting = meeting
+
+    def agenda(self, snap: Snapshot) -> Agenda:
+        """The agenda of the running meeting (or of a meeting that would start now)."""
+        from abm_tui.exporters.minutes import net_decisions
+        from abm_tui.metrics.changes import changes_since
+        from abm_tui.review.agenda import DECIDING_KINDS, build_agenda
+        from abm_tui.store import meetings
+
+        meeting_id = self.meeting.id if self.meeting else None
+        with self.db.session() as session:
+            decided: set[int] = set()
+            skipped: list[int] = []
+            if meeting_id is not None:
+                kept, _ = net_decisions(meetings.meeting_decisions(session=session, meeting_id=meeting_id))
+                decided = {d.account_id for d in kept if d.kind in DECIDING_KINDS}
+                skipped = meetings.skipped(session=session, meeting_id=meeting_id)
+            last = meetings.last_ended_meeting(session=session, before=meeting_id)
+            follow: dict[int, list[str]] = {}
+            for f in meetings.open_follow_ups(session=session):
+                due = f" (due {f.due_date:%d %b})" if f.due_date else ""
+                follow.setdefault(f.account_id, []).append(f"{f.text}, {f.owner or 'no owner'}{due}")
+        import pandas as pd
+
+        from abm_tui.review.agenda import stalled_texts
+        from abm_tui.review.targets import metrics_frame
+        from abm_tui.store.repo import load_dataset
+
+        compare = last is not None and last.started_at.date() < snap.as_of
+        since = last.started_at.date() if compare and last is not None else None
+        stalled_ids = {r.id for r in snap.rows if "stalled" in r.agenda}
+        ids = ({r.id for r in snap.rows if r.agenda} | set(follow)) if compare else stalled_ids
+        # Deals stalled and changes since the last meeting do not move with decisions: an agenda
+        # redrawn after each decision computes them only for accounts it has not seen yet.
+        key = (snap.as_of, snap.params.key(), meeting_id, last.id if compare and last is not None else None)
+        if self._agenda_memo is None or self._agenda_memo[0] != key:
+            self._agenda_memo = (key, set(), {}, None)
+        _, seen, stalled, changes = self._agenda_memo
+        new_ids = ids - seen
+        if new_ids:
+            part = load_dataset(self.db.engine, ids=new_ids)  # only what the agenda shows
+            stalled.update(stalled_texts(part, snap.as_of, snap.velocity))
+            if since is not None:
+                now = metrics_frame([r for r in snap.rows if r.id in new_ids], snap.as_of)
+                fresh = changes_since(part, since, snap.as_of, snap.params, now)
+                changes = fresh if changes is None else pd.concat([changes, fresh])
+            seen |= new_ids
+            self._agenda_memo = (key, seen, stalled, changes)
+        return build_agenda(
+            snap,
+            decided_ids=decided,
+            skipped_ids=skipped,
+            changes=changes,
+            follow_ups=follow,
+            stalled={i: t for i, t in stalled.items() if i in stalled_ids},
+        )
+
+    def minutes(self, meeting_id: int, snap: Snapshot | None = None) -> str:
+        from abm_tui.exporters.minutes import minutes_markdown
+        from abm_tui.store import decisions, meetings
+        from abm_tui.store.models import Meeting
+        from abm_tui.store.repo import account_names
+
+        with self.db.session(expire_on_commit=False) as session:
+            meeting = session.get(Meeting, meeting_id)
+            if meeting is None:
+                raise decisions.DecisionError(f"There is no meeting {meeting_id}.")
+            made = meetings.meeting_decisions(session=session, meeting_id=meeting_id)
+            follows = meetings.meeting_follow_ups(session=session, meeting_id=meeting_id)
+            skipped = meetings.skipped(session=session, meeting_id=meeting_id)
+            ids = {d.account_id for d in made} | {f.account_id for f in follows} | set(skipped)
+            names = account_names(session=session, ids=ids)
+        warnings = None
+        if snap is not None:
+            from abm_tui.review.agenda import hygiene_warnings
+
+            warnings = hygiene_warnings(snap)
+        return minutes_markdown(meeting, made, names, follows, [names[i] for i in skipped], warnings)
+
+    def end_meeting(self, snap: Snapshot | None = None) -> tuple[str, Path]:
+        """End the running meeting; write its minutes to a Markdown file and return text and path."""
+        from abm_tui.store import meetings
+
+        assert self.meeting is not None and self.meeting.id is not None
+        with self.db.session(expire_on_commit=False) as session:
+            meeting = meetings.end_meeting(session=session, meeting_id=self.meeting.id)
+        text = self.minutes(self.meeting.id, snap)
+        path = write_minutes(text, meeting)
+        self.meeting = None
+        return text, path
+
+
+def write_minutes(text: str, meeting: Meeting) -> Path:
+    from abm_tui.config import data_dir
+
+    folder = data_dir() / "minutes"
+    folder.mkdir(parents=True, exist_ok=True)
+    # The start time too: meeting 1 of another database on the same day must not overwrite this one.
+    path = folder / f"{meeting.started_at:%Y-%m-%d-%H%M}-meeting-{meeting.id}.md"
+    path.write_text(text, encoding="utf-8")
+    return path
