@@ -169,17 +169,19 @@ def missing_database(path: Path) -> str:
 
 def _open(args: argparse.Namespace, *, must_exist: bool = False):
     """The store; `must_exist` refuses to create a new database (a mistyped --db for a report)."""
-    from abm_tui.store.db import StoreError, open_store, sqlite_path
+    from abm_tui.config import sqlite_file
+    from abm_tui.store.db import StoreError, open_store
 
     url = resolve_db_url(args.db)
-    path = sqlite_path(url)
+    path = sqlite_file(url)
     if must_exist and path is not None and not path.exists():
         raise StoreError(missing_database(path))
     return open_store(url)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from abm_tui.store.metric_cache import connect_current, sqlite_file
+    from abm_tui.config import sqlite_file
+    from abm_tui.store.metric_cache import connect_current
 
     url = resolve_db_url(args.db)
     path = sqlite_file(url)
@@ -255,14 +257,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from abm_tui.config import data_dir
+    from abm_tui.config import data_dir, sqlite_file
     from abm_tui.importers import report
     from abm_tui.importers.errors import ImportFailed
     from abm_tui.importers.formats import ReadOptions
     from abm_tui.importers.mapping import write_map
     from abm_tui.importers.reader import read_inputs
     from abm_tui.importers.roles import load_rules
-    from abm_tui.store.db import StoreError, open_store, sqlite_path
+    from abm_tui.store.db import StoreError, open_store
     from abm_tui.store.imports import apply_batch
 
     delimiter = "\t" if args.delimiter == "tab" else args.delimiter
@@ -277,7 +279,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as exc:
         raise StoreError(str(exc).rstrip(".")) from exc
     url = resolve_db_url(args.db)
-    path = sqlite_path(url)
+    path = sqlite_file(url)
     rejected = any(batch.rejects(e) for e in batch.errors)
     if (rejected or args.dry_run) and path is not None and not path.exists():
         url = "sqlite://"  # check against an empty schema without creating the file

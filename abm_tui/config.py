@@ -37,3 +37,13 @@ def resolve_db_url(cli_value: str | None = None) -> str:
     if env:
         return to_url(env)
     return to_url(str(default_db_path()))
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (`sqlite:///path`, also with a driver or a query string); None for
+    other databases and in-memory ones. Plain string work: the first screen uses it before SQLAlchemy."""
+    scheme, sep, rest = url.partition(":///")
+    if not sep or scheme.split("+")[0] != "sqlite":
+        return None
+    path = rest.split("?")[0]
+    return Path(path) if path and path != ":memory:" else None

@@ -4,6 +4,7 @@ the importers and the screens. Plain Python: the first screen imports this witho
 from __future__ import annotations
 
 from dataclasses import astuple, dataclass, fields
+from datetime import UTC, datetime
 from typing import Any
 
 BUYING_ROLES = (
@@ -58,3 +59,8 @@ class Params:
 
 
 DEFAULT_PARAMS = Params()
+
+
+def local_time(utc: datetime) -> datetime:
+    """Times are stored as naive UTC; screens and minutes show them in the laptop's time zone."""
+    return utc.replace(tzinfo=UTC).astimezone()

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
 
+from abm_tui.domain import local_time
 from abm_tui.store.models import Decision, FollowUp, Meeting
-
-
-def local(utc: datetime) -> datetime:
-    """Times are stored as naive UTC; minutes show the laptop's time zone."""
-    return utc.replace(tzinfo=UTC).astimezone()
 
 
 def _cell(text: str | None) -> str:
@@ -32,8 +27,8 @@ def minutes_markdown(
     skipped: list[str],
     warnings: list[str] | None = None,
 ) -> str:
-    start = local(meeting.started_at)
-    end = local(meeting.ended_at) if meeting.ended_at else None
+    start = local_time(meeting.started_at)
+    end = local_time(meeting.ended_at) if meeting.ended_at else None
     kept, corrected = net_decisions(decisions)
     kinds = Counter(d.kind for d in kept)
     name = lambda d: _cell(names.get(d.account_id, f"account {d.account_id}"))  # noqa: E731

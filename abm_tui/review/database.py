@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from abm_tui.config import sqlite_file
 from abm_tui.store import metric_cache
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ class Database:
 
     def read_connection(self) -> Any:
         """A DB-API connection: plain sqlite3 for a SQLite file at the current schema (no SQLAlchemy)."""
-        path = metric_cache.sqlite_file(self.url)
+        path = sqlite_file(self.url)
         conn = metric_cache.connect_current(path) if path is not None else None
         return conn if conn is not None else self.engine.raw_connection()
 
@@ -46,7 +47,7 @@ class Database:
 
     def name(self) -> str:
         """The SQLite file's name, or the PostgreSQL database's."""
-        path = metric_cache.sqlite_file(self.url)
+        path = sqlite_file(self.url)
         if path is not None:
             return path.name
         from sqlalchemy.engine import make_url

@@ -20,11 +20,10 @@ class ImportResult:
 
 
 def audit_file(engine: Engine) -> Path:
-    from abm_tui.config import data_dir
+    from abm_tui.config import data_dir, sqlite_file
     from abm_tui.importers.report import audit_path
-    from abm_tui.store.db import sqlite_path
 
-    return audit_path(sqlite_path(str(engine.url)), data_dir())
+    return audit_path(sqlite_file(str(engine.url)), data_dir())
 
 
 def import_files(

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from datetime import date
 
+from abm_tui.config import sqlite_file
 from abm_tui.domain import Params
 from abm_tui.review.database import Database
 from abm_tui.review.snapshot import Snapshot, has_engagement
@@ -37,7 +38,7 @@ class ListLoader:
     def first_page(self, size: int) -> Snapshot | None:
         """The first `size` rows of the default list (targets by tier), straight from the stored metrics
         of a long list on SQLite; None when those are stale or the list is short (`load` is as quick)."""
-        path = metric_cache.sqlite_file(self.db.url)
+        path = sqlite_file(self.db.url)
         conn = metric_cache.connect_current(path) if path is not None else None
         if conn is None:
             return None

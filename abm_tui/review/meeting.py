@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from abm_tui.errors import DecisionError
 from abm_tui.review.database import Database
 from abm_tui.review.snapshot import Snapshot
 
@@ -103,14 +104,14 @@ class MeetingDesk:
 
     def minutes(self, meeting_id: int, snap: Snapshot | None = None) -> str:
         from abm_tui.exporters.minutes import minutes_markdown
-        from abm_tui.store import decisions, meetings
+        from abm_tui.store import meetings
         from abm_tui.store.models import Meeting
         from abm_tui.store.repo import account_names
 
         with self.db.session(expire_on_commit=False) as session:
             meeting = session.get(Meeting, meeting_id)
             if meeting is None:
-                raise decisions.DecisionError(f"There is no meeting {meeting_id}.")
+                raise DecisionError(f"There is no meeting {meeting_id}.")
             made = meetings.meeting_decisions(session=session, meeting_id=meeting_id)
             follows = meetings.meeting_follow_ups(session=session, meeting_id=meeting_id)
             skipped = meetings.skipped(session=session, meeting_id=meeting_id)

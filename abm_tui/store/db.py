@@ -9,18 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Date, DateTime, Engine, Table, create_engine, event, insert, inspect
-from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from abm_tui.config import sqlite_file
 from abm_tui.errors import StoreError
 from abm_tui.store import models  # noqa: F401  (registers the tables on the metadata)
-
-
-def sqlite_path(url: str) -> Path | None:
-    u = make_url(url)
-    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
-        return None
-    return Path(u.database)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -34,7 +27,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    path = sqlite_path(url)
+    path = sqlite_file(url)
     if path is not None:
         if not path.parent.exists():
             try:
@@ -117,7 +110,7 @@ def migrate(engine: Engine, revision: str = "head") -> str | None:
     target = script.get_current_head() if revision == "head" else revision
     if current == target:
         return current
-    path = sqlite_path(str(engine.url))
+    path = sqlite_file(str(engine.url))
     if current is not None and path is not None and path.exists():
         backup_sqlite(path, current)
     command.upgrade(cfg, revision)
@@ -161,7 +154,7 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
 
 
 def describe(engine: Engine) -> str:
-    path = sqlite_path(str(engine.url))
+    path = sqlite_file(str(engine.url))
     return str(path) if path is not None else engine.url.render_as_string(hide_password=True)
 
 

@@ -27,7 +27,7 @@ class Who:
 ANYONE = Who()
 
 
-def _apply(session: Session, account: Account, expected_version: int | None, **changes) -> None:
+def apply_change(session: Session, account: Account, expected_version: int | None, **changes) -> None:
     version = account.version if expected_version is None else expected_version
     t = table(Account)
     result = session.execute(
@@ -43,7 +43,7 @@ def _apply(session: Session, account: Account, expected_version: int | None, **c
         )
 
 
-def _log(session: Session, account: Account, who: Who, kind: str, **fields) -> Decision:
+def log_decision(session: Session, account: Account, who: Who, kind: str, **fields) -> Decision:
     assert account.id is not None  # loaded from the database
     d = Decision(
         account_id=account.id, kind=kind, decided_by=who.decided_by, meeting_id=who.meeting_id, **fields
@@ -52,14 +52,14 @@ def _log(session: Session, account: Account, who: Who, kind: str, **fields) -> D
     return d
 
 
-def _load(session: Session, account_id: int) -> Account:
+def load_account(session: Session, account_id: int) -> Account:
     account = session.get(Account, account_id, populate_existing=True)
     if account is None:
         raise DecisionError(f"Account {account_id} does not exist.")
     return account
 
 
-def _commit(session: Session, d: Decision) -> Decision:
+def commit_decision(session: Session, d: Decision) -> Decision:
     session.commit()
     session.refresh(d)
     return d
@@ -70,16 +70,16 @@ def retier(*, session: Session, account_id: int, tier: int, who: Who = ANYONE, v
     """Move an account to `tier`; a non-target account joins the list (kind `target`)."""
     if tier not in (1, 2, 3):
         raise DecisionError(f"Tier must be 1, 2 or 3, not {tier}.")
-    account = _load(session, account_id)
+    account = load_account(session, account_id)
     if account.status == "dropped":
         raise DecisionError(f"{account.name} is dropped; restore it (r) before retiering.")
     if account.is_target and account.tier == tier:
         raise DecisionError(f"{account.name} is already Tier {tier}.")
     kind = "retier" if account.is_target else "target"
     from_tier = account.tier
-    _apply(session, account, version, tier=tier, is_target=True)
-    return _commit(
-        session, _log(session, account, who, kind, from_tier=from_tier, to_tier=tier, reason=reason)
+    apply_change(session, account, version, tier=tier, is_target=True)
+    return commit_decision(
+        session, log_decision(session, account, who, kind, from_tier=from_tier, to_tier=tier, reason=reason)
     )
 
 
@@ -90,22 +90,22 @@ def drop(
     reason = reason.strip()
     if not reason:
         raise DecisionError("A drop needs a reason.")
-    account = _load(session, account_id)
+    account = load_account(session, account_id)
     if account.status == "dropped":
         raise DecisionError(f"{account.name} is already dropped.")
-    _apply(session, account, version, status="dropped", dropped_reason=reason)
-    return _commit(session, _log(session, account, who, "drop", from_tier=account.tier, to_tier=account.tier,
+    apply_change(session, account, version, status="dropped", dropped_reason=reason)
+    return commit_decision(session, log_decision(session, account, who, "drop", from_tier=account.tier, to_tier=account.tier,
                                  reason=reason))  # fmt: skip
 
 
 def restore(*, session: Session, account_id: int, who: Who = ANYONE, version: int | None = None,
             reason: str | None = None) -> Decision:  # fmt: skip
     """Bring a dropped account back onto the list at its old tier."""
-    account = _load(session, account_id)
+    account = load_account(session, account_id)
     if account.status != "dropped":
         raise DecisionError(f"{account.name} is not dropped.")
-    _apply(session, account, version, status="active", dropped_reason=None)
-    return _commit(session, _log(session, account, who, "restore", from_tier=account.tier, to_tier=account.tier,
+    apply_change(session, account, version, status="active", dropped_reason=None)
+    return commit_decision(session, log_decision(session, account, who, "restore", from_tier=account.tier, to_tier=account.tier,
                                  reason=reason))  # fmt: skip
 
 
@@ -114,8 +114,8 @@ def note(*, session: Session, account_id: int, text: str, who: Who = ANYONE) -> 
     text = text.strip()
     if not text:
         raise DecisionError("A note cannot be empty.")
-    account = _load(session, account_id)
-    return _commit(session, _log(session, account, who, "note", reason=text))
+    account = load_account(session, account_id)
+    return commit_decision(session, log_decision(session, account, who, "note", reason=text))
 
 
 def last_undoable(*, session: Session) -> Decision | None:
@@ -150,13 +150,15 @@ def set_tiers(
         raise DecisionError("Tiers must be 1, 2 or 3.")
     batch, out = uuid4().hex, []
     for account_id, tier in tiers.items():
-        account = _load(session, account_id)
+        account = load_account(session, account_id)
         if account.status == "dropped" or (account.is_target and account.tier == tier):
             continue
         kind, from_tier = ("retier" if account.is_target else "target"), account.tier
-        _apply(session, account, None, tier=tier, is_target=True)
+        apply_change(session, account, None, tier=tier, is_target=True)
         out.append(
-            _log(session, account, who, kind, from_tier=from_tier, to_tier=tier, reason=reason, batch=batch)
+            log_decision(
+                session, account, who, kind, from_tier=from_tier, to_tier=tier, reason=reason, batch=batch
+            )
         )
     return _commit_all(session, out) if out else []
 
@@ -168,11 +170,11 @@ def drop_many(*, session: Session, account_ids: list[int], reason: str, who: Who
         raise DecisionError("A drop needs a reason.")
     batch, out = uuid4().hex, []
     for account_id in dict.fromkeys(account_ids):
-        account = _load(session, account_id)
+        account = load_account(session, account_id)
         if account.status == "dropped":
             continue
-        _apply(session, account, None, status="dropped", dropped_reason=reason)
-        out.append(_log(session, account, who, "drop", from_tier=account.tier, to_tier=account.tier, reason=reason,
+        apply_change(session, account, None, status="dropped", dropped_reason=reason)
+        out.append(log_decision(session, account, who, "drop", from_tier=account.tier, to_tier=account.tier, reason=reason,
                         batch=batch))  # fmt: skip
     if not out:
         raise DecisionError("Every marked account is already dropped; nothing changed.")
@@ -216,15 +218,19 @@ def undo_last(*, session: Session, who: Who = ANYONE) -> list[Decision]:
 
 
 def _reverse(session: Session, last: Decision, who: Who, batch: str | None) -> Decision:
-    account = _load(session, last.account_id)
+    account = load_account(session, last.account_id)
     why = f"undo of decision #{last.id}"
     if last.kind in ("retier", "target"):
         back = {"tier": last.from_tier, "is_target": last.kind == "retier"}
-        _apply(session, account, None, **back)
-        d = _log(session, account, who, last.kind, from_tier=last.to_tier, to_tier=last.from_tier, reason=why)
+        apply_change(session, account, None, **back)
+        d = log_decision(
+            session, account, who, last.kind, from_tier=last.to_tier, to_tier=last.from_tier, reason=why
+        )
     elif last.kind == "drop":
-        _apply(session, account, None, status="active", dropped_reason=None)
-        d = _log(session, account, who, "restore", from_tier=account.tier, to_tier=account.tier, reason=why)
+        apply_change(session, account, None, status="active", dropped_reason=None)
+        d = log_decision(
+            session, account, who, "restore", from_tier=account.tier, to_tier=account.tier, reason=why
+        )
     elif last.kind == "restore":
         previous = session.execute(
             select(col(Decision.reason))
@@ -236,10 +242,14 @@ def _reverse(session: Session, last: Decision, who: Who, batch: str | None) -> D
             .order_by(col(Decision.id).desc())
             .limit(1)
         ).scalar()
-        _apply(session, account, None, status="dropped", dropped_reason=previous or "restored by mistake")
-        d = _log(session, account, who, "drop", from_tier=account.tier, to_tier=account.tier, reason=why)
+        apply_change(
+            session, account, None, status="dropped", dropped_reason=previous or "restored by mistake"
+        )
+        d = log_decision(
+            session, account, who, "drop", from_tier=account.tier, to_tier=account.tier, reason=why
+        )
     else:  # a note or follow-up: the undo row withdraws it
-        d = _log(session, account, who, last.kind, reason=f"withdrawn ({why})")
+        d = log_decision(session, account, who, last.kind, reason=f"withdrawn ({why})")
     d.undoes_id = last.id
     d.batch = batch
     return d

@@ -7,7 +7,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from abm_tui.store.decisions import ANYONE, DecisionError, Who, _commit, _load, _log
+from abm_tui.errors import DecisionError
+from abm_tui.store.decisions import ANYONE, Who, commit_decision, load_account, log_decision
 from abm_tui.store.models import Decision, FollowUp, Meeting, MeetingSkip, utcnow
 
 
@@ -81,8 +82,8 @@ def add_follow_up(
     text = text.strip()
     if not text:
         raise DecisionError("A follow-up needs a description.")
-    account = _load(session, account_id)
-    d = _log(session, account, who, "follow_up", reason=text)
+    account = load_account(session, account_id)
+    d = log_decision(session, account, who, "follow_up", reason=text)
     session.flush()
     assert account.id is not None
     follow = FollowUp(
@@ -94,7 +95,7 @@ def add_follow_up(
         due_date=due,
     )
     session.add(follow)
-    _commit(session, d)
+    commit_decision(session, d)
     session.refresh(follow)
     return follow
 

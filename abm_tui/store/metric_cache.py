@@ -76,14 +76,6 @@ def as_of_is_newest_data(settings: dict[str, str], override: date | None = None)
     return resolve_as_of(settings) != date.today()
 
 
-def sqlite_file(url: str) -> Path | None:
-    """The file of a `sqlite:///path` URL (None for other databases and in-memory ones)."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or url == prefix or url.endswith(":memory:"):
-        return None
-    return Path(url[len(prefix) :])
-
-
 def connect_current(path: Path) -> sqlite3.Connection | None:
     """A plain connection to a SQLite file already at the current schema; None when it is not (missing,
     new, older or foreign: then the full store opens it, with its migrations and clear refusals)."""

@@ -124,8 +124,8 @@ class AbmApp(App):
         """Commit one request, then recompute the decided accounts; the screens repaint after the commit."""
         from sqlalchemy.exc import OperationalError
 
+        from abm_tui.errors import DecisionError, StaleAccount
         from abm_tui.review.requests import Skip, accounts_of
-        from abm_tui.store.decisions import DecisionError, StaleAccount
 
         service = self.service
         try:
@@ -182,7 +182,7 @@ class AbmApp(App):
     def _offer_resume(self, meeting) -> None:
         if self.service.meeting is not None:
             return
-        from abm_tui.exporters.minutes import local
+        from abm_tui.domain import local_time
         from abm_tui.ui.screens.meeting_dialogs import ResumeMeetingDialog
 
         def done(choice: str | None) -> None:
@@ -195,7 +195,7 @@ class AbmApp(App):
 
         text = (
             f"[b]A meeting was not ended[/b]: {meeting.participants}, started "
-            f"{local(meeting.started_at):%a %d %b %H:%M}.\nEverything decided in it is saved. Resume it?"
+            f"{local_time(meeting.started_at):%a %d %b %H:%M}.\nEverything decided in it is saved. Resume it?"
         )
         self.push_screen(ResumeMeetingDialog(text), done)
 
@@ -218,7 +218,7 @@ class AbmApp(App):
 
     @work(thread=True, group="meeting", exit_on_error=False)
     def start_meeting(self, names: list[str]) -> None:
-        from abm_tui.store.decisions import DecisionError
+        from abm_tui.errors import DecisionError
         from abm_tui.ui.screens.meeting import MeetingScreen
 
         try:

@@ -6,10 +6,9 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
+from abm_tui.errors import DecisionError, StaleAccount
 from abm_tui.store.db import open_store
 from abm_tui.store.decisions import (
-    DecisionError,
-    StaleAccount,
     Who,
     drop,
     last_undoable,

@@ -7,13 +7,14 @@ from datetime import date, datetime
 import pytest
 from sqlmodel import Session
 
+from abm_tui.errors import DecisionError
 from abm_tui.exporters.minutes import minutes_markdown
 from abm_tui.metrics import Dataset
 from abm_tui.metrics.changes import changes_since
 from abm_tui.metrics.dataset import DEFAULT_REQUIREMENTS
 from abm_tui.store import decisions, meetings
 from abm_tui.store.db import open_store
-from abm_tui.store.decisions import DecisionError, Who
+from abm_tui.store.decisions import Who
 from abm_tui.store.models import Account
 
 

@@ -459,3 +459,20 @@ def test_upgrade_to_non_unique_domains_rebuilds_the_account_table_without_losing
         )  # a second company with the same domain is data now
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite:////tmp/a.sqlite", "/tmp/a.sqlite"),
+        ("sqlite:///rel.sqlite", "rel.sqlite"),
+        ("sqlite+pysqlite:////x/y.db?mode=ro", "/x/y.db"),
+        ("sqlite://", None),
+        ("sqlite:///:memory:", None),
+        ("postgresql+psycopg://u@h/db", None),
+    ],
+)
+def test_one_reading_of_sqlite_urls(url, path):
+    from abm_tui.config import sqlite_file
+
+    assert sqlite_file(url) == (Path(path) if path else None)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -11,17 +9,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Header, Static
 
+from abm_tui.domain import local_time
 from abm_tui.metrics.accounts import ROLE_ORDER
 from abm_tui.review.snapshot import AccountView, Snapshot
 from abm_tui.ui.format import GAP_STYLE, STAGE_STYLE, days_ago, money, role_name
 from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
 from abm_tui.ui.widgets.charts import BarChart
 from abm_tui.ui.widgets.footer import KeyFooter
-
-
-def local(utc: datetime) -> datetime:
-    """Decision times are stored as naive UTC; show them in the laptop's time zone."""
-    return utc.replace(tzinfo=UTC).astimezone()
 
 
 def score_lines(view: AccountView) -> list[str]:
@@ -200,7 +194,7 @@ class AccountScreen(ReviewScreen):
             what = d.kind.replace("_", " ")
             if d.kind in ("retier", "target"):
                 what = f"Tier {d.from_tier or '–'} → {d.to_tier or 'off list'}"
-            table.add_row(f"{local(d.at):%Y-%m-%d %H:%M}", what, d.decided_by or "–", d.reason or "")
+            table.add_row(f"{local_time(d.at):%Y-%m-%d %H:%M}", what, d.decided_by or "–", d.reason or "")
 
     def action_back(self) -> None:
         self.app.pop_screen()
