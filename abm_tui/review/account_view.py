@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from abm_tui.review.database import Database
+from abm_tui.review.rules import follow_up_text
 from abm_tui.review.snapshot import AccountView, Snapshot
 from abm_tui.review.targets import TargetRow
 
@@ -65,10 +66,7 @@ def _since_last_meeting(
     with db.session() as session:
         last = meetings.last_ended_meeting(session=session, before=meeting_id)
         follows = meetings.open_follow_ups(session=session, account_id=account_id)
-        follow_ups = tuple(
-            f"{f.text} ({f.owner or 'no owner'}" + (f", due {f.due_date:%d %b})" if f.due_date else ")")
-            for f in follows
-        )
+        follow_ups = tuple(follow_up_text(f.text, f.owner, f.due_date) for f in follows)
     if last is None or last.started_at.date() >= snap.as_of:
         return "", follow_ups
     since = last.started_at.date()

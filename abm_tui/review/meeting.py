@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from abm_tui.errors import DecisionError
 from abm_tui.review.database import Database
+from abm_tui.review.rules import follow_up_text
 from abm_tui.review.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -65,8 +66,7 @@ class MeetingDesk:
             last = meetings.last_ended_meeting(session=session, before=meeting_id)
             follow: dict[int, list[str]] = {}
             for f in meetings.open_follow_ups(session=session):
-                due = f" (due {f.due_date:%d %b})" if f.due_date else ""
-                follow.setdefault(f.account_id, []).append(f"{f.text}, {f.owner or 'no owner'}{due}")
+                follow.setdefault(f.account_id, []).append(follow_up_text(f.text, f.owner, f.due_date))
         import pandas as pd
 
         from abm_tui.review.agenda import stalled_texts

@@ -11,8 +11,6 @@ from abm_tui.exporters import numbers
 GAP_STYLE = {"missing": "bold red", "thin": "yellow", "silent": "magenta", "covered": "green"}
 STAGE_STYLE = {"target": "dim", "reached": "", "engaged": "cyan", "mqa": "bold cyan", "opportunity": "bold yellow",
                "customer": "bold green"}  # fmt: skip
-AGENDA_WORDS = {"promote": "promote?", "demote": "demote/drop?", "poor_fit": "poor fit", "gap": "gap",
-                "stalled": "stalled"}  # fmt: skip
 
 
 def money(x: float | None, currency: str | None = None) -> str:

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Header, Static
 
 from abm_tui.domain import local_time
 from abm_tui.metrics.accounts import ROLE_ORDER
+from abm_tui.review.rules import RULES
 from abm_tui.review.snapshot import AccountView, Snapshot
 from abm_tui.ui.format import GAP_STYLE, STAGE_STYLE, days_ago, money, role_name
 from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
@@ -124,12 +125,9 @@ class AccountScreen(ReviewScreen):
         self._paint_history(view)
 
     def _agenda_text(self, row) -> str:
-        words = {"promote": "promote? (hot for its tier)", "demote": "demote or drop? (cold)",
-                 "poor_fit": "poor ICP fit", "gap": "a required role is missing on an open deal",
-                 "stalled": "a deal is stalled"}  # fmt: skip
         if not row.agenda:
             return ""
-        return "\n\n[b yellow]Needs a decision:[/b yellow] " + "; ".join(words[a] for a in row.agenda)
+        return "\n\n[b yellow]Needs a decision:[/b yellow] " + "; ".join(RULES[a].phrase for a in row.agenda)
 
     def _paint_gaps(self, view: AccountView) -> None:
         table = self.query_one("#gaps", DataTable)

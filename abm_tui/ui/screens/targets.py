@@ -12,6 +12,7 @@ from textual.widgets.data_table import ColumnKey
 
 from abm_tui.domain import STAGES
 from abm_tui.review.requests import DropMany, RetierMany
+from abm_tui.review.rules import RULES
 from abm_tui.review.snapshot import Snapshot
 from abm_tui.review.targets import (
     GAP_CHOICES,
@@ -22,7 +23,7 @@ from abm_tui.review.targets import (
     owners_of,
     select_rows,
 )
-from abm_tui.ui.format import AGENDA_WORDS, GAP_STYLE, STAGE_STYLE, days_ago, money, role_name, score_text
+from abm_tui.ui.format import GAP_STYLE, STAGE_STYLE, days_ago, money, role_name, score_text
 from abm_tui.ui.messages import DecisionRequested
 from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
 from abm_tui.ui.widgets.footer import KeyFooter
@@ -270,7 +271,7 @@ class TargetsScreen(ReviewScreen):
             gap,
             Text(money(r.pipeline, snap.currency), justify="right"),
             days_ago(r.last_touch, snap.as_of),
-            Text(", ".join(AGENDA_WORDS[a] for a in r.agenda), style="bold yellow"),
+            Text(", ".join(RULES[a].label for a in r.agenda), style="bold yellow"),
             r.short_owners,
         ]
 
