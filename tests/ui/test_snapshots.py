@@ -32,7 +32,9 @@ async def painted(pilot, timeout: float = 10.0) -> None:
     # Textual 8 can keep a DataTable header rendered at its pre-measure widths until the next change
     # (seen about once in seven runs); start from fresh render caches so the picture is deterministic.
     for table in pilot.app.screen.query(DataTable):
-        table._clear_caches()
+        # A public way to empty a DataTable's render caches: its zebra_stripes watcher clears them.
+        table.zebra_stripes = not table.zebra_stripes
+        table.zebra_stripes = not table.zebra_stripes
         table.refresh()
     deadline = time.monotonic() + timeout
     before = pilot.app.export_screenshot()

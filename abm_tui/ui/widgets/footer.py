@@ -18,13 +18,13 @@ class KeyFooter(Footer):
         self._recompose_queued = False
 
     def bindings_changed(self, screen: Screen) -> None:
-        self._bindings_ready = True
-        if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
+        """Pass on the first signal of a burst once the screen has refreshed; drop the rest."""
+        if self._recompose_queued:
             return
-        if not self._recompose_queued:
-            self._recompose_queued = True
-            self.call_after_refresh(self._rebuild)
+        self._recompose_queued = True
 
-    async def _rebuild(self) -> None:
-        self._recompose_queued = False
-        await self.recompose()
+        def once() -> None:
+            self._recompose_queued = False
+            Footer.bindings_changed(self, screen)  # marks the bindings ready and recomposes
+
+        self.call_after_refresh(once)
