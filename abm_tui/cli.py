@@ -247,8 +247,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with Session(engine) as session:
         n = account_count(session=session)
     if n:
-        print(f"abm-tui: this database already holds {n} accounts; the demo loads into a new one "
-              f"(choose another with --db or ${ENV_DB}).", file=sys.stderr)  # fmt: skip
+        print(
+            f"abm-tui: this database already holds {n} accounts; the demo loads into a new one "
+            f"(choose another with --db or ${ENV_DB}).",
+            file=sys.stderr,
+        )
         return 2
     summary = load_demo(engine)
     print("Demo data loaded, dates shifted so the newest activity is today:")
@@ -273,9 +276,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     bar = ProgressBar(total) if total > 5000 and sys.stderr.isatty() else None
     try:
         roles = load_rules(args.roles) if args.roles else None
-        batch = read_inputs(args.paths, mapping=args.map, options=options, roles=roles,
-                            on_rows=partial(bar.show, "checking") if bar else None,
-                            skip_bad_rows=args.skip_bad_rows)  # fmt: skip
+        batch = read_inputs(
+            args.paths,
+            mapping=args.map,
+            options=options,
+            roles=roles,
+            on_rows=partial(bar.show, "checking") if bar else None,
+            skip_bad_rows=args.skip_bad_rows,
+        )
     except (ValueError, OSError) as exc:
         raise StoreError(str(exc).rstrip(".")) from exc
     url = resolve_db_url(args.db)

@@ -26,13 +26,36 @@ from abm_tui.store.models import (
 
 TARGET_COLUMNS = {
     # HubSpot's company import updates a company by Record ID; the ABM properties are created once in HubSpot.
-    "hubspot": ["Record ID", "Company name", "Company Domain Name", "Target Account", "Ideal Customer Profile Tier",
-                "ABM Status", "ABM Last Decision"],
+    "hubspot": [
+        "Record ID",
+        "Company name",
+        "Company Domain Name",
+        "Target Account",
+        "Ideal Customer Profile Tier",
+        "ABM Status",
+        "ABM Last Decision",
+    ],
     # Salesforce Data Loader "update" by Id; the __c fields are custom fields created once in Salesforce.
-    "salesforce": ["Id", "Name", "Website", "ABM_Target__c", "ABM_Tier__c", "ABM_Status__c",
-                   "ABM_Last_Decision__c"],
-    "generic": ["account_id", "name", "domain", "is_target", "tier", "status", "dropped_reason", "last_decision"],
-}  # fmt: skip
+    "salesforce": [
+        "Id",
+        "Name",
+        "Website",
+        "ABM_Target__c",
+        "ABM_Tier__c",
+        "ABM_Status__c",
+        "ABM_Last_Decision__c",
+    ],
+    "generic": [
+        "account_id",
+        "name",
+        "domain",
+        "is_target",
+        "tier",
+        "status",
+        "dropped_reason",
+        "last_decision",
+    ],
+}
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -184,24 +207,41 @@ def export_generic(engine: Engine, folder: Path) -> dict[str, int]:
         )
         cols = list(SCHEMA["contacts.csv"])
         rows = conn.execute(select(c).order_by(c.c.id)).all()
-        counts["contacts.csv"] = _write(folder / "contacts.csv", cols, (
-            [r.source_id, account_ids[r.account_id], *(getattr(r, k) for k in cols[2:])] for r in rows
-        ))  # fmt: skip
+        counts["contacts.csv"] = _write(
+            folder / "contacts.csv",
+            cols,
+            ([r.source_id, account_ids[r.account_id], *(getattr(r, k) for k in cols[2:])] for r in rows),
+        )
         cols = list(SCHEMA["engagements.csv"])
         rows = conn.execute(select(e).order_by(e.c.id)).all()
-        counts["engagements.csv"] = _write(folder / "engagements.csv", cols, (
-            [account_ids[r.account_id], contact_ids.get(r.contact_id), r.occurred_at, r.channel, r.intent,
-             r.description] for r in rows
-        ))  # fmt: skip
+        counts["engagements.csv"] = _write(
+            folder / "engagements.csv",
+            cols,
+            (
+                [
+                    account_ids[r.account_id],
+                    contact_ids.get(r.contact_id),
+                    r.occurred_at,
+                    r.channel,
+                    r.intent,
+                    r.description,
+                ]
+                for r in rows
+            ),
+        )
         cols = list(SCHEMA["opportunities.csv"])
         rows = conn.execute(select(o).order_by(o.c.id)).all()
-        counts["opportunities.csv"] = _write(folder / "opportunities.csv", cols, (
-            [r.source_id, account_ids[r.account_id], *(getattr(r, k) for k in cols[2:])] for r in rows
-        ))  # fmt: skip
+        counts["opportunities.csv"] = _write(
+            folder / "opportunities.csv",
+            cols,
+            ([r.source_id, account_ids[r.account_id], *(getattr(r, k) for k in cols[2:])] for r in rows),
+        )
         rows = conn.execute(select(s).order_by(s.c.id)).all()
-        counts["stage_changes.csv"] = _write(folder / "stage_changes.csv", list(SCHEMA["stage_changes.csv"]), (
-            [opp_ids[r.opportunity_id], r.stage, r.entered_at] for r in rows
-        ))  # fmt: skip
+        counts["stage_changes.csv"] = _write(
+            folder / "stage_changes.csv",
+            list(SCHEMA["stage_changes.csv"]),
+            ([opp_ids[r.opportunity_id], r.stage, r.entered_at] for r in rows),
+        )
         # Facts the import worked out ("data.…") are not settings: the import works them out again.
         rows = conn.execute(select(st).where(st.c.key.not_like("data.%")).order_by(st.c.key)).all()
         counts["settings.csv"] = _write(

@@ -162,11 +162,30 @@ WON_WORDS = {"won", "closedwon", "gewonnen", "gagne", "gagné", "vinto", "ganado
 LOST_WORDS = {"lost", "closedlost", "verloren", "perdu", "perso", "perdido"}
 # Open stages every CRM ships with, so their labels are known without a mapping.
 OPEN_LABELS = {
-    "appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "decisionmakerboughtin",
-    "contractsent", "prospecting", "qualification", "needsanalysis", "valueproposition",
-    "iddecisionmakers", "perceptionanalysis", "proposalpricequote", "negotiationreview", "lead", "new",
-    "discovery", "demo", "proposal", "negotiation", "open", "engaging", "qualified", "closing",
-}  # fmt: skip
+    "appointmentscheduled",
+    "qualifiedtobuy",
+    "presentationscheduled",
+    "decisionmakerboughtin",
+    "contractsent",
+    "prospecting",
+    "qualification",
+    "needsanalysis",
+    "valueproposition",
+    "iddecisionmakers",
+    "perceptionanalysis",
+    "proposalpricequote",
+    "negotiationreview",
+    "lead",
+    "new",
+    "discovery",
+    "demo",
+    "proposal",
+    "negotiation",
+    "open",
+    "engaging",
+    "qualified",
+    "closing",
+}
 
 
 def _squash(label: str) -> str:

@@ -12,11 +12,17 @@ from abm_tui.importers.mapping import Context, FileMapping, flag, outcome_or_ope
 from abm_tui.importers.values import SOURCE_VALUES
 
 CONTACT_ROLES = {
-    "decision maker": "decision_maker", "executive sponsor": "decision_maker",
-    "economic buyer": "budget_holder", "economic decision maker": "budget_holder",
-    "technical buyer": "technical", "business user": "champion", "evaluator": "influencer",
-    "influencer": "influencer", "other": "other", "": "",
-}  # fmt: skip
+    "decision maker": "decision_maker",
+    "executive sponsor": "decision_maker",
+    "economic buyer": "budget_holder",
+    "economic decision maker": "budget_holder",
+    "technical buyer": "technical",
+    "business user": "champion",
+    "evaluator": "influencer",
+    "influencer": "influencer",
+    "other": "other",
+    "": "",
+}
 DELETED = {"IsDeleted": "true"}
 
 

@@ -23,15 +23,34 @@ BUYING_ROLE_SYNONYMS = {
 }
 # Lead / original sources as CRMs name them → who sourced the deal (DESIGN §2: marketing / sales / partner).
 MARKETING_SOURCES = (
-    "organic search", "paid search", "email marketing", "social media", "organic social", "paid social",
-    "referrals", "direct traffic", "other campaigns", "ai referrals", "web", "advertisement",
-    "seminar - internal", "seminar - partner", "trade show", "purchased list", "webinar",
-)  # fmt: skip
+    "organic search",
+    "paid search",
+    "email marketing",
+    "social media",
+    "organic social",
+    "paid social",
+    "referrals",
+    "direct traffic",
+    "other campaigns",
+    "ai referrals",
+    "web",
+    "advertisement",
+    "seminar - internal",
+    "seminar - partner",
+    "trade show",
+    "purchased list",
+    "webinar",
+)
 SOURCE_VALUES = {
     **{s: "marketing" for s in MARKETING_SOURCES},
-    "offline sources": "sales", "phone inquiry": "sales", "employee referral": "sales",
-    "external referral": "sales", "partner": "partner", "partner referral": "partner", "*": "",
-}  # fmt: skip
+    "offline sources": "sales",
+    "phone inquiry": "sales",
+    "employee referral": "sales",
+    "external referral": "sales",
+    "partner": "partner",
+    "partner referral": "partner",
+    "*": "",
+}
 TRUE = {"true", "yes", "y", "1", "x", "ja", "j", "wahr", "waar", "oui", "si", "sí"}
 FALSE = {"false", "no", "n", "0", "nee", "nein", "falsch", "onwaar", "non"}
 

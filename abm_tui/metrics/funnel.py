@@ -52,7 +52,7 @@ def funnel(
         abm &= acc["tier"] == tier
     abm = abm.fillna(False)
     non_abm = ~active_target_mask(acc) & mine
-    abm_ids = acc.index[abm]  # an Index: `isin` hashes it in C (a set of 100,000 ids is rebuilt per call)
+    abm_ids = acc.index[abm]  # an Index: `isin` hashes it in C (a Python set would be rebuilt per call)
     non_abm_ids = acc.index[non_abm]
     targets = m.loc[m.index.isin(abm_ids)]
 

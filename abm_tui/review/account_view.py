@@ -50,8 +50,18 @@ def account_view(db: Database, snap: Snapshot, account_id: int, meeting_id: int 
         for o in _deal_order(opps).itertuples()
     ]
     changes, follow_ups = _since_last_meeting(db, snap, row, ds, meeting_id)
-    return AccountView(row, details, row.score_parts_map(), per_role, snap.as_of,
-                       gaps.to_dict("records"), opp_rows, snap.params.window_days, changes, follow_ups)  # fmt: skip
+    return AccountView(
+        row,
+        details,
+        row.score_parts_map(),
+        per_role,
+        snap.as_of,
+        gaps.to_dict("records"),
+        opp_rows,
+        snap.params.window_days,
+        changes,
+        follow_ups,
+    )
 
 
 def _since_last_meeting(

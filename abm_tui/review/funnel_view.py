@@ -50,7 +50,7 @@ def funnel_lines(snap: Snapshot, f: dict[str, Any], rows: list[TargetRow]) -> li
     by_tier: dict[int, list[TargetRow]] = {1: [], 2: [], 3: []}
     mqa_ids: set[int] = set()
     pipeline_ids: set[int] = set()
-    for r in rows:  # one pass: 100,000 rows in tens of ms
+    for r in rows:  # one pass over the rows for every count
         by_stage[r.stage].add(r.id)
         if r.tier in by_tier:
             by_tier[r.tier].append(r)
@@ -84,10 +84,14 @@ def funnel_lines(snap: Snapshot, f: dict[str, Any], rows: list[TargetRow]) -> li
         FunnelLine("  Marketing-influenced (365 d)", money(f["marketing_influenced_pipeline"], cur)),
         FunnelLine("ABM vs non-ABM (365 d)", "", heading=True),
         FunnelLine("  Win rate", f"{fmt_pct(f['win_rate']['abm'])} vs {fmt_pct(f['win_rate']['non_abm'])}"),
-        FunnelLine("  Avg deal size",
-                   f"{money(f['avg_deal_size']['abm'], cur)} vs {money(f['avg_deal_size']['non_abm'], cur)}"),
+        FunnelLine(
+            "  Avg deal size",
+            f"{money(f['avg_deal_size']['abm'], cur)} vs {money(f['avg_deal_size']['non_abm'], cur)}",
+        ),
         FunnelLine("Speed and retention", "", heading=True),
-        FunnelLine("  Sales cycle", "–" if f["sales_cycle_days"] is None else f"{f['sales_cycle_days']:.0f} days"),
+        FunnelLine(
+            "  Sales cycle", "–" if f["sales_cycle_days"] is None else f"{f['sales_cycle_days']:.0f} days"
+        ),
         FunnelLine("  Churn", fmt_pct(f["churn_rate"])),
-    ]  # fmt: skip
+    ]
     return lines

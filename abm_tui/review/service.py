@@ -171,8 +171,12 @@ class ReviewService:
         data = self._funnel_data
         if data is None:
             tables = ("accounts", "opportunities", "stage_changes", "engagements")
-            data = load_dataset(self.engine, tables=tables, engagement_columns=("account_id", "occurred_at"),
-                                account_columns=("id", "churned_at"))  # fmt: skip
+            data = load_dataset(
+                self.engine,
+                tables=tables,
+                engagement_columns=("account_id", "occurred_at"),
+                account_columns=("id", "churned_at"),
+            )
             self._funnel_data = data
         return replace(data, accounts=accounts_frame(snap.rows, data.accounts))
 
@@ -223,8 +227,16 @@ class ReviewService:
         with self._session(expire_on_commit=False) as s:
             match request:
                 case r.Retier(account_id, tier, version, reason):
-                    return [decisions.retier(session=s, account_id=account_id, tier=tier, who=who,
-                                             version=version, reason=reason)]  # fmt: skip
+                    return [
+                        decisions.retier(
+                            session=s,
+                            account_id=account_id,
+                            tier=tier,
+                            who=who,
+                            version=version,
+                            reason=reason,
+                        )
+                    ]
                 case r.Drop(account_id, reason, version):
                     return [
                         decisions.drop(
@@ -249,8 +261,9 @@ class ReviewService:
                 case r.Undo():
                     return decisions.undo_last(session=s, who=who)
                 case r.RetierMany(account_ids, tier, reason):
-                    return decisions.retier_many(session=s, account_ids=list(account_ids), tier=tier, who=who,
-                                                 reason=reason)  # fmt: skip
+                    return decisions.retier_many(
+                        session=s, account_ids=list(account_ids), tier=tier, who=who, reason=reason
+                    )
                 case r.DropMany(account_ids, reason):
                     return decisions.drop_many(
                         session=s, account_ids=list(account_ids), reason=reason, who=who

@@ -65,8 +65,15 @@ def commit_decision(session: Session, d: Decision) -> Decision:
     return d
 
 
-def retier(*, session: Session, account_id: int, tier: int, who: Who = ANYONE, version: int | None = None,
-           reason: str | None = None) -> Decision:  # fmt: skip
+def retier(
+    *,
+    session: Session,
+    account_id: int,
+    tier: int,
+    who: Who = ANYONE,
+    version: int | None = None,
+    reason: str | None = None,
+) -> Decision:
     """Move an account to `tier`; a non-target account joins the list (kind `target`)."""
     if tier not in (1, 2, 3):
         raise DecisionError(f"Tier must be 1, 2 or 3, not {tier}.")
@@ -94,19 +101,33 @@ def drop(
     if account.status == "dropped":
         raise DecisionError(f"{account.name} is already dropped.")
     apply_change(session, account, version, status="dropped", dropped_reason=reason)
-    return commit_decision(session, log_decision(session, account, who, "drop", from_tier=account.tier, to_tier=account.tier,
-                                 reason=reason))  # fmt: skip
+    return commit_decision(
+        session,
+        log_decision(
+            session, account, who, "drop", from_tier=account.tier, to_tier=account.tier, reason=reason
+        ),
+    )
 
 
-def restore(*, session: Session, account_id: int, who: Who = ANYONE, version: int | None = None,
-            reason: str | None = None) -> Decision:  # fmt: skip
+def restore(
+    *,
+    session: Session,
+    account_id: int,
+    who: Who = ANYONE,
+    version: int | None = None,
+    reason: str | None = None,
+) -> Decision:
     """Bring a dropped account back onto the list at its old tier."""
     account = load_account(session, account_id)
     if account.status != "dropped":
         raise DecisionError(f"{account.name} is not dropped.")
     apply_change(session, account, version, status="active", dropped_reason=None)
-    return commit_decision(session, log_decision(session, account, who, "restore", from_tier=account.tier, to_tier=account.tier,
-                                 reason=reason))  # fmt: skip
+    return commit_decision(
+        session,
+        log_decision(
+            session, account, who, "restore", from_tier=account.tier, to_tier=account.tier, reason=reason
+        ),
+    )
 
 
 def note(*, session: Session, account_id: int, text: str, who: Who = ANYONE) -> Decision:
@@ -174,8 +195,18 @@ def drop_many(*, session: Session, account_ids: list[int], reason: str, who: Who
         if account.status == "dropped":
             continue
         apply_change(session, account, None, status="dropped", dropped_reason=reason)
-        out.append(log_decision(session, account, who, "drop", from_tier=account.tier, to_tier=account.tier, reason=reason,
-                        batch=batch))  # fmt: skip
+        out.append(
+            log_decision(
+                session,
+                account,
+                who,
+                "drop",
+                from_tier=account.tier,
+                to_tier=account.tier,
+                reason=reason,
+                batch=batch,
+            )
+        )
     if not out:
         raise DecisionError("Every marked account is already dropped; nothing changed.")
     return _commit_all(session, out)

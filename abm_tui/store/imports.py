@@ -224,8 +224,9 @@ class _Placer:
     A CRM row that cannot be placed is skipped and counted; in the generic format it is an error.
     """
 
-    def __init__(self, conn: Connection, batch: Batch, ids: dict[str, int], rejected: set[str],
-                 errors: list[RowError]) -> None:  # fmt: skip
+    def __init__(
+        self, conn: Connection, batch: Batch, ids: dict[str, int], rejected: set[str], errors: list[RowError]
+    ) -> None:
         self.conn, self.batch, self.ids, self.rejected, self.errors = conn, batch, ids, rejected, errors
         self._domains: dict[str, int | None] | None = None
         self.by_email = 0

@@ -20,10 +20,33 @@ if TYPE_CHECKING:
 SCHEMA_HEAD = "0005"  # the newest Alembic revision (a test keeps it equal to the migrations' head)
 
 # One row of the target list: the account's own columns, then its stored metrics (NULL when none).
-ACCOUNT_PART = ("id", "name", "domain", "tier", "is_target", "status", "icp_fit", "owner_sales",
-                "owner_marketing", "version")  # fmt: skip
-METRIC_PART = ("version", "stage", "score", "is_mqa", "engaged_roles", "required_roles", "coverage",
-               "top_gap", "gaps", "pipeline", "last_touch", "agenda", "score_parts")  # fmt: skip
+ACCOUNT_PART = (
+    "id",
+    "name",
+    "domain",
+    "tier",
+    "is_target",
+    "status",
+    "icp_fit",
+    "owner_sales",
+    "owner_marketing",
+    "version",
+)
+METRIC_PART = (
+    "version",
+    "stage",
+    "score",
+    "is_mqa",
+    "engaged_roles",
+    "required_roles",
+    "coverage",
+    "top_gap",
+    "gaps",
+    "pipeline",
+    "last_touch",
+    "agenda",
+    "score_parts",
+)
 SELECT_LIST = "SELECT " + ", ".join([f"a.{c}" for c in ACCOUNT_PART] + [f"m.{c}" for c in METRIC_PART])
 LIST_QUERY = SELECT_LIST + " FROM account a LEFT JOIN accountmetric m ON m.account_id = a.id ORDER BY a.id"
 # The default list: targets not dropped, Tier 1 first, highest score first (names break ties in Python).

@@ -38,8 +38,21 @@ def account_count(*, session: Session) -> int:
     return session.execute(select(func.count()).select_from(Account)).scalar_one()
 
 
-ACCOUNT_COLUMNS = ("id", "source_id", "name", "domain", "is_target", "tier", "icp_fit", "status", "churned_at",
-                   "owner_sales", "owner_marketing", "industry", "version")  # fmt: skip
+ACCOUNT_COLUMNS = (
+    "id",
+    "source_id",
+    "name",
+    "domain",
+    "is_target",
+    "tier",
+    "icp_fit",
+    "status",
+    "churned_at",
+    "owner_sales",
+    "owner_marketing",
+    "industry",
+    "version",
+)
 
 
 def load_accounts(engine: Engine, ids: set[int]):
@@ -123,11 +136,13 @@ def load_dataset(
         "accounts": where(select(*(a[x] for x in account_columns)), a.id),
         "contacts": where(select(c.id, c.account_id, c.buying_role), c.account_id),
         "engagements": where(select(*(e[x] for x in engagement_columns)), e.account_id),
-        "opportunities": where(select(o.id, o.account_id, o.amount, o.stage, o.created_at, o.close_date,
-                                      o.outcome, o.source), o.account_id),
+        "opportunities": where(
+            select(o.id, o.account_id, o.amount, o.stage, o.created_at, o.close_date, o.outcome, o.source),
+            o.account_id,
+        ),
         "stage_changes": stage_changes,
         "requirements": select(r.tier, r.role, r.min_contacts),
-    }  # fmt: skip
+    }
     with engine.connect() as conn:
         return Dataset.build(**{name: read(conn, statements[name]) for name in tables})
 

@@ -86,9 +86,9 @@ class AbmApp(App):
                 screen.show_progress(message.done, message.total)
 
     def on_metrics_loaded(self, message: MetricsLoaded) -> None:
-        # A snapshot's rows, lists and maps (100,000 of each) live until the next one: keep the cyclic
-        # garbage collector from walking them on every pass (a full pass took 100 ms in the middle of
-        # a keystroke). They hold no cycles: reference counting frees them once a snapshot is replaced.
+        # A snapshot's rows, lists and maps (one per account) live until the next one: keep the cyclic
+        # garbage collector from walking them on every pass (a full pass landed in the middle of
+        # keystrokes). They hold no cycles: reference counting frees them once a snapshot is replaced.
         # Cyclic garbage frozen along (a closed screen's widgets) is collected every few dozen
         # snapshots, when a decision's metrics arrive (the saved tier already shows).
         self._snapshots_since_collect += 1
@@ -323,8 +323,12 @@ class AbmApp(App):
             if code is not None:
                 self.run_worker(partial(save, code), thread=True, exit_on_error=False)
 
-        prompt = TextPrompt("Show amounts in (ISO code; empty: the deals' own)", "e.g. USD", required=False,
-                            value=current or "")  # fmt: skip
+        prompt = TextPrompt(
+            "Show amounts in (ISO code; empty: the deals' own)",
+            "e.g. USD",
+            required=False,
+            value=current or "",
+        )
         self.push_screen(prompt, done)
 
 

@@ -55,7 +55,7 @@ class AccountCommands(Provider):
         if app.snapshot is None:
             return
         rows = app.snapshot.rows
-        if len(rows) > FUZZY_ACCOUNTS:  # fuzzy matching 100,000 names per keystroke takes seconds
+        if len(rows) > FUZZY_ACCOUNTS:  # fuzzy-matching every name of a long list per keystroke is slow
             needle = query.lower().strip()
             rows = [r for r in rows if needle in r.search_text][:FUZZY_ACCOUNTS]
         for row in rows:

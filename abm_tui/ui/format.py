@@ -9,8 +9,14 @@ from rich.text import Text
 from abm_tui.exporters import numbers
 
 GAP_STYLE = {"missing": "bold red", "thin": "yellow", "silent": "magenta", "covered": "green"}
-STAGE_STYLE = {"target": "dim", "reached": "", "engaged": "cyan", "mqa": "bold cyan", "opportunity": "bold yellow",
-               "customer": "bold green"}  # fmt: skip
+STAGE_STYLE = {
+    "target": "dim",
+    "reached": "",
+    "engaged": "cyan",
+    "mqa": "bold cyan",
+    "opportunity": "bold yellow",
+    "customer": "bold green",
+}
 
 
 def money(x: float | None, currency: str | None = None) -> str:

@@ -156,8 +156,12 @@ async def test_build_the_list_saves_what_the_preview_shows(crm_engine):
         names = dict(q(crm_engine, "SELECT name, tier FROM account WHERE is_target"))
         assert names == {"Acme Corp": 1, "Bolt Logistics": 2, "Delta Foods": 2}
         reasons = q(crm_engine, "SELECT DISTINCT reason FROM decision")
-        assert reasons == [("list built by rule: ICP fit, then annual revenue within region US; "
-                            "top 1 Tier 1, next 2 Tier 2, next 1 Tier 3",)]  # fmt: skip
+        assert reasons == [
+            (
+                "list built by rule: ICP fit, then annual revenue within region US; "
+                "top 1 Tier 1, next 2 Tier 2, next 1 Tier 3",
+            )
+        ]
 
 
 def test_minutes_carry_the_data_currency(crm_engine, tmp_path):

@@ -19,15 +19,42 @@ REPO = Path(__file__).resolve().parents[2]
 DEMO_ACCOUNTS = REPO / "fixtures" / "demo" / "accounts.csv"
 
 ACCOUNT_KEYS = {
-    "account_id", "name", "domain", "is_target", "tier", "icp_fit", "status", "stage", "score",
-    "breadth", "depth", "recency", "active_stakeholders", "role_coverage", "buying_group_coverage",
-    "gaps", "open_pipeline", "first_engagement", "last_engagement", "agenda",
-}  # fmt: skip
+    "account_id",
+    "name",
+    "domain",
+    "is_target",
+    "tier",
+    "icp_fit",
+    "status",
+    "stage",
+    "score",
+    "breadth",
+    "depth",
+    "recency",
+    "active_stakeholders",
+    "role_coverage",
+    "buying_group_coverage",
+    "gaps",
+    "open_pipeline",
+    "first_engagement",
+    "last_engagement",
+    "agenda",
+}
 FUNNEL_KEYS = {
-    "as_of", "stage_counts", "conversion", "reach_by_tier", "mqa_count", "marketing_sourced_pipeline",
-    "marketing_influenced_pipeline", "pipeline_coverage", "win_rate", "avg_deal_size", "sales_cycle_days",
-    "velocity_days", "churn_rate",
-}  # fmt: skip
+    "as_of",
+    "stage_counts",
+    "conversion",
+    "reach_by_tier",
+    "mqa_count",
+    "marketing_sourced_pipeline",
+    "marketing_influenced_pipeline",
+    "pipeline_coverage",
+    "win_rate",
+    "avg_deal_size",
+    "sales_cycle_days",
+    "velocity_days",
+    "churn_rate",
+}
 ERROR_LINE = re.compile(r"^[\w.]+\.csv:\d+: [\w-]+: \S.*$")
 
 
@@ -513,14 +540,24 @@ def test_import_of_a_folder_with_a_mapping_creates_the_database_and_its_audit(tm
 @pytest.mark.parametrize(
     ("facts", "setting", "shown", "note"),
     [
-        ("EUR:8,GBP:1,:7", None, "EUR", "deals in 2 currencies (EUR 8, GBP 1) and 7 deals without one: sums add them as one"),
+        (
+            "EUR:8,GBP:1,:7",
+            None,
+            "EUR",
+            "deals in 2 currencies (EUR 8, GBP 1) and 7 deals without one: sums add them as one",
+        ),
         ("EUR:8,:2", None, "EUR", "2 deals without one: shown in EUR"),
-        (":7", None, None, "the deals have no currency: amounts are shown without one (palette: Set the currency)"),
+        (
+            ":7",
+            None,
+            None,
+            "the deals have no currency: amounts are shown without one (palette: Set the currency)",
+        ),
         (":7", "usd", "USD", None),
         ("USD:3", None, "USD", None),
         ("", None, None, None),
     ],
-)  # fmt: skip
+)
 def test_the_currency_shown_and_what_is_said_about_it(facts, setting, shown, note):
     from abm_tui.exporters.numbers import currency_note, currency_of, money
 

@@ -79,8 +79,13 @@ def test_retier_updates_account_and_logs_decision(engine, session):
     r = rows[0]
     assert r.id == d.id
     assert (r.kind, r.account_id, r.from_tier, r.to_tier, r.decided_by, r.reason) == (
-        "retier", a.id, 2, 1, "sam", "hot"
-    )  # fmt: skip
+        "retier",
+        a.id,
+        2,
+        1,
+        "sam",
+        "hot",
+    )
     assert r.undoes_id is None
     assert r.at is not None
 
@@ -199,8 +204,11 @@ def test_drop_sets_status_and_reason_and_logs_it(engine, session):
     drop(session=session, account_id=a.id, reason="  went with a competitor ", who=Who("sam"))
     after = acc(engine, "T2")
     assert (after.status, after.dropped_reason, after.tier, after.is_target) == (
-        "dropped", "went with a competitor", 2, True
-    )  # fmt: skip
+        "dropped",
+        "went with a competitor",
+        2,
+        True,
+    )
     assert after.version == a.version + 1
     (r,) = log(engine)
     assert (r.kind, r.reason, r.from_tier, r.to_tier, r.decided_by) == (

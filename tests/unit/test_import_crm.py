@@ -316,8 +316,12 @@ def test_deals_only_create_the_companies_they_name(engine, tmp_path):
     ]
     assert dict(summary.unknown_stages) == {(file, "Pilot running"): 3}
     assert [line for line, (status, _) in audit_rows(summary, file).items() if status == "skipped"] == [
-        11, 12, 13, 14, 15,
-    ]  # fmt: skip
+        11,
+        12,
+        13,
+        14,
+        15,
+    ]
     # --write-map writes exactly those labels; mapped to won, they import as won.
     from abm_tui.importers.mapping import write_map
 
@@ -380,10 +384,15 @@ def test_bad_rows_reject_the_run_unless_skipped(engine, tmp_path):
             ["file", "line", "status", "reason"],
             [file, "2", "created", ""],
             [file, "3", "skipped", "bad row (Amount): 'twelve thousand' is not a number"],
-            [file, "4", "skipped", "bad row (Create Date): '2025-02-30' is not a date (YYYY-MM-DD, DD-MM-YYYY, "
-             "DD.MM.YYYY or MM/DD/YYYY)"],
+            [
+                file,
+                "4",
+                "skipped",
+                "bad row (Create Date): '2025-02-30' is not a date (YYYY-MM-DD, DD-MM-YYYY, "
+                "DD.MM.YYYY or MM/DD/YYYY)",
+            ],
             [file, "5", "created", ""],
-        ]  # fmt: skip
+        ]
 
 
 def test_an_unrecognised_file_is_one_message_and_its_rows_are_counted(engine, tmp_path):
@@ -431,8 +440,14 @@ def test_maven_crm_through_a_mapping(engine, as_folder):
     outcomes = dict(q(engine, "SELECT outcome, count(*) FROM opportunity GROUP BY outcome"))
     assert (outcomes["won"], outcomes["lost"], outcomes["open"]) == (4238, 2473, 7212 - 4238 - 2473)
     # Deals found their company by name.
-    assert q(engine, "SELECT count(*) FROM opportunity o JOIN account a ON a.id = o.account_id "
-                     "WHERE a.name = 'Acme Corporation'")[0][0] > 0  # fmt: skip
+    assert (
+        q(
+            engine,
+            "SELECT count(*) FROM opportunity o JOIN account a ON a.id = o.account_id "
+            "WHERE a.name = 'Acme Corporation'",
+        )[0][0]
+        > 0
+    )
 
 
 # --- recognition, labels, dates, numbers, roles ---------------------------------------------------------------
@@ -462,11 +477,22 @@ def test_salesforce_objects_by_file_name_and_by_record_ids():
 
 @pytest.mark.parametrize(
     ("label", "outcome"),
-    [("Closed won", "won"), ("Closed: won", "won"), ("closedwon", "won"), ("Gewonnen", "won"),
-     ("Abgeschlossen und gewonnen", "won"), ("Verloren", "lost"), ("Closed Lost", "lost"),
-     ("closedlost", "lost"), ("Closed: lost", "lost"), ("Appointment scheduled", "open"),
-     ("Negotiation/Review", "open"), ("Pilot running", None), ("Closed: abandoned", None)],
-)  # fmt: skip
+    [
+        ("Closed won", "won"),
+        ("Closed: won", "won"),
+        ("closedwon", "won"),
+        ("Gewonnen", "won"),
+        ("Abgeschlossen und gewonnen", "won"),
+        ("Verloren", "lost"),
+        ("Closed Lost", "lost"),
+        ("closedlost", "lost"),
+        ("Closed: lost", "lost"),
+        ("Appointment scheduled", "open"),
+        ("Negotiation/Review", "open"),
+        ("Pilot running", None),
+        ("Closed: abandoned", None),
+    ],
+)
 def test_outcomes_from_labels_when_there_is_no_flag(label, outcome):
     assert outcome_from_label(label) == outcome
     assert outcome_from_label(label, Context(outcomes={label.lower(): "lost"})) == "lost"
@@ -490,23 +516,43 @@ def test_dates_as_crms_and_excel_write_them(raw, expected):
 
 @pytest.mark.parametrize(
     ("raw", "decimal_comma", "expected"),
-    [("1234.5", None, 1234.5), ("1.234,50", None, 1234.5), ("1234,5", None, 1234.5), ("1,234.50", None, 1234.5),
-     ("€ 12.000", True, 12000.0), ("12.000", False, 12.0), ("$ 1,250,000", None, 1250000.0)],
-)  # fmt: skip
+    [
+        ("1234.5", None, 1234.5),
+        ("1.234,50", None, 1234.5),
+        ("1234,5", None, 1234.5),
+        ("1,234.50", None, 1234.5),
+        ("€ 12.000", True, 12000.0),
+        ("12.000", False, 12.0),
+        ("$ 1,250,000", None, 1250000.0),
+    ],
+)
 def test_numbers_with_decimal_commas(raw, decimal_comma, expected):
     assert parse_number(raw, decimal_comma) == expected
 
 
 @pytest.mark.parametrize(
     ("title", "role"),
-    [("Chief Executive Officer", "decision_maker"), ("Managing Director", "decision_maker"),
-     ("Geschäftsführer", "decision_maker"), ("Algemeen Directeur", "decision_maker"), ("CFO", "budget_holder"),
-     ("Financial Controller", "budget_holder"), ("Hoofd Financiën", "budget_holder"), ("CTO", "technical"),
-     ("IT Security Officer", "technical"), ("Leiter IT", "technical"), ("Purchasing Manager", "procurement"),
-     ("Leitung Einkauf", "procurement"), ("General Counsel", "legal"), ("Bedrijfsjurist", "legal"),
-     ("VP Operations", "influencer"), ("Head of Logistics", "influencer"), ("Data Analyst", "champion"),
-     ("Gardener", None)],
-)  # fmt: skip
+    [
+        ("Chief Executive Officer", "decision_maker"),
+        ("Managing Director", "decision_maker"),
+        ("Geschäftsführer", "decision_maker"),
+        ("Algemeen Directeur", "decision_maker"),
+        ("CFO", "budget_holder"),
+        ("Financial Controller", "budget_holder"),
+        ("Hoofd Financiën", "budget_holder"),
+        ("CTO", "technical"),
+        ("IT Security Officer", "technical"),
+        ("Leiter IT", "technical"),
+        ("Purchasing Manager", "procurement"),
+        ("Leitung Einkauf", "procurement"),
+        ("General Counsel", "legal"),
+        ("Bedrijfsjurist", "legal"),
+        ("VP Operations", "influencer"),
+        ("Head of Logistics", "influencer"),
+        ("Data Analyst", "champion"),
+        ("Gardener", None),
+    ],
+)
 def test_buying_roles_from_titles(title, role):
     assert infer_role(title) == role
 

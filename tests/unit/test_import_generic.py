@@ -144,16 +144,33 @@ def test_happy_path_counts(engine, tmp_path):
     }
     c = counts(engine)
     assert (
-        (c["account"], c["contact"], c["engagement"], c["opportunity"], c["stagechange"], c["setting"])
-        == (4, 4, 5, 2, 4, 3 + 3)
-    )  # fmt: skip  (3 settings from the file, 3 facts the import records: newest activity, engagements, currency)
+        c["account"],
+        c["contact"],
+        c["engagement"],
+        c["opportunity"],
+        c["stagechange"],
+        c["setting"],
+    ) == (
+        4,
+        4,
+        5,
+        2,
+        4,
+        3 + 3,
+    )  # 3 settings from the file, 3 facts the import records: newest activity, engagements, currency
     assert c["decision"] == 0
 
 
 def test_values_are_parsed_and_normalised(engine, tmp_path):
     run(engine, write(tmp_path / "in", **GOOD))
-    accts = {r[0]: r[1:] for r in rows(engine, "SELECT source_id, domain, is_target, tier, icp_fit, employees, "
-                                               "annual_revenue, status, version FROM account")}  # fmt: skip
+    accts = {
+        r[0]: r[1:]
+        for r in rows(
+            engine,
+            "SELECT source_id, domain, is_target, tier, icp_fit, employees, "
+            "annual_revenue, status, version FROM account",
+        )
+    }
     assert accts["A1"] == ("acme.com", 1, 1, 5, 500, 1_000_000.0, "active", 1)
     assert accts["A3"] == ("gamma.de", 0, None, 2, None, None, "active", 1)
     assert accts["A4"][:3] == (None, 0, None)  # no tier, no is_target → not a target

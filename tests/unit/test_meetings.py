@@ -59,18 +59,34 @@ def test_meeting_lifecycle_and_follow_ups(session):
 def test_changes_since_by_hand():
     ds = Dataset.build(
         accounts=[{"id": 1, "source_id": "A", "name": "A", "is_target": True, "tier": 3, "status": "active"}],
-        contacts=[{"id": 10, "account_id": 1, "buying_role": "decision_maker"},
-                  {"id": 11, "account_id": 1, "buying_role": "champion"}],
+        contacts=[
+            {"id": 10, "account_id": 1, "buying_role": "decision_maker"},
+            {"id": 11, "account_id": 1, "buying_role": "champion"},
+        ],
         engagements=[
             {"account_id": 1, "contact_id": 10, "occurred_at": "2026-10-01", "intent": "strategic"},  # before
             {"account_id": 1, "contact_id": 10, "occurred_at": "2026-11-02", "intent": "mid"},  # after
             {"account_id": 1, "contact_id": 11, "occurred_at": "2026-11-10", "intent": "light"},  # after
-            {"account_id": 1, "contact_id": None, "occurred_at": "2026-11-01", "intent": "light"},  # on the day: before
+            {
+                "account_id": 1,
+                "contact_id": None,
+                "occurred_at": "2026-11-01",
+                "intent": "light",
+            },  # on the day: before
         ],
-        opportunities=[{"id": 5, "account_id": 1, "amount": 10, "stage": "a", "created_at": "2026-11-05",
-                        "outcome": "open", "source": "sales"}],
+        opportunities=[
+            {
+                "id": 5,
+                "account_id": 1,
+                "amount": 10,
+                "stage": "a",
+                "created_at": "2026-11-05",
+                "outcome": "open",
+                "source": "sales",
+            }
+        ],
         requirements=DEFAULT_REQUIREMENTS,
-    )  # fmt: skip
+    )
     c = changes_since(ds, date(2026, 11, 1), date(2026, 11, 10)).loc[1]
     assert c["new_touches"] == 2 and c["touches_by_role"] == {"decision_maker": 1, "champion": 1}
     assert c["new_opportunities"] == 1 and c["moved_opportunities"] == 0

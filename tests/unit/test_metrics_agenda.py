@@ -269,8 +269,27 @@ def test_a_tier_3_promoted_for_an_open_deal_says_so_even_without_an_amount():
     from abm_tui.review.targets import TargetRow
 
     def row(pipeline: float, score: int) -> TargetRow:
-        return TargetRow(1, "Acme", None, 3, True, "active", None, "opportunity", score, 0, 2, 0.0, None, {},
-                         pipeline, None, None, None, ("promote",))  # fmt: skip
+        return TargetRow(
+            1,
+            "Acme",
+            None,
+            3,
+            True,
+            "active",
+            None,
+            "opportunity",
+            score,
+            0,
+            2,
+            0.0,
+            None,
+            {},
+            pipeline,
+            None,
+            None,
+            None,
+            ("promote",),
+        )
 
     T = date(2017, 12, 31)
     assert reasons_for(row(0.0, 0), T, {}, {}, "USD") == [

@@ -35,7 +35,7 @@ def test_core_imports_without_textual():
 
 
 def test_the_first_screen_path_imports_neither_pandas_nor_sqlalchemy(demo_db):
-    """A start reads the stored list metrics through plain sqlite3: pandas and SQLAlchemy cost ~0.7 s to
+    """A start reads the stored list metrics through plain sqlite3: pandas and SQLAlchemy are slow to
     import and load in the background once the list is on screen (issue 6, kept by issue 13)."""
     from abm_tui.review.service import ReviewService
     from tests.conftest import DEMO_TODAY

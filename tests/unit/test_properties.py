@@ -64,40 +64,59 @@ def datasets(draw):
     cid = 0
     for a in range(1, n_accounts + 1):
         target = draw(st.booleans())
-        accounts.append({
-            "id": a, "source_id": f"A{a}", "name": f"A{a}", "is_target": target,
-            "tier": draw(st.sampled_from([1, 2, 3])) if target else None,
-            "icp_fit": draw(st.one_of(st.none(), st.integers(1, 5))),
-            "status": draw(st.sampled_from(["active", "active", "dropped"])),
-            "churned_at": draw(st.one_of(st.none(), st.just(T - timedelta(days=draw(st.integers(0, 400)))))),
-        })  # fmt: skip
+        accounts.append(
+            {
+                "id": a,
+                "source_id": f"A{a}",
+                "name": f"A{a}",
+                "is_target": target,
+                "tier": draw(st.sampled_from([1, 2, 3])) if target else None,
+                "icp_fit": draw(st.one_of(st.none(), st.integers(1, 5))),
+                "status": draw(st.sampled_from(["active", "active", "dropped"])),
+                "churned_at": draw(
+                    st.one_of(st.none(), st.just(T - timedelta(days=draw(st.integers(0, 400)))))
+                ),
+            }
+        )
         for _ in range(draw(st.integers(0, 6))):
             cid += 1
             contacts.append({"id": cid, "account_id": a, "buying_role": draw(st.sampled_from(BUYING_ROLES))})
         own = [c["id"] for c in contacts if c["account_id"] == a]
         for _ in range(draw(st.integers(0, 15))):
-            engagements.append({
-                "account_id": a,
-                "contact_id": draw(st.one_of(st.none(), st.sampled_from(own))) if own else None,
-                "occurred_at": T - timedelta(days=draw(st.integers(-5, 400))),
-                "intent": draw(st.sampled_from(["strategic", "mid", "light"])),
-            })  # fmt: skip
+            engagements.append(
+                {
+                    "account_id": a,
+                    "contact_id": draw(st.one_of(st.none(), st.sampled_from(own))) if own else None,
+                    "occurred_at": T - timedelta(days=draw(st.integers(-5, 400))),
+                    "intent": draw(st.sampled_from(["strategic", "mid", "light"])),
+                }
+            )
         for _ in range(draw(st.integers(0, 2))):
             created = T - timedelta(days=draw(st.integers(0, 500)))
             outcome = draw(st.sampled_from(["open", "won", "lost"]))
-            opps.append({
-                "id": len(opps) + 1, "account_id": a, "amount": draw(st.floats(0, 1e6)), "stage": "x",
-                "created_at": created, "outcome": outcome, "source": draw(st.sampled_from(["marketing", "sales"])),
-                "close_date": created + timedelta(days=draw(st.integers(0, 200))),
-            })  # fmt: skip
+            opps.append(
+                {
+                    "id": len(opps) + 1,
+                    "account_id": a,
+                    "amount": draw(st.floats(0, 1e6)),
+                    "stage": "x",
+                    "created_at": created,
+                    "outcome": outcome,
+                    "source": draw(st.sampled_from(["marketing", "sales"])),
+                    "close_date": created + timedelta(days=draw(st.integers(0, 200))),
+                }
+            )
     return accounts, contacts, engagements, opps
 
 
 def build(accounts, contacts, engagements, opps) -> Dataset:
     return Dataset.build(
-        accounts=accounts, contacts=contacts, engagements=engagements, opportunities=opps,
+        accounts=accounts,
+        contacts=contacts,
+        engagements=engagements,
+        opportunities=opps,
         requirements=DEFAULT_REQUIREMENTS,
-    )  # fmt: skip
+    )
 
 
 def in_unit(x) -> bool:
@@ -136,12 +155,14 @@ def test_stage_never_regresses_when_engagement_only_grows(data, extra):
     for a in accounts:
         own = [c["id"] for c in contacts if c["account_id"] == a["id"]]
         for _ in range(extra.draw(st.integers(0, 5))):
-            more.append({
-                "account_id": a["id"],
-                "contact_id": extra.draw(st.sampled_from(own)) if own else None,
-                "occurred_at": T - timedelta(days=extra.draw(st.integers(0, 120))),
-                "intent": extra.draw(st.sampled_from(["strategic", "mid", "light"])),
-            })  # fmt: skip
+            more.append(
+                {
+                    "account_id": a["id"],
+                    "contact_id": extra.draw(st.sampled_from(own)) if own else None,
+                    "occurred_at": T - timedelta(days=extra.draw(st.integers(0, 120))),
+                    "intent": extra.draw(st.sampled_from(["strategic", "mid", "light"])),
+                }
+            )
     after = account_metrics(build(accounts, contacts, more, opps), T)["stage"]
     rank = {s: i for i, s in enumerate(STAGES)}
     assert all(rank[after[i]] >= rank[before[i]] for i in before.index)

@@ -435,8 +435,12 @@ def test_upgrade_to_non_unique_domains_rebuilds_the_account_table_without_losing
                 "version) VALUES ('A1', 'Acme', 'acme.com', 1, 1, 'active', '2026-01-01', '2026-01-01', 1)"
             )
         )
-        conn.execute(text("INSERT INTO contact (source_id, account_id, name, buying_role, role_inferred) "
-                          "VALUES ('C1', 1, 'Ann', 'champion', 0)"))  # fmt: skip
+        conn.execute(
+            text(
+                "INSERT INTO contact (source_id, account_id, name, buying_role, role_inferred) "
+                "VALUES ('C1', 1, 'Ann', 'champion', 0)"
+            )
+        )
         conn.execute(
             text(
                 "INSERT INTO accountmetric (account_id, version, stage, score, is_mqa, required_roles, gaps, "

@@ -164,8 +164,13 @@ class AccountScreen(ReviewScreen):
             table.add_row(Text("No contacts yet.", style="dim"), "", "", "", "")
         for contact, touches, last in contacts:
             role = role_name(contact.buying_role) + (" (inferred)" if contact.role_inferred else "")
-            table.add_row(role, contact.name or "–", contact.title or "–", str(touches),
-                          days_ago(last.date() if last else None, view.as_of))  # fmt: skip
+            table.add_row(
+                role,
+                contact.name or "–",
+                contact.title or "–",
+                str(touches),
+                days_ago(last.date() if last else None, view.as_of),
+            )
 
     def _paint_opps(self, view: AccountView) -> None:
         table = self.query_one("#opps", DataTable)
@@ -179,8 +184,14 @@ class AccountScreen(ReviewScreen):
             table.add_row(Text("No opportunities.", style="dim"), "", "", "", "", "")
         for o in view.opportunities:
             days = "–" if o["days_in_stage"] is None else f"{o['days_in_stage']} d"
-            table.add_row(o["name"] or "–", o["stage"], money(o["amount"], o["currency"]), o["close_date"] or "–", days,
-                          Text(o["outcome"], style={"won": "green", "lost": "red"}.get(o["outcome"], "yellow")))  # fmt: skip
+            table.add_row(
+                o["name"] or "–",
+                o["stage"],
+                money(o["amount"], o["currency"]),
+                o["close_date"] or "–",
+                days,
+                Text(o["outcome"], style={"won": "green", "lost": "red"}.get(o["outcome"], "yellow")),
+            )
 
     def _paint_history(self, view: AccountView) -> None:
         table = self.query_one("#history", DataTable)

@@ -47,8 +47,12 @@ class BuildListDialog(ModalScreen[tuple[dict[int, int], str] | None]):
                 yield Input("25", type="integer", id="size-2")
                 yield Label("Tier 3", classes="build-label")
                 yield Input("50", type="integer", id="size-3")
-            yield Select([(f"then by {w}", k) for k, w in THEN_BY.items()], value="annual_revenue",
-                         allow_blank=False, id="then-by")  # fmt: skip
+            yield Select(
+                [(f"then by {w}", k) for k, w in THEN_BY.items()],
+                value="annual_revenue",
+                allow_blank=False,
+                id="then-by",
+            )
             yield Input(placeholder="only industries containing (comma-separated, optional)", id="industries")
             yield Input(placeholder="only regions containing (comma-separated, optional)", id="regions")
             with VerticalScroll(id="build-result"):
@@ -99,8 +103,12 @@ class BuildListDialog(ModalScreen[tuple[dict[int, int], str] | None]):
             shown = ", ".join(escape(n) for n in names[:SAMPLE]) + more
             lines.append(f"[b]Tier {tier}: {len(names):,}[/b]  {shown or '–'}")
         total = len(proposal.tiers)
-        lines += ["", f"[b]enter[/b] puts these {total:,} accounts on the list (one decision each; u undoes them all)"
-                  if total else "No account fits: widen the rule."]  # fmt: skip
+        lines += [
+            "",
+            f"[b]enter[/b] puts these {total:,} accounts on the list (one decision each; u undoes them all)"
+            if total
+            else "No account fits: widen the rule.",
+        ]
         self.query_one("#build-text", Static).update("\n".join(lines))
 
     @on(Input.Submitted)

@@ -104,9 +104,10 @@ class FunnelScreen(ReviewScreen):
 
         short = ["target", "reach", "engag", "mqa", "opp", "cust"]
         self.query_one("#chart-stages", BarChart).show(
-            "Accounts per journey stage, by tier", short,
+            "Accounts per journey stage, by tier",
+            short,
             {f"Tier {t}": [counts[s] for s in STAGES] for t, counts in per_tier.items()},
-        )  # fmt: skip
+        )
         reach = {t: (f["reach_by_tier"][t] or 0) * 100 for t in ("1", "2", "3")}
         self.query_one("#chart-reach", BarChart).show(
             f"Reach % (touched in {snap.params.window_days} d)",

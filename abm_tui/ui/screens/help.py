@@ -22,8 +22,12 @@ def keys_markdown(screen: Screen) -> str:
                 f"`{screen.app.get_key_display(Binding(k.strip(), ''))}`" for k in binding.key.split(",")
             )
             lines.append(f"| {keys} | {binding.tooltip or binding.description} |")
-    lines += ["", "`ctrl+p` opens the command palette: type an account name to jump to it.", "",
-              "Press `escape` or `?` to close."]  # fmt: skip
+    lines += [
+        "",
+        "`ctrl+p` opens the command palette: type an account name to jump to it.",
+        "",
+        "Press `escape` or `?` to close.",
+    ]
     return "\n".join(lines)
 
 

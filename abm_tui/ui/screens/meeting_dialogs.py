@@ -25,8 +25,11 @@ class StartMeetingDialog(ModalScreen[list[str] | None]):
             yield Label("[b]Start a review meeting[/b]: who is present?")
             yield Input(self.names[0], placeholder="sales (e.g. Sam Jansen)", id="sales")
             yield Input(self.names[1], placeholder="marketing (e.g. Mia de Vries)", id="marketing")
-            yield Input(", ".join(self.names[2:]).strip(", "), placeholder="others (optional, comma separated)",
-                        id="others")  # fmt: skip
+            yield Input(
+                ", ".join(self.names[2:]).strip(", "),
+                placeholder="others (optional, comma separated)",
+                id="others",
+            )
             yield Label("enter start · tab next field · escape cancel", id="start-hint", classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -29,10 +29,18 @@ from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
 from abm_tui.ui.widgets.footer import KeyFooter
 
 COLUMNS = (
-    ("tier", "Tier"), ("name", "Account"), ("icp_fit", "Fit"), ("stage", "Stage"), ("score", "Score"),
-    ("coverage", "Engaged"), ("top_gap", "Top gap"), ("pipeline", "Pipeline"), ("last_touch", "Last touch"),
-    ("agenda", "Agenda"), ("owners", "Owners"),
-)  # fmt: skip
+    ("tier", "Tier"),
+    ("name", "Account"),
+    ("icp_fit", "Fit"),
+    ("stage", "Stage"),
+    ("score", "Score"),
+    ("coverage", "Engaged"),
+    ("top_gap", "Top gap"),
+    ("pipeline", "Pipeline"),
+    ("last_touch", "Last touch"),
+    ("agenda", "Agenda"),
+    ("owners", "Owners"),
+)
 
 
 MAX_ROWS = 200
@@ -196,7 +204,7 @@ class TargetsScreen(ReviewScreen):
         keep, position = self.selected_account_id(), table.cursor_row
         new_query, self._painted_query = q != self._painted_query, q
         # A DataTable keeps every row as objects: past a screenful of pages nobody scrolls, so the list
-        # shows the first MAX_ROWS and says so (search and filters narrow 100,000 accounts instantly).
+        # shows the first MAX_ROWS and says so (search and filters narrow the whole list at once).
         self.shown, matched, in_scope = select_rows(snap.scoped(q), q, limit=MAX_ROWS)
         if not snap.complete:  # the first page of the default list: the other accounts are on their way
             matched = in_scope = snap.targets or 0

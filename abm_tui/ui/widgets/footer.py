@@ -10,7 +10,7 @@ class KeyFooter(Footer):
     """A compact `Footer` that coalesces binding refreshes.
 
     Textual's Footer recomposes every key on every bindings signal; opening a screen sends several
-    in a row (mount, focus, stack), and with twenty keys that was a tenth of the start-up time.
+    in a row (mount, focus, stack): one rebuild per burst shows the same keys for less start-up work.
     """
 
     def __init__(self) -> None:
