@@ -6,13 +6,11 @@ import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import lru_cache
 from operator import itemgetter
-from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from abm_tui.domain import STAGES
-from abm_tui.store.metric_cache import as_date
+from abm_tui.store.list_row import COLUMNS, DECODE, INDEX, METRIC_VERSION, NAMES, parse_gaps
 
 # Tier filter values, in the order the `t` key cycles through them.
 TIER_CHOICES: tuple[str, ...] = ("targets", "1", "2", "3", "none", "all")
@@ -40,7 +38,10 @@ SORT_COLUMNS: tuple[str, ...] = (
 
 
 class TargetRow(NamedTuple):
-    """One line of the target list (a named tuple: cheap to build for every account at start-up)."""
+    """One line of the target list (a named tuple: cheap to build for every account at start-up).
+
+    Its fields are `store.list_row.COLUMNS` in order (less the metrics' own version), then the
+    derived ones (`DERIVED`): a test keeps the two in step."""
 
     id: int
     name: str
@@ -49,8 +50,12 @@ class TargetRow(NamedTuple):
     is_target: bool
     status: str
     icp_fit: int | None
+    owner_sales: str | None
+    owner_marketing: str | None
+    version: int  # the account row's version when read: decisions check it (optimistic concurrency)
     stage: str
     score: int
+    is_mqa: bool
     engaged_roles: int | None
     required_roles: int
     coverage: float | None
@@ -58,14 +63,10 @@ class TargetRow(NamedTuple):
     gaps: Mapping[str, str]  # required role → missing / thin / silent / covered
     pipeline: float
     last_touch: date | None
-    owner_sales: str | None
-    owner_marketing: str | None
     agenda: tuple[str, ...]
-    version: int = 1  # the account row's version when read: decisions check it (optimistic concurrency)
-    is_mqa: bool = False
-    silent_roles: frozenset[str] = frozenset()  # required roles with no contact engaged in the window
-    score_parts: str = ""  # "active|points|breadth|depth|recency": see `score_parts_map`
-    search_text: str = ""  # what a search looks in: the name in lower case, a tab, the domain
+    score_parts: str  # "active|points|breadth|depth|recency": see `score_parts_map`
+    silent_roles: frozenset[str]  # required roles with no contact engaged in the window
+    search_text: str  # what a search looks in: the name in lower case, a tab, the domain
 
     def score_parts_map(self) -> dict[str, float]:
         """The score's inputs: active_stakeholders, intent_points, breadth, depth, recency."""
@@ -86,80 +87,23 @@ class TargetRow(NamedTuple):
         return None if self.last_touch is None else (as_of - self.last_touch).days
 
 
-@lru_cache(maxsize=4096)
-def parse_gaps(text: str | None) -> tuple[Mapping[str, str], frozenset[str]]:
-    """'decision_maker:covered:2,champion:missing:0' → ({role: gap}, roles with nobody engaged).
-
-    Few distinct texts occur, so each is parsed once and its (read-only) mapping shared."""
-    gaps, silent = {}, set()
-    for part in (text or "").split(","):
-        if part:
-            role, gap, engaged = part.split(":")
-            gaps[role] = gap
-            if engaged == "0":
-                silent.add(role)
-    return MappingProxyType(gaps), frozenset(silent)
-
-
-@lru_cache(maxsize=256)
-def parse_agenda(text: str | None) -> tuple[str, ...]:
-    return tuple(text.split(",")) if text else ()
+# Where each stored column sits in a `TargetRow`, and how it is decoded (by its kind).
+_DECODERS = tuple(
+    (NAMES.index(c.name) - (NAMES.index(c.name) > METRIC_VERSION), DECODE[c.kind])
+    for c in COLUMNS
+    if c.kind in DECODE and c.name != "metric_version"
+)
+_GAPS, _NAME, _DOMAIN = INDEX["gaps"], INDEX["name"], INDEX["domain"]
 
 
 def target_row(t: tuple) -> TargetRow:
-    """A row of `metric_cache.LIST_QUERY` (account columns, then stored metrics) as a `TargetRow`."""
-    (
-        id_,
-        name,
-        domain,
-        tier,
-        is_target,
-        status,
-        icp_fit,
-        sales,
-        marketing,
-        version,
-        _,
-        stage,
-        score,
-        is_mqa,
-        engaged,
-        required,
-        coverage,
-        top_gap,
-        gaps,
-        pipeline,
-        last,
-        agenda,
-        parts,
-    ) = t
-    gap_map, silent = parse_gaps(gaps)
-    return TargetRow(
-        id_,
-        name,
-        domain,
-        tier,
-        bool(is_target),
-        status,
-        icp_fit,
-        stage,
-        score,
-        engaged,
-        required,
-        coverage,
-        top_gap,
-        gap_map,
-        pipeline,
-        as_date(last),
-        sales,
-        marketing,
-        parse_agenda(agenda),
-        version or 1,
-        bool(is_mqa),
-        silent,
-        parts,
-        f"{name.lower()}\t{domain or ''}",
-    )
+    """A list row as stored (`store.list_row.COLUMNS`) as a `TargetRow`."""
+    values = list(t)
+    del values[METRIC_VERSION]
+    for i, decode in _DECODERS:
+        values[i] = decode(values[i])
+    silent = parse_gaps(t[_GAPS])[1]
+    return TargetRow._make((*values, silent, f"{t[_NAME].lower()}\t{t[_DOMAIN] or ''}"))
 
 
 @dataclass(frozen=True)
@@ -210,44 +154,46 @@ def _values(series, convert=None) -> list:
 
 
 def list_tuples(accounts, metrics) -> list[tuple]:
-    """Computed metrics in the shape of `metric_cache.LIST_QUERY` rows (the metric version is the
-    account's), for `target_row` and for the metric store (`metric_cache.replace_all`)."""
+    """Computed metrics as list rows (`store.list_row.COLUMNS`; the metric version is the account's),
+    for `target_row` and for the metric store (`metric_cache.replace_all`)."""
     import pandas as pd
 
     acc = accounts.set_index("id", drop=False)
     m = metrics.reindex(acc.index)
     version = acc["version"] if "version" in acc else pd.Series(1, index=acc.index)
-    versions = [v or 1 for v in _values(version, int)]
-    last = m["last_engagement"]
-    gaps = []
-    for required, engaged_by_role in zip(m["gaps"].tolist(), m["engaged_by_role"].tolist()):
-        gaps.append(
-            ",".join(f"{role}:{gap}:{engaged_by_role.get(role, 0)}" for role, gap in required.items())
-        )
-    columns = zip(
-        acc.index.tolist(),
-        _values(acc["name"]),
-        _values(acc["domain"]),
-        _values(acc["tier"], int),
-        acc["is_target"].astype(bool).tolist(),
-        _values(acc["status"]),
-        _values(acc["icp_fit"], int),
-        _values(acc["owner_sales"]),
-        _values(acc["owner_marketing"]),
-        versions,
-        versions,
-        _values(m["stage"]),
-        m["score"].astype(int).tolist(),
-        m["is_mqa"].astype(bool).tolist(),
-        _values(m["engaged_roles"], int),
-        m["required_roles"].astype(int).tolist(),
-        _values(m["buying_group_coverage"], float),
-        [g if isinstance(g, str) else None for g in m["top_gap"].tolist()],
-        gaps,
-        m["open_pipeline"].astype(float).tolist(),
-        _values(last.dt.date if len(last) else last),
-        [",".join(a) for a in m["agenda"].tolist()],
-        [
+    values: dict[str, list] = {}
+    for c in COLUMNS:
+        if c.kind == "version":
+            values[c.name] = [v or 1 for v in _values(version, int)]
+        elif c.table == "a":
+            values[c.name] = _encode(acc[c.name], c.kind)
+        else:
+            values[c.name] = _encode(m[c.source], c.kind, m)
+    values["id"] = [int(i) for i in values["id"]]
+    return list(zip(*(values[n] for n in NAMES), strict=True))
+
+
+def _encode(series, kind: str, m: Any = None) -> list:
+    """A frame column as stored values of its kind (see `store.list_row`)."""
+    if kind == "int":
+        return _values(series, int)
+    if kind == "float":
+        return _values(series, float)
+    if kind == "bool":
+        return series.astype(bool).tolist()
+    if kind == "text":
+        return [v if isinstance(v, str) else None for v in series.tolist()]
+    if kind == "date":
+        return _values(series.dt.date if len(series) else series)
+    if kind == "names":
+        return [",".join(v) for v in series.tolist()]
+    if kind == "gaps":  # role:gap:engaged contacts, for each required role
+        return [
+            ",".join(f"{role}:{gap}:{engaged.get(role, 0)}" for role, gap in required.items())
+            for required, engaged in zip(series.tolist(), m["engaged_by_role"].tolist())
+        ]
+    if kind == "parts":  # the score's inputs, for the account screen
+        return [
             f"{a}|{p}|{b!r}|{d!r}|{r!r}"
             for a, p, b, d, r in zip(
                 m["active_stakeholders"].astype(int).tolist(),
@@ -256,10 +202,8 @@ def list_tuples(accounts, metrics) -> list[tuple]:
                 m["depth"].astype(float).tolist(),
                 m["recency"].astype(float).tolist(),
             )
-        ],
-        strict=True,
-    )
-    return [(int(t[0]), *t[1:]) for t in columns]
+        ]
+    return _values(series)
 
 
 def build_rows(accounts, metrics) -> list[TargetRow]:

@@ -14,47 +14,19 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from abm_tui.store.list_row import METRIC_PART, METRIC_VERSION, SELECT_LIST, as_date
+
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
 
 SCHEMA_HEAD = "0005"  # the newest Alembic revision (a test keeps it equal to the migrations' head)
 
-# One row of the target list: the account's own columns, then its stored metrics (NULL when none).
-ACCOUNT_PART = (
-    "id",
-    "name",
-    "domain",
-    "tier",
-    "is_target",
-    "status",
-    "icp_fit",
-    "owner_sales",
-    "owner_marketing",
-    "version",
-)
-METRIC_PART = (
-    "version",
-    "stage",
-    "score",
-    "is_mqa",
-    "engaged_roles",
-    "required_roles",
-    "coverage",
-    "top_gap",
-    "gaps",
-    "pipeline",
-    "last_touch",
-    "agenda",
-    "score_parts",
-)
-SELECT_LIST = "SELECT " + ", ".join([f"a.{c}" for c in ACCOUNT_PART] + [f"m.{c}" for c in METRIC_PART])
 LIST_QUERY = SELECT_LIST + " FROM account a LEFT JOIN accountmetric m ON m.account_id = a.id ORDER BY a.id"
 # The default list: targets not dropped, Tier 1 first, highest score first (names break ties in Python).
 TARGETS = (
     " FROM account a JOIN accountmetric m ON m.account_id = a.id WHERE a.is_target AND a.status <> 'dropped'"
 )
 TIER_ORDER = "(a.tier IS NULL), COALESCE(a.tier, 0), -m.score"
-ACCOUNT_VERSION, METRIC_VERSION = len(ACCOUNT_PART) - 1, len(ACCOUNT_PART)
 
 
 @dataclass(frozen=True)
@@ -64,13 +36,6 @@ class State:
     as_of: date
     params_key: str
     velocity: dict[str, float]
-
-
-def as_date(value: Any) -> date | None:
-    """SQLite hands dates back as text, PostgreSQL as dates."""
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 NEWEST_ACTIVITY = "data.newest_activity"  # written by every import (store/imports.py)

@@ -195,7 +195,7 @@ def test_stored_metrics_on_each_database(db_url, monkeypatch):
 
 @pytest.mark.parametrize("text", ["", "decision_maker:covered:2,champion:missing:0"])
 def test_gap_texts_parse_into_shared_read_only_maps(text):
-    from abm_tui.review.targets import parse_gaps
+    from abm_tui.store.list_row import parse_gaps
 
     gaps, silent = parse_gaps(text)
     assert parse_gaps(text)[0] is gaps
@@ -303,3 +303,23 @@ def test_many_accounts_are_read_by_ranges_and_give_the_same_rows(demo_engine, mo
         pd.testing.assert_frame_equal(
             getattr(chunked, name).reset_index(drop=True), getattr(reference, name).reset_index(drop=True)
         )
+
+
+def test_the_list_row_spec_the_migrations_and_the_row_type_agree(tmp_path):
+    """One description of the list row (store/list_row.py): the stored metric columns are the
+    migrations' `accountmetric` columns and the model's, and a `TargetRow` is the spec's columns
+    (less the metrics' version) followed by the derived fields, in order."""
+    import sqlite3
+
+    from abm_tui.review.targets import TargetRow
+    from abm_tui.store.db import open_store
+    from abm_tui.store.list_row import COLUMNS, DERIVED, METRIC_PART
+    from abm_tui.store.models import Account, AccountMetric, table
+
+    open_store(f"sqlite:///{tmp_path / 'head.sqlite'}")[0].dispose()  # every migration, to the head
+    with sqlite3.connect(tmp_path / "head.sqlite") as conn:
+        migrated = [r[1] for r in conn.execute("PRAGMA table_info(accountmetric)")]
+    assert migrated == ["account_id", *METRIC_PART]
+    assert [c.name for c in table(AccountMetric).columns] == ["account_id", *METRIC_PART]
+    assert TargetRow._fields == (*(c.name for c in COLUMNS if c.name != "metric_version"), *DERIVED)
+    assert {c.db for c in COLUMNS if c.table == "a"} <= {c.name for c in table(Account).columns}
