@@ -19,7 +19,14 @@ from abm_tui.review.service import ReviewService
 from abm_tui.review.snapshot import Snapshot
 from abm_tui.review.status import DataStatus
 from abm_tui.ui.commands import AccountCommands
-from abm_tui.ui.messages import DecisionRequested, DecisionSaved, MetricsLoaded, MetricsProgress
+from abm_tui.ui.messages import (
+    AccountChosen,
+    DecisionRequested,
+    DecisionSaved,
+    MetricsLoaded,
+    MetricsProgress,
+    TargetQueryChosen,
+)
 from abm_tui.ui.screens.base import ReviewScreen
 from abm_tui.ui.screens.targets import MAX_ROWS, TargetsScreen
 
@@ -248,6 +255,14 @@ class AbmApp(App):
         self.call_from_thread(show)
 
     # -- navigation ---------------------------------------------------------------------------------
+
+    @on(AccountChosen)
+    def _account_chosen(self, message: AccountChosen) -> None:
+        self.open_account(message.account_id)
+
+    @on(TargetQueryChosen)
+    def _target_query_chosen(self, message: TargetQueryChosen) -> None:
+        self.action_show_targets(message.query)
 
     def open_account(self, account_id: int) -> None:
         from abm_tui.ui.screens.account import AccountScreen

@@ -9,8 +9,13 @@ from textual.message import Message
 if TYPE_CHECKING:
     from threading import Event
 
+    from abm_tui.review.agenda import Agenda
+    from abm_tui.review.build_list import Candidate
+    from abm_tui.review.funnel_view import FunnelLine
+    from abm_tui.review.imports import ImportResult
     from abm_tui.review.requests import Request
-    from abm_tui.review.snapshot import Snapshot
+    from abm_tui.review.snapshot import AccountView, Snapshot
+    from abm_tui.review.targets import TargetQuery
     from abm_tui.store.models import Decision
 
 
@@ -48,3 +53,61 @@ class DecisionRequested(Message):
     def __init__(self, request: Request) -> None:
         super().__init__()
         self.request = request
+
+
+class AccountViewLoaded(Message):
+    """The account screen's data was read (None: the account no longer exists)."""
+
+    def __init__(self, view: AccountView | None) -> None:
+        super().__init__()
+        self.view = view
+
+
+class AgendaLoaded(Message):
+    """The meeting's agenda was worked out for the latest snapshot."""
+
+    def __init__(self, agenda: Agenda) -> None:
+        super().__init__()
+        self.agenda = agenda
+
+
+class FunnelLoaded(Message):
+    """The funnel's numbers for one snapshot, tier and owner were computed."""
+
+    def __init__(
+        self, snap: Snapshot, total: dict, per_tier: dict[int, dict[str, int]], lines: list[FunnelLine]
+    ):
+        super().__init__()
+        self.snap, self.total, self.per_tier, self.lines = snap, total, per_tier, lines
+
+
+class ImportDone(Message):
+    """An import (or its preview) finished."""
+
+    def __init__(self, request: tuple, dry_run: bool, result: ImportResult) -> None:
+        super().__init__()
+        self.request, self.dry_run, self.result = request, dry_run, result
+
+
+class CandidatesLoaded(Message):
+    """The accounts a list rule could put on the list were read."""
+
+    def __init__(self, candidates: list[Candidate]) -> None:
+        super().__init__()
+        self.candidates = candidates
+
+
+class AccountChosen(Message):
+    """A screen chose an account to open (the app shows its screen)."""
+
+    def __init__(self, account_id: int) -> None:
+        super().__init__()
+        self.account_id = account_id
+
+
+class TargetQueryChosen(Message):
+    """A screen chose accounts to list (a funnel count): the app shows them in the target list."""
+
+    def __init__(self, query: TargetQuery) -> None:
+        super().__init__()
+        self.query = query

@@ -14,6 +14,7 @@ from abm_tui.metrics.accounts import ROLE_ORDER
 from abm_tui.review.rules import RULES
 from abm_tui.review.snapshot import AccountView, Snapshot
 from abm_tui.ui.format import GAP_STYLE, STAGE_STYLE, days_ago, money, role_name
+from abm_tui.ui.messages import AccountViewLoaded
 from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
 from abm_tui.ui.widgets.charts import BarChart
 from abm_tui.ui.widgets.footer import KeyFooter
@@ -92,8 +93,10 @@ class AccountScreen(ReviewScreen):
 
     @work(thread=True, exclusive=True, group="account", exit_on_error=False)
     def load_view(self, snapshot: Snapshot) -> None:
-        view = self.app.service.account_view(snapshot, self.account_id)
-        self.app.call_from_thread(self.paint, view)
+        self.post_message(AccountViewLoaded(self.app.service.account_view(snapshot, self.account_id)))
+
+    def on_account_view_loaded(self, message: AccountViewLoaded) -> None:
+        self.paint(message.view)
 
     def paint(self, view: AccountView | None) -> None:
         if view is None:

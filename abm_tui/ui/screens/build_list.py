@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
 from abm_tui.review.build_list import THEN_BY, ListProposal, ListRule, propose
+from abm_tui.ui.messages import CandidatesLoaded
 
 if TYPE_CHECKING:
     from abm_tui.ui.app import AbmApp
@@ -67,10 +68,10 @@ class BuildListDialog(ModalScreen[tuple[dict[int, int], str] | None]):
     def load_candidates(self) -> None:
         snap = self.app.snapshot
         found = self.app.service.list_candidates(snap) if snap is not None else []
-        self.app.call_from_thread(self._loaded, found)
+        self.post_message(CandidatesLoaded(found))
 
-    def _loaded(self, found: list) -> None:
-        self.candidates = found
+    def on_candidates_loaded(self, message: CandidatesLoaded) -> None:
+        self.candidates = message.candidates
         self.preview()
 
     def rule(self) -> ListRule:

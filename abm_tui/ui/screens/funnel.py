@@ -13,6 +13,7 @@ from abm_tui.domain import STAGES
 from abm_tui.review.funnel_view import FunnelLine, funnel_lines, scope_rows, stage_counts_by_tier
 from abm_tui.review.snapshot import Snapshot
 from abm_tui.review.targets import TargetQuery, owners_of
+from abm_tui.ui.messages import FunnelLoaded, TargetQueryChosen
 from abm_tui.ui.screens.base import ReviewScreen
 from abm_tui.ui.widgets.charts import BarChart
 from abm_tui.ui.widgets.footer import KeyFooter
@@ -79,7 +80,10 @@ class FunnelScreen(ReviewScreen):
         rows = scope_rows(snap, tier, owner)
         per_tier = stage_counts_by_tier(rows, tier)
         lines = funnel_lines(snap, total, rows)
-        self.app.call_from_thread(self.paint, snap, total, per_tier, lines)
+        self.post_message(FunnelLoaded(snap, total, per_tier, lines))
+
+    def on_funnel_loaded(self, message: FunnelLoaded) -> None:
+        self.paint(message.snap, message.total, message.per_tier, message.lines)
 
     def paint(
         self, snap: Snapshot, f: dict, per_tier: dict[int, dict[str, int]], lines: list[FunnelLine]
@@ -146,7 +150,7 @@ class FunnelScreen(ReviewScreen):
             line.label.strip() if line.label.strip().startswith("Tier") else f"{line.label.strip()} ({scope})"
         )
         query = TargetQuery(ids=frozenset(line.ids), ids_label=label, tier="targets")
-        self.app.action_show_targets(query)
+        self.post_message(TargetQueryChosen(query))
 
     def action_cycle_tier(self) -> None:
         order = [None, 1, 2, 3]

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Static
 
 from abm_tui.review.imports import ImportResult
+from abm_tui.ui.messages import ImportDone
 
 if TYPE_CHECKING:
     from abm_tui.ui.app import AbmApp
@@ -85,7 +86,10 @@ class ImportDialog(ModalScreen[bool]):
         result = self.app.service.import_files(
             list(paths), dry_run=dry_run, mapping=mapping, skip_bad_rows=skip
         )
-        self.app.call_from_thread(self.show, request, dry_run, result)
+        self.post_message(ImportDone(request, dry_run, result))
+
+    def on_import_done(self, message: ImportDone) -> None:
+        self.show(message.request, message.dry_run, message.result)
 
     def show(self, request: tuple, dry_run: bool, result: ImportResult) -> None:
         text = self.query_one("#import-text", Static)

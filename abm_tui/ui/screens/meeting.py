@@ -14,7 +14,7 @@ from abm_tui.review.agenda import Agenda, AgendaEntry
 from abm_tui.review.requests import Retier, Skip
 from abm_tui.review.snapshot import Snapshot
 from abm_tui.ui.format import role_name
-from abm_tui.ui.messages import DecisionRequested
+from abm_tui.ui.messages import AccountChosen, AgendaLoaded, DecisionRequested
 from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
 from abm_tui.ui.widgets.footer import KeyFooter
 
@@ -73,8 +73,10 @@ class MeetingScreen(ReviewScreen):
 
     @work(thread=True, exclusive=True, group="agenda", exit_on_error=False)
     def load_agenda(self, snapshot: Snapshot) -> None:
-        agenda = self.app.service.agenda(snapshot)
-        self.app.call_from_thread(self.paint, agenda)
+        self.post_message(AgendaLoaded(self.app.service.agenda(snapshot)))
+
+    def on_agenda_loaded(self, message: AgendaLoaded) -> None:
+        self.paint(message.agenda)
 
     def paint(self, agenda: Agenda) -> None:
         table = self.query_one("#agenda", DataTable)
@@ -177,7 +179,7 @@ class MeetingScreen(ReviewScreen):
     def action_open(self) -> None:
         e = self.current()
         if e is not None:
-            self.app.open_account(e.account_id)
+            self.post_message(AccountChosen(e.account_id))
 
     def action_retier(self, tier: int) -> None:
         e = self.current()

@@ -24,7 +24,7 @@ from abm_tui.review.targets import (
     select_rows,
 )
 from abm_tui.ui.format import GAP_STYLE, STAGE_STYLE, days_ago, money, role_name, score_text
-from abm_tui.ui.messages import DecisionRequested
+from abm_tui.ui.messages import AccountChosen, DecisionRequested
 from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
 from abm_tui.ui.widgets.footer import KeyFooter
 
@@ -306,7 +306,7 @@ class TargetsScreen(ReviewScreen):
     def action_open(self) -> None:
         account_id = self.selected_account_id()
         if account_id is not None:
-            self.app.open_account(account_id)
+            self.post_message(AccountChosen(account_id))
 
     # -- search and filters -------------------------------------------------------------------------
 
