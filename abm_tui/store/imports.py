@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, selec
 
 from abm_tui.importers.audit import Audit, ImportSummary
 from abm_tui.importers.errors import ImportFailed, RowError
-from abm_tui.importers.generic import Batch
+from abm_tui.importers.generic import SCHEMA, Batch
 from abm_tui.store import metric_cache
 from abm_tui.store.db import insert_many
 from abm_tui.store.models import (
@@ -28,24 +28,7 @@ from abm_tui.store.models import (
     utcnow,
 )
 
-ACCOUNT_FIELDS = (
-    "name",
-    "domain",
-    "industry",
-    "employees",
-    "annual_revenue",
-    "region",
-    "owner_sales",
-    "owner_marketing",
-    "is_target",
-    "tier",
-    "icp_fit",
-    "churned_at",
-    "status",
-    "dropped_reason",
-    "hubspot_id",
-    "salesforce_id",
-)
+ACCOUNT_FIELDS = tuple(c for c in SCHEMA["accounts.csv"] if c != "account_id")  # what an account row can set
 CONTACT_FIELDS = (
     "account_id",
     "name",
