@@ -1,6 +1,8 @@
 """What a screen asks the review to do, as typed values: the app turns each into one transaction.
 
-Screens post a `DecisionRequested` message carrying one of these; `ReviewService.decide` applies it.
+Screens hand one of these to `AbmApp.decide` — a direct call, not a message: the extra hop through
+the app's message queue showed in `make bench`'s retier time — which has `ReviewService.decide`
+apply it in a worker.
 Plain data (no Textual), so the service and its tests use the same types as the screens.
 """
 

@@ -21,7 +21,6 @@ from abm_tui.review.status import DataStatus
 from abm_tui.ui.commands import AccountCommands
 from abm_tui.ui.messages import (
     AccountChosen,
-    DecisionRequested,
     DecisionSaved,
     MetricsLoaded,
     MetricsProgress,
@@ -121,10 +120,6 @@ class AbmApp(App):
                 screen.show_snapshot(snapshot)
 
     # -- decisions ----------------------------------------------------------------------------------
-
-    @on(DecisionRequested)
-    def _decision_requested(self, message: DecisionRequested) -> None:
-        self.decide(message.request)
 
     @work(thread=True, group="decide", exit_on_error=False)
     def decide(self, request: Request) -> None:

@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     from abm_tui.review.build_list import Candidate
     from abm_tui.review.funnel_view import FunnelLine
     from abm_tui.review.imports import ImportResult
-    from abm_tui.review.requests import Request
     from abm_tui.review.snapshot import AccountView, Snapshot
     from abm_tui.review.targets import TargetQuery
     from abm_tui.store.models import Decision
@@ -45,14 +44,6 @@ class DecisionSaved(Message):
         super().__init__()
         self.decision = decision
         self.text = text
-
-
-class DecisionRequested(Message):
-    """A screen asks for a decision (or a skip); the app commits it in a worker."""
-
-    def __init__(self, request: Request) -> None:
-        super().__init__()
-        self.request = request
 
 
 class AccountViewLoaded(Message):

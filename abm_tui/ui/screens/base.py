@@ -9,7 +9,6 @@ from textual.screen import Screen
 
 from abm_tui.review.requests import Drop, FollowUp, Note, Restore, Retier, Undo
 from abm_tui.review.snapshot import Snapshot
-from abm_tui.ui.messages import DecisionRequested
 from abm_tui.ui.screens.prompt import TextPrompt
 
 if TYPE_CHECKING:
@@ -58,7 +57,7 @@ class ReviewScreen(Screen):
     def action_retier(self, tier: int) -> None:
         row = self._selected_row()
         if row is not None:
-            self.post_message(DecisionRequested(Retier(row.id, tier, version=row.version)))
+            self.app.decide(Retier(row.id, tier, version=row.version))
 
     def action_drop(self) -> None:
         row = self._selected_row()
@@ -70,14 +69,14 @@ class ReviewScreen(Screen):
 
         def done(reason: str | None) -> None:
             if reason:
-                self.post_message(DecisionRequested(Drop(row.id, reason, version=row.version)))
+                self.app.decide(Drop(row.id, reason, version=row.version))
 
         self.app.push_screen(TextPrompt(f"Drop {row.name}: why?", "e.g. no budget this year, poor fit"), done)
 
     def action_restore(self) -> None:
         row = self._selected_row()
         if row is not None:
-            self.post_message(DecisionRequested(Restore(row.id, version=row.version)))
+            self.app.decide(Restore(row.id, version=row.version))
 
     def action_note(self) -> None:
         row = self._selected_row()
@@ -86,7 +85,7 @@ class ReviewScreen(Screen):
 
         def done(text: str | None) -> None:
             if text:
-                self.post_message(DecisionRequested(Note(row.id, text)))
+                self.app.decide(Note(row.id, text))
 
         self.app.push_screen(TextPrompt(f"Note on {row.name}", "what was said or agreed"), done)
 
@@ -99,7 +98,7 @@ class ReviewScreen(Screen):
         def done(result) -> None:
             if result:
                 text, owner, due = result
-                self.post_message(DecisionRequested(FollowUp(row.id, text, owner or None, due)))
+                self.app.decide(FollowUp(row.id, text, owner or None, due))
 
         meeting = self.app.service.meeting
         owner = meeting.participants.split(",")[0] if meeting else ""
@@ -108,4 +107,4 @@ class ReviewScreen(Screen):
             self.app.push_screen(FollowUpDialog(row.name, owner, snap.as_of), done)
 
     def action_undo(self) -> None:
-        self.post_message(DecisionRequested(Undo()))
+        self.app.decide(Undo())

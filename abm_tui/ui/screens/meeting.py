@@ -14,7 +14,7 @@ from abm_tui.review.agenda import Agenda, AgendaEntry
 from abm_tui.review.requests import Retier, Skip
 from abm_tui.review.snapshot import Snapshot
 from abm_tui.ui.format import role_name
-from abm_tui.ui.messages import AccountChosen, AgendaLoaded, DecisionRequested
+from abm_tui.ui.messages import AccountChosen, AgendaLoaded
 from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
 from abm_tui.ui.widgets.footer import KeyFooter
 
@@ -186,14 +186,12 @@ class MeetingScreen(ReviewScreen):
         if e is not None:
             row = self.app.snapshot.row(e.account_id) if self.app.snapshot else None
             version = row.version if row else None
-            self.post_message(DecisionRequested(Retier(e.account_id, tier, version=version, reason=e.facts)))
+            self.app.decide(Retier(e.account_id, tier, version=version, reason=e.facts))
 
     def action_skip(self) -> None:
         e = self.current()
         if e is not None:
-            self.post_message(
-                DecisionRequested(Skip(e.account_id))
-            )  # the agenda repaints on the next open entry
+            self.app.decide(Skip(e.account_id))  # the agenda repaints on the next open entry
 
     def action_end(self) -> None:
         self.app.end_meeting()

@@ -24,7 +24,7 @@ from abm_tui.review.targets import (
     select_rows,
 )
 from abm_tui.ui.format import GAP_STYLE, STAGE_STYLE, days_ago, money, role_name, score_text
-from abm_tui.ui.messages import AccountChosen, DecisionRequested
+from abm_tui.ui.messages import AccountChosen
 from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
 from abm_tui.ui.widgets.footer import KeyFooter
 
@@ -359,7 +359,7 @@ class TargetsScreen(ReviewScreen):
             super().action_retier(tier)
             return
         ids, self.marked = sorted(self.marked), set()
-        self.post_message(DecisionRequested(RetierMany(tuple(ids), tier)))
+        self.app.decide(RetierMany(tuple(ids), tier))
 
     def action_drop(self) -> None:
         if not self.marked:
@@ -371,7 +371,7 @@ class TargetsScreen(ReviewScreen):
         def done(reason: str | None) -> None:
             if reason:
                 self.marked = set()
-                self.post_message(DecisionRequested(DropMany(tuple(ids), reason)))
+                self.app.decide(DropMany(tuple(ids), reason))
 
         self.app.push_screen(
             TextPrompt(f"Drop {len(ids)} marked accounts: why?", "e.g. poor fit, no budget"), done
