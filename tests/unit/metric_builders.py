@@ -43,3 +43,33 @@ def opp(id, account_id, amount, *, created, close=None, outcome="open", stage="q
 def build(**tables):
     tables.setdefault("requirements", DEFAULT_REQUIREMENTS)
     return Dataset.build(**tables)
+
+
+def account(
+    id,
+    *,
+    tier=1,
+    is_target=True,
+    status="active",
+    icp_fit=4,
+    churned_at=None,
+    owner_sales="sam",
+    owner_marketing="mia",
+):
+    return {
+        "id": id,
+        "source_id": f"S{id}",
+        "name": f"Account {id}",
+        "domain": f"a{id}.example",
+        "is_target": is_target,
+        "tier": tier,
+        "icp_fit": icp_fit,
+        "status": status,
+        "churned_at": churned_at,
+        "owner_sales": owner_sales,
+        "owner_marketing": owner_marketing,
+    }
+
+
+def non_target(id, **kw):
+    return account(id, tier=None, is_target=False, **kw)

@@ -15,37 +15,7 @@ import pytest
 
 from abm_tui.metrics import Params, account_metrics
 from abm_tui.metrics.accounts import engagement_per_role, round_half_up
-from tests.unit.metric_builders import T, ago, build, contact, opp, touch
-
-
-def account(
-    id,
-    *,
-    tier=1,
-    is_target=True,
-    status="active",
-    icp_fit=4,
-    churned_at=None,
-    owner_sales="sam",
-    owner_marketing="mia",
-):
-    return {
-        "id": id,
-        "source_id": f"S{id}",
-        "name": f"Account {id}",
-        "domain": f"a{id}.example",
-        "is_target": is_target,
-        "tier": tier,
-        "icp_fit": icp_fit,
-        "status": status,
-        "churned_at": churned_at,
-        "owner_sales": owner_sales,
-        "owner_marketing": owner_marketing,
-    }
-
-
-def non_target(id, **kw):
-    return account(id, tier=None, is_target=False, **kw)
+from tests.unit.metric_builders import T, account, ago, build, contact, non_target, opp, touch
 
 
 def metrics(ds, as_of=T):

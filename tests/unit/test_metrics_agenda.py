@@ -7,27 +7,7 @@ accounts only. Score = round_half_up(40·B + 30·D + 30·R) as in DESIGN §3.
 from __future__ import annotations
 
 from abm_tui.metrics import Params, account_metrics
-from tests.unit.metric_builders import T, ago, build, contact, opp, touch
-
-
-def account(id, *, tier=1, is_target=True, status="active", icp_fit=4, churned_at=None):
-    return {
-        "id": id,
-        "source_id": f"S{id}",
-        "name": f"Account {id}",
-        "domain": f"a{id}.example",
-        "is_target": is_target,
-        "tier": tier,
-        "icp_fit": icp_fit,
-        "status": status,
-        "churned_at": churned_at,
-        "owner_sales": "sam",
-        "owner_marketing": "mia",
-    }
-
-
-def non_target(id, **kw):
-    return account(id, tier=None, is_target=False, **kw)
+from tests.unit.metric_builders import T, account, ago, build, contact, non_target, opp, touch
 
 
 def sc(opportunity_id, stage, days_ago):

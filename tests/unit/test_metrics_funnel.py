@@ -8,38 +8,18 @@ win rate and deal size are given for ABM (active targets) and non-ABM (all other
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from abm_tui.metrics import Params, funnel
+from tests.unit import metric_builders as builders
 from tests.unit.metric_builders import T, ago, build, contact, opp, touch
 
 STAGES = ["target", "reached", "engaged", "mqa", "opportunity", "customer"]
 
 
-def account(
-    id,
-    *,
-    tier=1,
-    is_target=True,
-    status="active",
-    icp_fit=4,
-    churned_at=None,
-    owner_sales="sam",
-    owner_marketing="max",
-):
-    return {
-        "id": id,
-        "source_id": f"S{id}",
-        "name": f"Account {id}",
-        "domain": f"a{id}.example",
-        "is_target": is_target,
-        "tier": tier,
-        "icp_fit": icp_fit,
-        "status": status,
-        "churned_at": churned_at,
-        "owner_sales": owner_sales,
-        "owner_marketing": owner_marketing,
-    }
+account = partial(builders.account, owner_marketing="max")  # this file's accounts share a marketer
 
 
 def non_target(id, **kw):
