@@ -38,24 +38,29 @@ class BuildListDialog(ModalScreen[tuple[dict[int, int], str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="build-list"):
-            yield Label(
-                "[b]Build the list[/b] from the accounts not on it yet: ICP fit first, then a size measure"
-            )
+            yield Label("[b]Build the list[/b] from accounts not on it: ICP fit first, then a size measure")
             with Horizontal(classes="build-row"):
                 yield Label("Tier 1", classes="build-label")
-                yield Input("10", type="integer", id="size-1")
+                yield Input("10", type="integer", id="size-1", compact=True)
                 yield Label("Tier 2", classes="build-label")
-                yield Input("25", type="integer", id="size-2")
+                yield Input("25", type="integer", id="size-2", compact=True)
                 yield Label("Tier 3", classes="build-label")
-                yield Input("50", type="integer", id="size-3")
+                yield Input("50", type="integer", id="size-3", compact=True)
             yield Select(
                 [(f"then by {w}", k) for k, w in THEN_BY.items()],
                 value="annual_revenue",
                 allow_blank=False,
                 id="then-by",
+                compact=True,
             )
-            yield Input(placeholder="only industries containing (comma-separated, optional)", id="industries")
-            yield Input(placeholder="only regions containing (comma-separated, optional)", id="regions")
+            yield Input(
+                placeholder="only industries containing (comma-separated, optional)",
+                id="industries",
+                compact=True,
+            )
+            yield Input(
+                placeholder="only regions containing (comma-separated, optional)", id="regions", compact=True
+            )
             with VerticalScroll(id="build-result"):
                 yield Static(
                     "enter: preview · enter again: put them on the list · escape: cancel", id="build-text"

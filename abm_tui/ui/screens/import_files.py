@@ -50,8 +50,10 @@ class ImportDialog(ModalScreen[bool]):
             yield Input(
                 placeholder="files or folders, separated by spaces (quote names with spaces)", id="paths"
             )
-            yield Input(placeholder="mapping file (optional, as with --map)", id="mapping")
-            yield Checkbox("Skip bad rows (import the rest; the audit lists them)", id="skip-bad-rows")
+            yield Input(placeholder="mapping file (optional, as with --map)", id="mapping", compact=True)
+            yield Checkbox(
+                "Skip bad rows (import the rest; the audit lists them)", id="skip-bad-rows", compact=True
+            )
             with VerticalScroll(id="import-result"):
                 yield Static(HINT, id="import-text")
 
