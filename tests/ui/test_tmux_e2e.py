@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+from tests.conftest import require
+
+
+@pytest.fixture(autouse=True)
+def tmux_installed():
+    if shutil.which("tmux") is None:
+        require("tmux", "tmux is not installed (apt-get install tmux)")
+
 
 ABM_TUI = Path(sys.executable).with_name("abm-tui")
 

@@ -16,7 +16,6 @@ from abm_tui import cli
 from abm_tui.config import resolve_db_url
 
 REPO = Path(__file__).resolve().parents[2]
-DEMO_ACCOUNTS = REPO / "fixtures" / "demo" / "accounts.csv"
 
 ACCOUNT_KEYS = {
     "account_id",
@@ -448,9 +447,7 @@ def test_db_after_the_command_wins_over_db_before_it(tmp_path, capsys):
 
 
 def test_repeated_main_calls_do_not_pile_up_log_handlers(tmp_path, capsys):
-    # BUG (minor; abm_tui/cli.py _setup_logging): every main() call adds another FileHandler to the
-    # "abm_tui" logger and never removes it, so in one process (tests, or a script calling main())
-    # each log record is written N times and N log files stay open.
+    """main() called again in one process (tests, scripts) reuses its log handler: each record once."""
     logger = logging.getLogger("abm_tui")
     start = len(logger.handlers)
     for _ in range(3):
@@ -471,10 +468,10 @@ def test_demo_refuses_a_non_empty_database(imported, capsys):
 
 
 def test_demo_loads_about_300_accounts_ending_today(tmp_path, capsys):
-    if not DEMO_ACCOUNTS.exists():
-        pytest.skip(f"{DEMO_ACCOUNTS} does not exist yet (the demo data set is still being generated)")
     db = tmp_path / "demo.sqlite"
+    before = date.today()
     code, _out, err = run(capsys, "demo", "--db", str(db))
+    days = {before.isoformat(), date.today().isoformat()}  # a run across midnight may see either
     assert code == 0, err
     counts = table_counts(db)
     assert 250 <= counts["account"] <= 350
@@ -486,7 +483,7 @@ def test_demo_loads_about_300_accounts_ending_today(tmp_path, capsys):
         targets = con.execute("SELECT tier, count(*) FROM account WHERE is_target GROUP BY tier").fetchall()
     finally:
         con.close()
-    assert newest[:10] == date.today().isoformat()
+    assert newest[:10] in days
     assert {t for t, _ in targets} == {1, 2, 3}
     # and then it refuses to load again into the same, now non-empty, database
     code, _, err = run(capsys, "demo", "--db", str(db))
@@ -496,16 +493,16 @@ def test_demo_loads_about_300_accounts_ending_today(tmp_path, capsys):
 
 
 def test_demo_then_accounts_json(tmp_path, capsys):
-    if not DEMO_ACCOUNTS.exists():
-        pytest.skip(f"{DEMO_ACCOUNTS} does not exist yet (the demo data set is still being generated)")
     db = tmp_path / "demo.sqlite"
+    before = date.today()
     assert run(capsys, "demo", "--db", str(db))[0] == 0
+    days = {before.isoformat(), date.today().isoformat()}
     code, out, err = run(capsys, "accounts", "--json", "--db", str(db))
     assert code == 0, err
     records = json.loads(out)
     assert 250 <= len(records) <= 350
     assert all(set(r) == ACCOUNT_KEYS for r in records)
-    assert any(r["last_engagement"] == date.today().isoformat() for r in records)
+    assert any(r["last_engagement"] in days for r in records)
 
 
 def test_import_of_a_folder_with_a_mapping_creates_the_database_and_its_audit(tmp_path, capsys):

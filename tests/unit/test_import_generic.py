@@ -297,11 +297,8 @@ def test_contact_update_is_counted_and_applied(engine, tmp_path):
 
 
 def test_reimport_with_fewer_columns_keeps_what_the_file_does_not_mention(engine, tmp_path):
-    # BUG (abm_tui/store/imports.py, _upsert_accounts: `data = {f: row[f] for f in ACCOUNT_FIELDS}`,
-    # and generic.py _check_account: is_target defaults to `tier is not None`): a column that is
-    # absent from accounts.csv is written as NULL/False over the stored value. Re-importing a plain
-    # "account_id,name" refresh wipes the whole ABM list (is_target, tier, icp_fit, industry, owners …).
-    # Fails until absent columns are left untouched on update.
+    """A re-import of fewer columns leaves the others as they are (a plain "account_id,name" refresh
+    must not wipe the ABM list)."""
     run(engine, write(tmp_path / "one", **GOOD))
     write(tmp_path / "two", accounts="account_id,name\nA1,Acme Corporation\n")
     run(engine, tmp_path / "two")
@@ -311,11 +308,7 @@ def test_reimport_with_fewer_columns_keeps_what_the_file_does_not_mention(engine
 
 
 def test_domain_moving_to_a_new_account_in_the_same_file_does_not_merge_them(engine, tmp_path):
-    # BUG (abm_tui/store/imports.py, _upsert_accounts, `target_id = by_source.get(...) or
-    # by_domain.get(row["domain"])`): the domain fallback matches an account that is itself in the
-    # same file under its own id. Here A1 moves from acme.com to acme.org and a new account X7 takes
-    # acme.com: instead of 1 update + 1 create, both rows update A1 (A1 ends up named "Newco" with
-    # acme.com, its own row is lost, X7 is never created, version is bumped once for two writes).
+    """A domain moving to a new account in the same file: one update and one create, never a merge."""
     write(tmp_path / "one", accounts="account_id,name,domain\nA1,Acme,acme.com\n")
     run(engine, tmp_path / "one")
     write(tmp_path / "two", accounts="account_id,name,domain\nA1,Acme,acme.org\nX7,Newco,acme.com\n")
@@ -580,10 +573,7 @@ def test_every_parse_error_is_listed_not_just_the_first(engine, tmp_path, loaded
 
 
 def test_duplicate_of_a_rejected_row_is_also_reported(engine, tmp_path):
-    # BUG (minor; abm_tui/importers/generic.py _read_file: `if not ok: continue` comes before the
-    # duplicate-id check, so a row that failed to parse never enters `seen`): line 3 repeats the id
-    # of line 2, which has a bad tier; only the tier is reported, the duplicate shows up on the next
-    # run. Fails until ids are recorded whether or not the row parsed.
+    """A row repeating the id of a bad row is reported too, in the same run."""
     write(tmp_path / "bad", accounts="account_id,name,tier\nB1,Bee,4\nB1,Bee again,2\n")
     errors = rejected(engine, tmp_path / "bad")
     assert where(errors) == {("accounts.csv", 2, "tier"), ("accounts.csv", 3, "account_id")}
@@ -611,11 +601,7 @@ def test_every_reference_error_is_listed_not_just_the_first(engine, tmp_path, lo
 
 
 def test_parse_errors_and_unknown_ids_are_reported_in_one_run(engine, tmp_path, loaded):
-    # BUG (abm_tui/store/imports.py apply_batch: `if batch.errors: raise ImportFailed(batch.errors)`
-    # before any reference check; cli.py cmd_import does the same before opening the database):
-    # unknown account/contact/opportunity ids are only reported once every parse error is fixed,
-    # so the user needs a second run to see them ("all of them, not just the first", issue #2).
-    # Fails until the reference checks also run (read-only) when there are parse errors.
+    """Unknown ids are reported in the same run as parse errors ("all of them, not just the first")."""
     write(
         tmp_path / "bad",
         accounts="account_id,name,tier\nA1,Acme,1\nB1,Bee,4\n",
@@ -649,10 +635,7 @@ def test_errors_are_sorted_by_file_and_line(engine, tmp_path):
 
 
 def test_invalid_utf8_far_into_a_file_reports_the_right_line(engine, tmp_path):
-    # BUG (abm_tui/importers/generic.py read_rows, `_line_of_offset(path, exc.start)`):
-    # UnicodeDecodeError.start is an offset inside the chunk the text reader was decoding
-    # (8 KiB blocks), not inside the file, so a bad byte past the first block is reported on the
-    # wrong line (here line 402 instead of 1501). Fails until the offset is computed over the file.
+    """A bad byte far into a file is reported on its own line (not on a line of the first 8 KiB)."""
     lines = [b"account_id,name"] + [f"A{i},Name {i}".encode() for i in range(1, 2000)]
     lines[1500] = b"A1500,Bad \x81 name"
     write(tmp_path / "bad", accounts=b"\n".join(lines) + b"\n")

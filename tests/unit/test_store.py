@@ -242,10 +242,7 @@ def test_text_file_as_database_gives_store_error(tmp_path):
 
 
 def test_text_file_as_database_via_cli_is_one_line_not_a_traceback(tmp_path, capsys):
-    # BUG (abm_tui/store/db.py, migrate(), the `except Exception` around current_revision):
-    # the StoreError message embeds str(SQLAlchemy exception), which ends with
-    # "\n(Background on this error at: https://sqlalche.me/e/...)", so the user gets two lines
-    # (and a SQLAlchemy URL) instead of one sentence.  This test fails until that is fixed.
+    """A text file given as the database is one sentence naming it: no traceback, no SQLAlchemy URL."""
     path = tmp_path / "notes.txt"
     path.write_text("this is not a database, just some notes\n" * 20)
     code = cli.main(["accounts", "--json", "--db", str(path)])
@@ -259,15 +256,8 @@ def test_text_file_as_database_via_cli_is_one_line_not_a_traceback(tmp_path, cap
 
 @pytest.mark.parametrize("foreign_table", ["moz_places", "meeting"])
 def test_a_foreign_sqlite_database_is_refused_and_left_untouched(tmp_path, capsys, foreign_table):
-    # BUG (abm_tui/store/db.py migrate(): `current is None` is taken to mean "new database"):
-    # a SQLite file of another program (tables, but no alembic_version) is silently given our whole
-    # schema ("moz_places" case; and `abm-tui`/`make run` then loads the demo into it because
-    # open_store reports it as new). If one of its tables clashes with ours ("meeting" case) the
-    # upgrade fails half-way and, because pysqlite runs DDL outside the transaction, leaves
-    # alembic_version + account behind (a database that can never be opened again), and the user
-    # gets "unexpected error" with the SQL statement over many lines.
-    # Expected: StoreError in one line, file unchanged. Fails until migrate() refuses a non-empty
-    # database without alembic_version (and/or runs the upgrade with transactional DDL).
+    """Another program's SQLite file is refused in one sentence and left untouched (given our schema, it
+    would have been spoiled; a clashing table left it half-migrated)."""
     path = tmp_path / "other-app.sqlite"
     con = sqlite3.connect(path)
     con.execute(f"CREATE TABLE {foreign_table} (x TEXT)")
