@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test check bench clean
+.PHONY: run test check bench mutate clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "abm-tui needs Python 3.11 or newer")'
@@ -27,6 +27,9 @@ check: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+mutate: $(STAMP)
+	$(BIN)/python tests/mutate.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py

@@ -373,3 +373,24 @@ def test_undo_bumps_the_version(engine, session):
     v = acc(engine, "T2").version
     undo(session=session)
     assert acc(engine, "T2").version == v + 1
+
+
+# --- several at once (marks, a built list) -----------------------------------------------------------
+
+
+def test_retier_many_leaves_dropped_and_same_tier_accounts_and_undo_takes_the_batch_back(engine, session):
+    from abm_tui.store.decisions import drop, retier_many, undo_last
+
+    t1, t2, nt = acc(engine, "T1"), acc(engine, "T2"), acc(engine, "NT")
+    drop(session=session, account_id=t1.id, reason="poor fit")
+    made = retier_many(session=session, account_ids=[t1.id, t2.id, nt.id], tier=2, who=Who("sam"))
+    # T1 is dropped and T2 already Tier 2: only NT moves (joining the list)
+    assert [(d.account_id, d.kind, d.from_tier, d.to_tier) for d in made] == [(nt.id, "target", None, 2)]
+    assert acc(engine, "T1").status == "dropped" and acc(engine, "T1").tier == 1
+    more = retier_many(session=session, account_ids=[t2.id, nt.id], tier=3, who=Who("sam"))
+    assert len({d.batch for d in more}) == 1 and more[0].batch is not None
+    undone = undo_last(session=session, who=Who("sam"))
+    assert sorted(d.account_id for d in undone) == sorted([t2.id, nt.id])
+    assert (acc(engine, "T2").tier, acc(engine, "NT").tier) == (2, 2)
+    with pytest.raises(DecisionError):  # nothing left to change: said, not silently ignored
+        retier_many(session=session, account_ids=[t1.id], tier=3, who=Who("sam"))

@@ -702,3 +702,21 @@ def test_reimport_keeps_tiers_decided_in_the_app(engine, tmp_path):
     assert [str(w) for w in summary.warnings] == [
         "accounts.csv:2: tier: kept Tier 1 as decided in abm-tui (the file says Tier 2)"
     ]
+
+
+def test_a_domain_two_new_rows_share_matches_neither(engine, tmp_path):
+    """Matching by domain only when it is unambiguous: two new ids with a known account's domain are
+    two new accounts (possible duplicates), not one of them merged into the known one."""
+    run(engine, write(tmp_path / "one", accounts="account_id,name,domain\nA1,Acme,acme.com\n"))
+    summary = run(
+        engine,
+        write(
+            tmp_path / "two", accounts="account_id,name,domain\nB1,Acme NL,acme.com\nB2,Acme DE,acme.com\n"
+        ),
+    )
+    assert dict(summary.counts["accounts.csv"]) == {"created": 2}
+    assert sorted(rows(engine, "SELECT source_id, name FROM account")) == [
+        ("A1", "Acme"),
+        ("B1", "Acme NL"),
+        ("B2", "Acme DE"),
+    ]

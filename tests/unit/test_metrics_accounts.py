@@ -487,3 +487,40 @@ def test_engagement_per_role_13_weeks_oldest_first():
             assert sum(values) == 0
     # total weight = 3 + 1 + 2 + 2 + 1 = 9
     assert sum(sum(v) for v in rows.values()) == pytest.approx(9.0)
+
+
+def test_top_gap_ties_go_to_the_first_required_role():
+    """Two roles with the same (worst) gap: the top gap is the one the tier lists first, not the
+    alphabetical first. Tier 3 needs decision_maker then champion; with no contacts both are missing."""
+    a = metrics(build(accounts=[account(1, tier=3)])).loc[1]
+    assert a["gaps"] == {"decision_maker": "missing", "champion": "missing"}
+    assert a["top_gap"] == "decision_maker missing"
+    # A thin role outranks a silent one whatever their order: tier 1 needs influencer (2) before technical.
+    ds = build(
+        accounts=[account(2, tier=1)],
+        contacts=[
+            contact(1, 2, "decision_maker"),
+            contact(2, 2, "budget_holder"),
+            contact(3, 2, "influencer"),
+            contact(4, 2, "champion"),
+            contact(5, 2, "technical"),
+        ],
+        engagements=[touch(2, c, 1) for c in (1, 2, 3, 4)],
+    )
+    b = metrics(ds).loc[2]
+    assert b["gaps"]["influencer"] == "thin" and b["gaps"]["technical"] == "silent"
+    assert b["top_gap"] == "influencer thin"
+
+
+def test_a_customer_churned_on_the_as_of_day_is_no_longer_a_customer():
+    """churned_at ≤ T ends the customer stage: on T itself it has ended; the day after T it has not."""
+    opps = [
+        opp(1, 1, 1000, created=ago(200), close=ago(100), outcome="won"),
+        opp(2, 2, 1000, created=ago(200), close=ago(100), outcome="won"),
+    ]
+    ds = build(
+        accounts=[account(1, tier=3, churned_at=ago(0)), account(2, tier=3, churned_at=ago(-1))],
+        opportunities=opps,
+    )
+    m = metrics(ds)
+    assert (m.loc[1, "stage"], m.loc[2, "stage"]) == ("target", "customer")

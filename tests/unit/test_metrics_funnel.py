@@ -457,3 +457,15 @@ def test_churn_rate_tier_filter():
     assert run(ds, tier=1)["churn_rate"] == pytest.approx(1.0)  # 1 of 1
     assert run(ds, tier=2)["churn_rate"] == pytest.approx(0.0)  # 0 of 1
     assert run(ds, tier=3)["churn_rate"] is None  # 0 of 0
+
+
+def test_reach_window_edge_t_minus_89_in_t_minus_90_out():
+    """Reach counts a touch in the window T−89 … T (W = 90): 89 days ago is in, 90 days ago is out."""
+    ds = build(
+        accounts=[account(1, tier=1), account(2, tier=2), account(3, tier=3)],
+        contacts=[contact(10, 1), contact(20, 2), contact(30, 3)],
+        engagements=[touch(1, 10, 89), touch(2, 20, 90), touch(3, 30, 0)],
+    )
+    f = run(ds)
+    assert f["reach_by_tier"] == {"1": 1.0, "2": 0.0, "3": 1.0}
+    assert f["stage_counts"]["reached"] == 2 and f["stage_counts"]["target"] == 1
