@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date
 
 from sqlmodel import Session, select
 
@@ -15,6 +14,16 @@ from abm_tui.store.db import open_store
 from abm_tui.store.imports import apply_batch
 from abm_tui.store.models import Account
 from tests.unit.test_import_crm import SAMPLES
+
+
+def decided_day(db) -> str:
+    """The day the decisions were saved (UTC, as the log keeps it): no clock read in the test."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        days = {r[0][:10] for r in conn.execute("SELECT at FROM decision")}
+    assert len(days) == 1
+    return days.pop()
 
 
 def cli_json(capsys, *args):
@@ -58,14 +67,15 @@ def test_targets_export_for_hubspot_keeps_record_ids_and_decisions(tmp_path):
         "tier_1",
         "active",
     )
-    assert b["ABM Last Decision"] == f"{date.today():%Y-%m-%d} Tier 2 → Tier 1: hot"
+    day = decided_day(tmp_path / "h.sqlite")
+    assert b["ABM Last Decision"] == f"{day} Tier 2 → Tier 1: hot"
     assert (h["Record ID"], h["Target Account"], h["Ideal Customer Profile Tier"], h["ABM Status"]) == (
         "9823451003",
         "false",
         "",
         "dropped",
     )
-    assert h["ABM Last Decision"] == f"{date.today():%Y-%m-%d} dropped from the list: no budget until 2028"
+    assert h["ABM Last Decision"] == f"{day} dropped from the list: no budget until 2028"
     # Its headers are HubSpot's own: abm-tui (like HubSpot) reads it back as a company file.
     summary = apply_batch(engine, read_inputs([out]))
     assert summary.counts[out.name]["unchanged"] == 2  # Nordwind, and Brightwater's decided tier kept
@@ -95,7 +105,7 @@ def test_targets_export_uses_crm_ids_says_what_it_left_out_and_reads_like_a_sent
         decisions.retier(session=s, account_id=ids["Hofmann Maschinenbau GmbH"], tier=1, who=who)
         decisions.undo(session=s, who=who)  # Hofmann back to Tier 3
         decisions.retier(session=s, account_id=ids["@SUM(A1:A9)"], tier=1, who=who)
-    today = f"{date.today():%Y-%m-%d}"
+    today = decided_day(db)
     out = tmp_path / "hubspot.csv"
     assert main(["export", "targets", "--format", "hubspot", str(out), "--db", str(db)]) == 0
     assert "2 accounts have no HubSpot Record ID: left out" in capsys.readouterr().out
