@@ -9,6 +9,7 @@ history comes from the `Date entered "<stage> (<pipeline>)"` columns.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from abm_tui.importers.mapping import Context, FileMapping, flag, outcome_from_label, outcome_or_open
 from abm_tui.importers.values import BUYING_ROLE_SYNONYMS, SOURCE_VALUES
@@ -58,7 +59,7 @@ def deal_outcome(src: dict[str, str], stage: str, ctx: Context, file: str) -> st
     return outcome_or_open(stage, ctx, file)
 
 
-def history_columns(ctx: Context, file: str, columns: list[str]) -> list[tuple[str, str]]:
+def history_columns(ctx: Context, file: str, columns: Iterable[str]) -> list[tuple[str, str]]:
     """(column, stage label) for each `Date entered "<stage> (<pipeline>)"` column, read once per file."""
     key = ("hubspot-history", file)
     if key not in ctx.cache:
@@ -89,7 +90,7 @@ def _deal(src: dict[str, str], out: dict[str, str], ctx: Context, file: str) -> 
     deal_id = out.get("opportunity_id", "")
     entered = [
         (src[column].strip(), stage)
-        for column, stage in history_columns(ctx, file, list(src))
+        for column, stage in history_columns(ctx, file, src)
         if src.get(column, "").strip()
     ]
     for when, stage in entered:

@@ -99,31 +99,26 @@ class FileMapping:
         return out
 
 
+def plain_id(ref: str) -> str:
+    """An id as the user's file wrote it, without the source prefix a mapping adds (`hubspot:`, …)."""
+    return ref.split(":", 1)[1] if ref.startswith(("hubspot:", "salesforce:", "name:")) else ref
+
+
 # --- recognising a file --------------------------------------------------------------------------------
 
 
-def _hinted(m: FileMapping, file_name: str, rows: list[tuple[int, dict[str, str]]]) -> bool:
+def _hinted(
+    m: FileMapping, file_name: str, rows: list[tuple[int, dict[str, str]]], all_names: tuple[str, ...]
+) -> bool:
     stem = Path(file_name).stem.lower()
     if m.file_names and any(stem.startswith(n) for n in m.file_names):
-        # Opportunity*.csv is not OpportunityHistory.csv: the longest name that fits decides.
+        # Opportunity*.csv is not OpportunityHistory.csv: the longest known name that fits decides.
         longest = max((n for n in m.file_names if stem.startswith(n)), key=len)
-        return not any(
-            stem.startswith(other) and len(other) > len(longest) for other in _ALL_FILE_NAMES.get(m.kind, ())
-        )
+        return not any(stem.startswith(other) and len(other) > len(longest) for other in all_names)
     if m.id_prefixes and m.id_column:
         ids = [r[m.id_column].strip() for _, r in rows[:50] if r.get(m.id_column, "").strip()]
         return bool(ids) and sum(i.startswith(m.id_prefixes) for i in ids) * 2 > len(ids)
     return False
-
-
-_ALL_FILE_NAMES: dict[str, tuple[str, ...]] = {}  # filled by register_file_names
-
-
-def register_file_names(mappings: tuple[FileMapping, ...]) -> None:
-    """Every object file name known, so `Opportunity` never claims `OpportunityHistory.csv`."""
-    names = tuple(n for m in mappings for n in m.file_names)
-    for m in mappings:
-        _ALL_FILE_NAMES[m.kind] = names
 
 
 def detect(
@@ -139,13 +134,14 @@ def detect(
     among column matches the most specific one wins.
     """
     present = set(header)
+    all_names = tuple(n for m in mappings for n in m.file_names)
     best: tuple[int, int, FileMapping] | None = None
     near: list[tuple[FileMapping, list[str]]] = []
     for order, m in enumerate(mappings):
         score = 0
         if m.detect and m.detect <= present:
             score = len(m.detect)
-        elif m.needs and _hinted(m, file_name, rows or []):
+        elif m.needs and _hinted(m, file_name, rows or [], all_names):
             missing = sorted(m.needs - present)
             if missing:
                 near.append((m, missing))

@@ -21,13 +21,12 @@ from abm_tui.importers.mapping import (
     UserMapping,
     detect,
     load_mapping,
-    register_file_names,
+    plain_id,
     transform,
 )
 from abm_tui.importers.roles import Rules
 
 BUILT_IN: tuple[FileMapping, ...] = hubspot.MAPPINGS + salesforce.MAPPINGS
-register_file_names(BUILT_IN)
 
 
 def _files(paths: list[Path], batch: Batch) -> list[Path]:
@@ -139,7 +138,7 @@ def read_inputs(
         if contact in contacts:
             batch.audit.mark(name, line, "merged", "role given to its contact")
         else:
-            batch.audit.mark(name, line, "skipped", "contact not in this import", contact.split(":", 1)[-1])
+            batch.audit.mark(name, line, "skipped", "contact not in this import", plain_id(contact))
     batch.unknown_stages.update(ctx.unknown_stages)
     return batch
 

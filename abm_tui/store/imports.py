@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, selec
 from abm_tui.importers.audit import Audit, ImportSummary
 from abm_tui.importers.errors import ImportFailed, RowError
 from abm_tui.importers.generic import SCHEMA, Batch
+from abm_tui.importers.mapping import plain_id
 from abm_tui.store import metric_cache
 from abm_tui.store.db import insert_many
 from abm_tui.store.models import (
@@ -39,19 +40,7 @@ CONTACT_FIELDS = (
     "hubspot_id",
     "salesforce_id",
 )
-OPPORTUNITY_FIELDS = (
-    "account_id",
-    "name",
-    "amount",
-    "currency",
-    "stage",
-    "created_at",
-    "close_date",
-    "outcome",
-    "source",
-    "hubspot_id",
-    "salesforce_id",
-)
+OPPORTUNITY_FIELDS = tuple(c for c in SCHEMA["opportunities.csv"] if c != "opportunity_id")
 # Fields derived from other columns: written when any of those columns is in the file.
 DERIVED = {
     "account_id": set(),
@@ -92,7 +81,7 @@ def apply_batch(
     with engine.connect() as conn:
         trans = conn.begin()
         try:
-            accounts = _upsert_accounts(conn, batch, summary, errors)
+            accounts = _upsert_accounts(conn, batch, summary)
             step("accounts.csv")
             # Exports without ids (reports, public data) refer to companies by name.
             for r in conn.execute(select(table(Account).c.id, table(Account).c.name)):
@@ -231,7 +220,7 @@ class _Placer:
             lenient = file in self.batch.lenient
             account = self.ids.get(ref) if ref else None
             if account is None and ref in self.rejected:
-                audit.mark(file, line, "skipped", "its company's row is bad", _plain_id(ref))
+                audit.mark(file, line, "skipped", "its company's row is bad", plain_id(ref))
                 continue
             if account is None and not ref and by_email and row.get("email"):
                 domain = row["email"].rpartition("@")[2].strip().lower()
@@ -250,18 +239,13 @@ class _Placer:
                         line,
                         "skipped",
                         "its company is not in this import or the database",
-                        _plain_id(ref),
+                        plain_id(ref),
                     )
                 else:
                     audit.mark(file, line, "skipped", "no company")
                 continue
             out.append({**row, "account_id": account})
         return out
-
-
-def _plain_id(ref: str) -> str:
-    """An id as the user's file wrote it (without the source prefix abm-tui adds)."""
-    return ref.split(":", 1)[1] if ref.startswith(("hubspot:", "salesforce:", "name:")) else ref
 
 
 @cache
@@ -273,9 +257,7 @@ def free_mail_domains() -> frozenset[str]:
     )
 
 
-def _upsert_accounts(
-    conn: Connection, batch: Batch, summary: ImportSummary, errors: list[RowError]
-) -> dict[str, int]:
+def _upsert_accounts(conn: Connection, batch: Batch, summary: ImportSummary) -> dict[str, int]:
     """Upsert by source id, then by domain when exactly one account has it. Only the columns the
     file has are updated; companies only named by deals are created when they are not known."""
     rows = batch.rows.get("accounts.csv", [])
@@ -294,31 +276,19 @@ def _upsert_accounts(
     unmatched_domains = Counter(
         r["domain"] for r in rows if r["domain"] and r["account_id"] not in matched and not r["_derived"]
     )
+    matched_ids = set(matched.values())
     owner = {
         r.domain: r.id
         for r in existing.values()
-        if r.domain and holders[r.domain] == 1 and r.id not in matched.values()
+        if r.domain and holders[r.domain] == 1 and r.id not in matched_ids
     }
     inserts, updates = [], []
     now = utcnow()
     for row in rows:
         file, line = row["_file"], row["_line"]
         target_id = matched.get(row["account_id"])
-        if row["_derived"]:  # a company a deal names: created when nobody knows it yet
-            if target_id is None and row["account_id"] not in by_source:
-                data = {f: row[f] for f in ACCOUNT_FIELDS}
-                inserts.append(
-                    {
-                        **data,
-                        "source_id": row["account_id"],
-                        "created_at": now,
-                        "updated_at": now,
-                        "version": 1,
-                    }
-                )
-                by_source[row["account_id"]] = -1
-                audit.derived[(file, "companies created from the deals' Associated Company")] += 1
-            continue
+        if row["_derived"] and (target_id is not None or row["account_id"] in by_source):
+            continue  # a company a deal names is created only when nobody knows it yet
         merged = False
         domain = row["domain"]
         if target_id is None and domain and unmatched_domains[domain] == 1 and domain in owner:
@@ -330,7 +300,10 @@ def _upsert_accounts(
                 {**data, "source_id": row["account_id"], "created_at": now, "updated_at": now, "version": 1}
             )
             by_source[row["account_id"]] = -1
-            audit.mark(file, line, "created")
+            if row["_derived"]:
+                audit.derived[(file, "companies created from the deals' Associated Company")] += 1
+            else:
+                audit.mark(file, line, "created")
             continue
         by_source[row["account_id"]] = target_id
         old = existing[target_id]
@@ -484,14 +457,14 @@ def _insert_stage_changes(
             if derived:  # the history of a deal that was itself skipped
                 continue
             if row["opportunity_id"] in rejected:
-                audit.mark(file, line, "skipped", "its deal's row is bad", _plain_id(row["opportunity_id"]))
+                audit.mark(file, line, "skipped", "its deal's row is bad", plain_id(row["opportunity_id"]))
             elif file in batch.lenient:
                 audit.mark(
                     file,
                     line,
                     "skipped",
                     "its deal is not in this import or the database",
-                    _plain_id(row["opportunity_id"]),
+                    plain_id(row["opportunity_id"]),
                 )
             else:
                 errors.append(
