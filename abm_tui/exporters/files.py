@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from abm_tui.importers.generic import SCHEMA
+from abm_tui.importers.values import neutralise
 from abm_tui.store.models import (
     Account,
     Contact,
@@ -56,16 +57,6 @@ TARGET_COLUMNS = {
         "last_decision",
     ],
 }
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str) -> str:
-    """A cell a spreadsheet would run as a formula (`=HYPERLINK(…)`, `@SUM(…)`) gets a leading
-    apostrophe, which Excel and LibreOffice show as text (OWASP: CSV injection). The importer takes
-    the apostrophe off again, so a round trip keeps the value."""
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _cell(value) -> str:

@@ -12,19 +12,20 @@ import csv
 from array import array
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from abm_tui.importers.errors import RowError
+from abm_tui.importers.values import neutralise
 
 STATUSES = ("created", "updated", "unchanged", "merged", "skipped", "error")
 
 
 @dataclass
 class Mark:
-    """What became of one row."""
+    """Why a row has its status (the status itself is kept as a code per row: see `Audit`)."""
 
-    status: str
     reason: str = ""  # the same words for every row it applies to (they are grouped by it)
     detail: str = ""  # what is particular to this row (an id, a value)
     notes: list[str] = field(default_factory=list)  # warnings on a row that was still imported
@@ -32,6 +33,9 @@ class Mark:
     def text(self) -> str:
         parts = [f"{self.reason}: {self.detail}" if self.detail else self.reason, *self.notes]
         return "; ".join(p for p in parts if p)
+
+
+NO_MARK = Mark()  # read only: rows with nothing to say
 
 
 @dataclass
@@ -81,15 +85,15 @@ class Audit:
             return
         self.codes[file][i] = CODE[status]
         if reason or detail:
-            mark = self.marks.setdefault((file, line), Mark(status))
-            mark.status, mark.reason, mark.detail = status, reason, detail
+            mark = self.marks.setdefault((file, line), Mark())
+            mark.reason, mark.detail = reason, detail
 
     def note(self, file: str, line: int, text: str) -> None:
         """A warning on a row that was still imported."""
         i = self._index(file, line)
         if i is None:
             return
-        mark = self.marks.setdefault((file, line), Mark(""))  # its status is read from the codes
+        mark = self.marks.setdefault((file, line), Mark())
         if text not in mark.notes:
             mark.notes.append(text)
 
@@ -97,16 +101,10 @@ class Audit:
         i = self._index(file, line)
         return STATUSES[self.codes[file][i] - 1] if i is not None and self.codes[file][i] else None
 
-    def _rows(self, file: str):
-        """(line, Mark) of every row of a file; a row never marked is 'unaccounted' (a bug, tested)."""
+    def rows(self, file: str) -> Iterator[tuple[int, str, Mark]]:
+        """(line, status, why) of every row of a file; a row never marked is 'unaccounted' (a bug, tested)."""
         for line, code in zip(self.read[file], self.codes[file]):
-            mark = self.marks.get((file, line))
-            status = STATUSES[code - 1] if code else "unaccounted"
-            if mark is None:
-                yield line, Mark(status)
-            else:
-                mark.status = status
-                yield line, mark
+            yield line, STATUSES[code - 1] if code else "unaccounted", self.marks.get((file, line), NO_MARK)
 
     def counts(self) -> dict[str, Counter]:
         return {
@@ -121,11 +119,11 @@ class Audit:
         """Rows by file, status and reason, largest groups first within a file."""
         found: dict[tuple[str, str, str], Group] = {}
         for file in self.read:
-            for line, mark in self._rows(file):
-                if mark.status not in statuses:
+            for line, status, mark in self.rows(file):
+                if status not in statuses:
                     continue
-                key = (file, mark.status, mark.reason)
-                group = found.setdefault(key, Group(file, mark.status, mark.reason, []))
+                key = (file, status, mark.reason)
+                group = found.setdefault(key, Group(file, status, mark.reason, []))
                 group.lines.append((line, mark.detail))
         order = {f: i for i, f in enumerate(self.read)}
         return sorted(
@@ -142,8 +140,8 @@ class Audit:
             for file, line, reason in self.file_problems:
                 out.writerow([neutralise(file), line, "error", neutralise(reason)])
             for file in self.read:
-                for line, mark in self._rows(file):
-                    out.writerow([neutralise(file), line, mark.status, neutralise(mark.text())])
+                for line, status, mark in self.rows(file):
+                    out.writerow([neutralise(file), line, status, neutralise(mark.text())])
 
 
 @dataclass
@@ -174,8 +172,3 @@ class ImportSummary:
         for (file, what), n in self.audit.derived.items():
             out.append(f"{file}: {n:,} {what}{verb}")
         return out
-
-
-def neutralise(cell: str) -> str:
-    """A cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP CSV injection)."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell

@@ -55,10 +55,20 @@ TRUE = {"true", "yes", "y", "1", "x", "ja", "j", "wahr", "waar", "oui", "si", "s
 FALSE = {"false", "no", "n", "0", "nee", "nein", "falsch", "onwaar", "non"}
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet would run as a formula (`=HYPERLINK(…)`, `@SUM(…)`) gets a leading
+    apostrophe, which Excel and LibreOffice show as text (OWASP: CSV injection). Every CSV abm-tui
+    writes goes through this; `text` takes the apostrophe off again, so a round trip keeps the value."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
 def text(raw: str) -> str | None:
-    """Trimmed text; the apostrophe abm-tui's exports put before a formula-like cell comes off again."""
+    """Trimmed text; the apostrophe `neutralise` put before a formula-like cell comes off again."""
     value = raw.strip()
-    if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
+    if value[:1] == "'" and value[1:2].startswith(FORMULA_START):
         value = value[1:]
     return value or None
 

@@ -55,8 +55,8 @@ def statuses(summary) -> dict[str, dict[str, int]]:
 def audit_rows(summary, file: str) -> dict[int, tuple[str, str]]:
     """line → (status, reason) as the audit CSV writes them."""
     out = {}
-    for line, mark in summary.audit._rows(file):
-        out[line] = (mark.status, mark.text())
+    for line, status, mark in summary.audit.rows(file):
+        out[line] = (status, mark.text())
     return out
 
 
