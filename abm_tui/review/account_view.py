@@ -53,7 +53,7 @@ def account_view(db: Database, snap: Snapshot, account_id: int, meeting_id: int 
     return AccountView(
         row,
         details,
-        row.score_parts_map(),
+        row.score_inputs(),
         per_role,
         snap.as_of,
         gaps.to_dict("records"),

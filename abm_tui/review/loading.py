@@ -11,9 +11,8 @@ from abm_tui.config import sqlite_file
 from abm_tui.domain import Params
 from abm_tui.review.database import Database
 from abm_tui.review.snapshot import Snapshot, has_engagement
-from abm_tui.review.targets import target_row
 from abm_tui.store import metric_cache
-from abm_tui.store.list_row import ACCOUNT_VERSION, METRIC_VERSION
+from abm_tui.store.list_row import ACCOUNT_VERSION, METRIC_VERSION, target_row
 from abm_tui.store.metric_cache import State
 
 CHUNK = 20_000  # accounts computed at a time when every metric is recomputed (bounds the memory)

@@ -119,7 +119,7 @@ class AccountView:
 
     row: TargetRow
     details: dict[str, Any]
-    metrics: dict[str, float]  # the score's inputs (`TargetRow.score_parts_map`)
+    metrics: dict[str, float]  # the score's inputs (`TargetRow.score_inputs`)
     per_role: pd.DataFrame
     as_of: date
     gaps: list[dict[str, Any]]  # role, min_contacts, contacts, engaged, gap

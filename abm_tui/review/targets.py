@@ -10,7 +10,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 from abm_tui.domain import STAGES
-from abm_tui.store.list_row import COLUMNS, DECODE, INDEX, NAMES, parse_gaps
+from abm_tui.store.list_row import COLUMNS, NAMES, TargetRow, target_row
 
 # Tier filter values, in the order the `t` key cycles through them.
 TIER_CHOICES: tuple[str, ...] = ("targets", "1", "2", "3", "none", "all")
@@ -35,82 +35,6 @@ SORT_COLUMNS: tuple[str, ...] = (
     "last_touch",
     "owners",
 )
-
-
-class TargetRow(NamedTuple):
-    """One line of the target list (a named tuple: cheap to build for every account at start-up).
-
-    Its fields are `store.list_row.COLUMNS` in order (less the metrics' own version), then the
-    derived ones (`DERIVED`): a test keeps the two in step."""
-
-    id: int
-    name: str
-    domain: str | None
-    tier: int | None
-    is_target: bool
-    status: str
-    icp_fit: int | None
-    owner_sales: str | None
-    owner_marketing: str | None
-    version: int  # the account row's version when read: decisions check it (optimistic concurrency)
-    stage: str
-    score: int
-    is_mqa: bool
-    engaged_roles: int | None
-    required_roles: int
-    coverage: float | None
-    top_gap: str | None
-    gaps: Mapping[str, str]  # required role → missing / thin / silent / covered
-    pipeline: float
-    last_touch: date | None
-    agenda: tuple[str, ...]
-    score_parts: str  # "active|points|breadth|depth|recency": see `score_parts_map`
-    silent_roles: frozenset[str]  # required roles with no contact engaged in the window
-    search_text: str  # what a search looks in: the name in lower case, a tab, the domain
-
-    def score_parts_map(self) -> dict[str, float]:
-        """The score's inputs: active_stakeholders, intent_points, breadth, depth, recency."""
-        names = ("active_stakeholders", "intent_points", "breadth", "depth", "recency")
-        values = [float(v) for v in self.score_parts.split("|")]
-        return {n: int(v) if i < 2 else v for i, (n, v) in enumerate(zip(names, values, strict=True))}
-
-    @property
-    def owners(self) -> str:
-        return " / ".join(o for o in (self.owner_sales, self.owner_marketing) if o)
-
-    @property
-    def short_owners(self) -> str:
-        """First names only: "James / Lotte"."""
-        return " / ".join(o.split()[0] for o in (self.owner_sales, self.owner_marketing) if o)
-
-    def days_since_last(self, as_of: date) -> int | None:
-        return None if self.last_touch is None else (as_of - self.last_touch).days
-
-
-def _row_builder():
-    """`target_row`, written out from the spec once (as `collections.namedtuple` writes its class):
-    one call per row with each column decoded in place, as fast as hand-written code."""
-    names = {"TargetRow": TargetRow, "parse_gaps": parse_gaps}
-    args = []
-    for c in COLUMNS:
-        if c.name == "metric_version":
-            continue
-        if c.kind in DECODE:
-            names[f"decode_{c.kind}"] = DECODE[c.kind]
-            args.append(f"decode_{c.kind}(t[{INDEX[c.name]}])")
-        else:
-            args.append(f"t[{INDEX[c.name]}]")
-    args.append(f"parse_gaps(t[{INDEX['gaps']}])[1]")  # silent_roles
-    args.append(f"t[{INDEX['name']}].lower() + '\\t' + (t[{INDEX['domain']}] or '')")  # search_text
-    return eval(f"lambda t: TargetRow({', '.join(args)})", names)
-
-
-_build_row = _row_builder()
-
-
-def target_row(t: tuple) -> TargetRow:
-    """A list row as stored (`store.list_row.COLUMNS`) as a `TargetRow`."""
-    return _build_row(t)
 
 
 @dataclass(frozen=True)
@@ -198,17 +122,6 @@ def _encode(series, kind: str, m: Any = None) -> list:
         return [
             ",".join(f"{role}:{gap}:{engaged.get(role, 0)}" for role, gap in required.items())
             for required, engaged in zip(series.tolist(), m["engaged_by_role"].tolist())
-        ]
-    if kind == "parts":  # the score's inputs, for the account screen
-        return [
-            f"{a}|{p}|{b!r}|{d!r}|{r!r}"
-            for a, p, b, d, r in zip(
-                m["active_stakeholders"].astype(int).tolist(),
-                m["intent_points"].astype(int).tolist(),
-                m["breadth"].astype(float).tolist(),
-                m["depth"].astype(float).tolist(),
-                m["recency"].astype(float).tolist(),
-            )
         ]
     return _values(series)
 

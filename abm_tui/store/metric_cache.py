@@ -1,4 +1,4 @@
-"""The stored list metrics (`AccountMetric`, `MetricState`): read at start-up, written after computing.
+"""The stored list metrics (`accountmetric`, `MetricState`): read at start-up, written after computing.
 
 Reading goes through a plain DB-API connection (`sqlite3` for a file at the current schema, else the
 engine's raw connection) and imports neither SQLAlchemy nor pandas: the first screen of a 100,000-account
@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +21,15 @@ from abm_tui.store.list_row import METRIC_PART, METRIC_VERSION, SELECT_LIST, as_
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
 
-SCHEMA_HEAD = "0005"  # the newest Alembic revision (a test keeps it equal to the migrations' head)
+
+
+@lru_cache(maxsize=1)
+def schema_head() -> str:
+    """The newest Alembic revision, without Alembic: migration files are named after their revision
+    ("0005_decision_batch.py"; a test keeps names and revisions in step)."""
+    versions = files("abm_tui.migrations.versions")
+    return max(f.name.split("_", 1)[0] for f in versions.iterdir() if f.name[:4].isdigit())
+
 
 LIST_QUERY = SELECT_LIST + " FROM account a LEFT JOIN accountmetric m ON m.account_id = a.id ORDER BY a.id"
 # The default list: targets not dropped, Tier 1 first, highest score first (names break ties in Python).
@@ -74,7 +84,7 @@ def connect_current(path: Path) -> sqlite3.Connection | None:
         revision = conn.execute("SELECT version_num FROM alembic_version").fetchall()
     except sqlite3.Error:
         revision = None
-    if revision != [(SCHEMA_HEAD,)]:
+    if revision != [(schema_head(),)]:
         conn.close()
         return None
     return conn
@@ -103,7 +113,7 @@ def read_state(conn: Any) -> State | None:
 
 
 def read_list(conn: Any) -> list[tuple]:
-    """Every account with its stored metrics, in `ACCOUNT_PART + METRIC_PART` order, by id."""
+    """Every account with its stored metrics, in `list_row.COLUMNS` order, by id."""
     cur = conn.cursor()
     try:
         cur.execute(LIST_QUERY)
@@ -134,14 +144,14 @@ def read_first_page(conn: sqlite3.Connection, size: int) -> tuple[list[tuple], i
 
 
 def _insert_rows(conn: Connection, rows: list[tuple]) -> None:
-    """Store list-shaped rows (`ACCOUNT_PART + METRIC_PART`, the metric version being the account's)."""
+    """Store list-shaped rows (`list_row.COLUMNS`, the metric version being the account's)."""
     from abm_tui.store.db import insert_many
-    from abm_tui.store.models import AccountMetric, table
+    from abm_tui.store.models import account_metric
 
     columns = ("account_id", *METRIC_PART)
     insert_many(
         conn,
-        table(AccountMetric),
+        account_metric,
         [dict(zip(columns, (r[0], *r[METRIC_VERSION:]), strict=True)) for r in rows],
     )
 
@@ -159,11 +169,11 @@ def replace_all(engine: Engine, rows: list[tuple], state: State) -> None:
     """Store every account's metrics (list-shaped rows, see `_insert_rows`) as computed for `state`."""
     from sqlalchemy import delete, insert
 
-    from abm_tui.store.models import AccountMetric, MetricState
+    from abm_tui.store.models import MetricState, account_metric
 
     with engine.begin() as conn:
         conn.execute(delete(MetricState))
-        conn.execute(delete(AccountMetric))
+        conn.execute(delete(account_metric))
         if rows:
             _insert_rows(conn, rows)
         conn.execute(insert(MetricState).values(**_state_values(state)))
@@ -174,7 +184,7 @@ def replace_some(engine: Engine, rows: list[tuple], state: State) -> bool:
     from sqlalchemy import delete, select
     from sqlmodel import col
 
-    from abm_tui.store.models import AccountMetric, MetricState
+    from abm_tui.store.models import MetricState, account_metric
 
     if not rows:
         return True
@@ -183,7 +193,7 @@ def replace_some(engine: Engine, rows: list[tuple], state: State) -> bool:
         if current is None or (as_date(current[0]), current[1]) != (state.as_of, state.params_key):
             return False
         ids = [r[0] for r in rows]
-        conn.execute(delete(AccountMetric).where(col(AccountMetric.account_id).in_(ids)))
+        conn.execute(delete(account_metric).where(account_metric.c.account_id.in_(ids)))
         _insert_rows(conn, rows)
     return True
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import DateTime, ForeignKey, MetaData, Table, UniqueConstraint
+from sqlalchemy import Boolean, Column, Date, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # The vocabularies live in abm_tui.domain (the metrics use them too); re-exported here for the store's users.
 from abm_tui.domain import BUYING_ROLES, DECISION_KINDS, INTENTS, OUTCOMES, SOURCES  # noqa: F401
+from abm_tui.store.list_row import COLUMNS
 
 # Named constraints let Alembic's batch mode (SQLite) drop and recreate them.
 SQLModel.metadata.naming_convention = {
@@ -191,31 +192,21 @@ class Setting(SQLModel, table=True):
     value: str
 
 
-class AccountMetric(SQLModel, table=True):
-    """An account's list metrics as last computed (the first screen reads these, not 1 M engagements).
-
-    Valid while `MetricState` matches the as-of date and parameters and `version` matches the
-    account's: a decision bumps the account's version, an import clears the state.
-    """
-
-    account_id: int = Field(sa_column_args=[ForeignKey("account.id", ondelete="CASCADE")], primary_key=True)
-    version: int
-    stage: str
-    score: int
-    is_mqa: bool
-    engaged_roles: int | None = None
-    required_roles: int
-    coverage: float | None = None
-    top_gap: str | None = None
-    gaps: str = ""  # "role:gap:engaged contacts" per required role, comma separated, in role order
-    pipeline: float
-    last_touch: date | None = None
-    agenda: str = ""  # the agenda rules that flag it, comma separated
-    score_parts: str = ""  # "active stakeholders|intent points|breadth|depth|recency" (the account screen)
+# An account's list metrics as last computed (the first screen reads these, not 1 M engagements): the
+# stored fields of the list row (`store.list_row.TargetRow`), one column each. Valid while `MetricState`
+# matches the as-of date and parameters and `version` matches the account's: a decision bumps the
+# account's version, an import clears the state.
+SQL_TYPE = {"int": Integer, "version": Integer, "float": Float, "bool": Boolean, "date": Date}
+account_metric = Table(
+    "accountmetric",
+    metadata,
+    Column("account_id", Integer, ForeignKey("account.id", ondelete="CASCADE"), primary_key=True),
+    *(Column(c.db, SQL_TYPE.get(c.kind, String)(), nullable=c.nullable) for c in COLUMNS if c.table == "m"),
+)
 
 
 class MetricState(SQLModel, table=True):
-    """What the stored `AccountMetric` rows were computed for (one row, id 1; none: nothing valid)."""
+    """What the stored `accountmetric` rows were computed for (one row, id 1; none: nothing valid)."""
 
     id: int = Field(default=1, primary_key=True)
     as_of: date

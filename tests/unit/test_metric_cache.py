@@ -49,8 +49,18 @@ def no_full_compute(monkeypatch):
     monkeypatch.setattr(loading_module.ListLoader, "_compute_all", refuse)
 
 
-def test_schema_head_constant_is_the_migrations_head():
-    assert metric_cache.SCHEMA_HEAD == head_revision()
+def test_the_schema_head_read_without_alembic_is_alembics():
+    """`schema_head` takes the newest migration file's name: every file must be named after its revision."""
+    import re
+    from importlib.resources import files
+
+    assert metric_cache.schema_head() == head_revision()
+    migrations = [f for f in files("abm_tui.migrations.versions").iterdir() if f.name.endswith(".py")]
+    assert len(migrations) > 6
+    for f in migrations:
+        if f.name != "__init__.py":
+            revision = re.search(r"^revision: str = '(\w+)'", f.read_text(), re.M)
+            assert revision is not None and f.name.startswith(revision[1] + "_"), f.name
 
 
 def test_first_load_computes_and_stores_then_the_next_reads_them(demo_engine, monkeypatch):
@@ -306,20 +316,22 @@ def test_many_accounts_are_read_by_ranges_and_give_the_same_rows(demo_engine, mo
 
 
 def test_the_list_row_spec_the_migrations_and_the_row_type_agree(tmp_path):
-    """One description of the list row (store/list_row.py): the stored metric columns are the
-    migrations' `accountmetric` columns and the model's, and a `TargetRow` is the spec's columns
-    (less the metrics' version) followed by the derived fields, in order."""
+    """One description of the list row (`TargetRow`'s fields): the migrations' `accountmetric` columns
+    are its stored metrics, in order (the table itself is built from them, `compare_metadata` checks
+    types and nulls); the account's columns exist; stored fields come first, the account's first."""
     import sqlite3
 
     from abm_tui.review.targets import TargetRow
     from abm_tui.store.db import open_store
-    from abm_tui.store.list_row import COLUMNS, DERIVED, METRIC_PART
-    from abm_tui.store.models import Account, AccountMetric, table
+    from abm_tui.store.list_row import COLUMNS, FIELDS, METRIC_PART
+    from abm_tui.store.models import Account, account_metric, table
 
     open_store(f"sqlite:///{tmp_path / 'head.sqlite'}")[0].dispose()  # every migration, to the head
     with sqlite3.connect(tmp_path / "head.sqlite") as conn:
         migrated = [r[1] for r in conn.execute("PRAGMA table_info(accountmetric)")]
     assert migrated == ["account_id", *METRIC_PART]
-    assert [c.name for c in table(AccountMetric).columns] == ["account_id", *METRIC_PART]
-    assert TargetRow._fields == (*(c.name for c in COLUMNS if c.name != "metric_version"), *DERIVED)
+    assert [c.name for c in account_metric.columns] == ["account_id", *METRIC_PART]
+    assert TargetRow._fields[: len(COLUMNS)] == tuple(c.name for c in COLUMNS)
+    tables = [c.table for c in FIELDS]
+    assert tables == sorted(tables, key=["a", "m", ""].index)
     assert {c.db for c in COLUMNS if c.table == "a"} <= {c.name for c in table(Account).columns}

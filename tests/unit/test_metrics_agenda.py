@@ -271,7 +271,12 @@ def test_a_tier_3_promoted_for_an_open_deal_says_so_even_without_an_amount():
             pipeline=pipeline,
             last_touch=None,
             agenda=("promote",),
-            score_parts="",
+            metric_version=1,
+            active_stakeholders=0,
+            intent_points=0,
+            breadth=0.0,
+            depth=0.0,
+            recency=0.0,
             silent_roles=frozenset(),
             search_text="acme\t",
         )
