@@ -112,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--tier", type=_tier, help="only this tier")
         if name == "funnel":
             p.add_argument("--owner", help="only accounts of this sales or marketing owner")
+            p.add_argument(
+                "--since",
+                type=_date,
+                metavar="YYYY-MM-DD",
+                help="what moved since this day (default: the last meeting's, else 28 days before)",
+            )
     return parser
 
 
@@ -399,13 +405,28 @@ def cmd_accounts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _movement_since(args: argparse.Namespace, as_of: date) -> date:
+    from sqlmodel import Session
+
+    from abm_tui.store.meetings import movement_since
+
+    with Session(_open(args, must_exist=True)[0]) as session:
+        return movement_since(session=session, as_of=as_of)
+
+
 def cmd_funnel(args: argparse.Namespace) -> int:
     from abm_tui.exporters.numbers import currency_of
     from abm_tui.exporters.report import funnel_text
     from abm_tui.metrics import funnel
+    from abm_tui.metrics.dataset import as_timestamp
+    from abm_tui.metrics.funnel import groups
+    from abm_tui.metrics.movement import movement_and_trend
 
     ds, metrics, as_of, params, settings = _metrics(args)
     result = funnel(ds, as_of, params, tier=args.tier, owner=args.owner, metrics=metrics)
+    since = args.since or _movement_since(args, as_of)
+    abm_ids, _ = groups(ds.accounts.set_index("id", drop=False), args.tier, args.owner)
+    result |= movement_and_trend(ds, as_timestamp(as_of), since, abm_ids, params, now=metrics["stage_rank"])
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0

@@ -41,6 +41,13 @@ class Params:
     demote_quiet_days: int = 60
     poor_fit_max: int = 2
     tier1_capacity: int = 50
+    intent_days: int = 14  # intent signals count over the days T-13 … T
+    intent_surge_score: int = 60  # a topic surges at this score
+    intent_min_topics: int = 1  # an account surges with this many surging topics
+    tam_min_fit: int = 4  # TAM counts accounts with at least this ICP fit
+    add_min_fit: int = 4  # the `add` rule: accounts off the list with at least this ICP fit …
+    add_score: int = 60  # … that surge or score at least this
+    surge_coverage: float = 0.5  # the `surge` rule: targets surging below this buying-group coverage
 
     @classmethod
     def from_settings(cls, settings: dict[str, str]) -> Params:
@@ -59,6 +66,22 @@ class Params:
 
 
 DEFAULT_PARAMS = Params()
+
+
+def host(address: object) -> str | None:
+    """A domain or web address as a bare host, the way domains are compared everywhere:
+    'https://www.Example.com/path' → 'example.com' (lower case, no scheme, `www.`, port or path)."""
+    if not isinstance(address, str):
+        return None
+    text = address.strip().lower()
+    if "://" in text:
+        text = text.split("://", 1)[1]
+    for end in "/?#":
+        text = text.split(end, 1)[0]
+    text = text.rsplit("@", 1)[-1].split(":", 1)[0].strip(".")
+    if text.startswith("www."):
+        text = text[4:]
+    return text or None
 
 
 def local_time(utc: datetime) -> datetime:

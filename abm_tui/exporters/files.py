@@ -18,9 +18,11 @@ from abm_tui.store.models import (
     Contact,
     Decision,
     Engagement,
+    IntentSignal,
     Meeting,
     Opportunity,
     Setting,
+    Spend,
     StageChange,
     table,
 )
@@ -183,7 +185,10 @@ def export_targets(
 def export_generic(engine: Engine, folder: Path) -> dict[str, int]:
     """Everything in the generic format: importing the folder into an empty database rebuilds the metrics."""
     folder.mkdir(parents=True, exist_ok=True)
-    a, c, e, o, s, st = (table(m) for m in (Account, Contact, Engagement, Opportunity, StageChange, Setting))
+    a, c, e, o, s, st, sp, i = (
+        table(m)
+        for m in (Account, Contact, Engagement, Opportunity, StageChange, Setting, Spend, IntentSignal)
+    )
     counts = {}
     with engine.connect() as conn:
         account_ids = dict(conn.execute(select(a.c.id, a.c.source_id)).all())
@@ -237,5 +242,17 @@ def export_generic(engine: Engine, folder: Path) -> dict[str, int]:
         rows = conn.execute(select(st).where(st.c.key.not_like("data.%")).order_by(st.c.key)).all()
         counts["settings.csv"] = _write(
             folder / "settings.csv", ["key", "value"], ([r.key, r.value] for r in rows)
+        )
+        cols = list(SCHEMA["spend.csv"])
+        rows = conn.execute(select(sp).order_by(sp.c.id)).all()
+        counts["spend.csv"] = _write(
+            folder / "spend.csv", cols, ([getattr(r, k) for k in cols] for r in rows)
+        )
+        cols = list(SCHEMA["intent_signals.csv"])
+        rows = conn.execute(select(i).order_by(i.c.id)).all()
+        counts["intent_signals.csv"] = _write(
+            folder / "intent_signals.csv",
+            cols,
+            ([account_ids[r.account_id], None, *(getattr(r, k) for k in cols[2:])] for r in rows),
         )
     return counts

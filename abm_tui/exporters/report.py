@@ -53,6 +53,9 @@ def accounts_records(ds: Dataset, metrics: pd.DataFrame, tier: int | None = None
                 "first_engagement": _clean(m["first_engagement"]),
                 "last_engagement": _clean(m["last_engagement"]),
                 "agenda": list(m["agenda"]),
+                "intent_score": _clean(m["intent_score"]),
+                "surging_topics": list(m["surging_topics"]),
+                "surging": bool(m["surging"]),
             }
         )
     return out

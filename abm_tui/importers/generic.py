@@ -35,6 +35,8 @@ TEXT, NUMBER = _p(v.text), (lambda raw, o: parse_number(raw, o.decimal_comma))
 DATE = lambda raw, o: parse_date(raw, o.date_format)  # noqa: E731
 DATETIME = lambda raw, o: parse_datetime(raw, o.date_format)  # noqa: E731
 
+TEAMS = ("sales", "marketing")  # spend.csv's team and program
+PROGRAMS = ("abm", "non_abm")
 # file → {column: (parser, required)}; the order is the order files are read and written.
 SCHEMA: dict[str, dict[str, tuple[Parser, bool]]] = {
     "accounts.csv": {
@@ -85,6 +87,7 @@ SCHEMA: dict[str, dict[str, tuple[Parser, bool]]] = {
         "close_date": (DATE, False),
         "outcome": (_p(lambda s: v.choice(s, OUTCOMES)), True),
         "source": (_p(lambda s: v.choice(s, SOURCES)), False),
+        "lost_reason": (TEXT, False),
         "hubspot_id": (TEXT, False),
         "salesforce_id": (TEXT, False),
     },
@@ -96,6 +99,22 @@ SCHEMA: dict[str, dict[str, tuple[Parser, bool]]] = {
     "settings.csv": {
         "key": (TEXT, True),
         "value": (_p(lambda s: s.strip()), True),
+    },
+    "spend.csv": {
+        "period_start": (DATE, True),
+        "period_end": (DATE, True),
+        "team": (_p(lambda s: v.choice(s, TEAMS)), True),
+        "program": (_p(lambda s: v.choice(s.replace("-", "_").replace(" ", "_"), PROGRAMS)), True),
+        "amount": (NUMBER, True),
+        "description": (TEXT, False),
+    },
+    "intent_signals.csv": {
+        "account_id": (TEXT, False),
+        "domain": (_p(v.domain), False),
+        "date": (DATE, True),
+        "topic": (TEXT, True),
+        "score": (_p(lambda s: v.bounded(s, 0, 100)), True),
+        "source": (TEXT, False),
     },
 }
 KEYS = {
@@ -260,8 +279,8 @@ def add_rows(
             out.append(row)
         elif key and raw.get(key, "").strip():
             rejected.add(raw[key].strip())
-    if name == "engagements.csv":
-        _engagement_keys(out)
+    if name in CONTENT_KEYED:
+        _content_keys(out, CONTENT_KEYED[name])
 
 
 Check = Callable[[str, dict[str, Any], list[RowError], list[RowError], Batch, Callable[[str], str]], bool]
@@ -336,22 +355,50 @@ def _check_setting(source, row, errors, _warnings, _batch, col) -> bool:
     return True
 
 
+def _check_spend(source, row, errors, _warnings, _batch, col) -> bool:
+    if row["period_end"] < row["period_start"]:
+        errors.append(RowError(source, row["_line"], col("period_end"), "before period_start"))
+        return False
+    if row["amount"] < 0:
+        errors.append(RowError(source, row["_line"], col("amount"), "must not be negative"))
+        return False
+    return True
+
+
+def _check_signal(source, row, errors, _warnings, _batch, col) -> bool:
+    if not row["account_id"] and not row["domain"]:
+        errors.append(
+            RowError(
+                source, row["_line"], col("domain"), f"empty, and so is {col('account_id')}: one is needed"
+            )
+        )
+        return False
+    return True
+
+
 ROW_CHECKS: dict[str, Check] = {
     "accounts.csv": _check_account,
     "contacts.csv": _check_contact,
     "opportunities.csv": _check_opportunity,
     "settings.csv": _check_setting,
+    "spend.csv": _check_spend,
+    "intent_signals.csv": _check_signal,
 }
 
 
-def _engagement_keys(rows: list[dict[str, Any]]) -> None:
-    """A stable key per engagement row: its content plus how many identical rows came before it."""
+# Files whose rows carry no id: a digest of the row's content keys it, so re-imports are idempotent.
+CONTENT_KEYED = {
+    "engagements.csv": ("account_id", "contact_id", "occurred_at", "channel", "intent", "description"),
+    "spend.csv": ("period_start", "period_end", "team", "program", "amount", "description"),
+    "intent_signals.csv": ("account_id", "domain", "date", "topic", "score", "source"),
+}
+
+
+def _content_keys(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    """A stable key per row: its content plus how many identical rows came before it."""
     seen: dict[str, int] = {}
     for row in rows:
-        content = "\x1f".join(
-            str(row[c] or "")
-            for c in ("account_id", "contact_id", "occurred_at", "channel", "intent", "description")
-        )
+        content = "\x1f".join(str(row[c] or "") for c in columns)
         digest = hashlib.sha1(content.encode()).hexdigest()[:32]
         n = seen.get(digest, 0)
         seen[digest] = n + 1

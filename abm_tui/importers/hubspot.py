@@ -177,6 +177,7 @@ MAPPINGS: tuple[FileMapping, ...] = (
             "close_date": "Close Date",
             "source": ("Original Source", "Original Traffic Source"),
             "currency": "Currency",
+            "lost_reason": "Closed Lost Reason",
         },
         values={"stage": {**{k: v for k, v in STAGE_LABELS.items()}, "*": "="}, "source": SOURCE_VALUES},
         id_prefix="hubspot:",

@@ -31,6 +31,8 @@ KIND_ORDER = (
     "stage_changes.csv",
     "engagements.csv",
     "settings.csv",
+    "spend.csv",
+    "intent_signals.csv",
 )
 # With several roles on one contact, the most decisive one is kept.
 ROLE_PRIORITY = (

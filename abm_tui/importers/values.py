@@ -6,6 +6,8 @@ import math
 import re
 from datetime import date, datetime
 
+from abm_tui.domain import host
+
 BUYING_ROLE_SYNONYMS = {
     # HubSpot's "Buying Role" labels and common spellings → our fixed vocabulary.
     "decision maker": "decision_maker",
@@ -117,6 +119,14 @@ def tier(raw: str) -> int | None:
     return int(m.group(1))
 
 
+def bounded(raw: str, lo: float, hi: float) -> float | None:
+    """A number from `lo` to `hi` (a score)."""
+    value = number(raw)
+    if value is not None and not lo <= value <= hi:
+        raise ValueError(f"{raw.strip()} is outside {lo:g}–{hi:g}")
+    return value
+
+
 def number(raw: str) -> float | None:
     value = raw.strip()
     if not value:
@@ -180,12 +190,9 @@ def buying_role(raw: str) -> str | None:
     raise ValueError(f"{value!r} is not a known buying role")
 
 
-_DOMAIN_PREFIX = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?")
-
-
 def domain(raw: str) -> str | None:
-    """`https://www.Example.com/about` → `example.com`."""
-    value = _DOMAIN_PREFIX.sub("", raw.strip().lower()).split("/")[0].split("?")[0].strip(".")
+    """`https://www.Example.com/about` → `example.com` (`domain.host`), checked to look like one."""
+    value = host(raw)
     if not value:
         return None
     if " " in value or "." not in value:

@@ -10,12 +10,13 @@ import pandas as pd
 
 from abm_tui.domain import BUYING_ROLES, STAGES
 from abm_tui.metrics.dataset import DEFAULT_PARAMS, Dataset, Params, as_timestamp
+from abm_tui.metrics.intent import intent_by_account
 from abm_tui.metrics.opportunities import opportunities_as_of, velocity
 
 INTENT_WEIGHTS = {"strategic": 3, "mid": 2, "light": 1}
 ROLE_ORDER = BUYING_ROLES  # gaps and stakeholders are listed in this order
 GAP_SEVERITY = {"missing": 0, "thin": 1, "silent": 2, "covered": 3}
-AGENDA_RULES = ("promote", "demote", "poor_fit", "gap", "stalled")
+AGENDA_RULES = ("promote", "demote", "poor_fit", "gap", "stalled", "surge", "add")
 
 
 def round_half_up(x: float) -> int:
@@ -70,7 +71,8 @@ def account_metrics(
 
     Columns: active_stakeholders, intent_points, breadth, depth, recency, score, required_roles, identified_roles,
     engaged_roles, role_coverage, buying_group_coverage, gaps (role → gap), engaged_by_role, top_gap, stage,
-    open_pipeline, open_opportunities, first_engagement, last_engagement, days_since_last, agenda.
+    open_pipeline, open_opportunities, first_engagement, last_engagement, days_since_last, intent_score,
+    surging_topics, surging, agenda.
     """
     T = as_timestamp(as_of)
     acc = ds.accounts.set_index("id", drop=False)
@@ -98,6 +100,8 @@ def account_metrics(
     out["days_since_last"] = (T - out["last_engagement"]).dt.days
 
     _coverage(out, ds, T, params)
+    intent = intent_by_account(ds.intent_signals, out.index, T, params)
+    out[list(intent.columns)] = intent
     if engagement_data is None:
         engagement_data = len(ds.engagements) > 0
     _pipeline_and_stage(out, ds, acc, T, params, stage_velocity, engagement_data)
@@ -163,8 +167,9 @@ def _pipeline_and_stage(
     )
     out["stage_rank"] = out["stage"].map({s: i for i, s in enumerate(STAGES)}).astype("int64")
 
-    # Agenda rules (§4) apply to active target accounts only.
+    # Agenda rules (§4) apply to active target accounts, but for `add`: active accounts off the list.
     target = active_target_mask(acc).to_numpy()
+    off_list = (~acc["is_target"] & (acc["status"] != "dropped")).to_numpy()
     tier = acc["tier"].astype("float64").to_numpy()
     icp = acc["icp_fit"].astype("float64").to_numpy()
     score = out["score"].to_numpy()
@@ -182,8 +187,11 @@ def _pipeline_and_stage(
         "poor_fit": ~np.isnan(icp) & (icp <= params.poor_fit_max),
         "gap": (tier == 1) & has_open & missing,
         "stalled": out.index.isin(stalled_ids),
+        "surge": out["surging"].to_numpy() & (bgc.to_numpy() < params.surge_coverage),  # null coverage is -1
     }
-    flags = np.column_stack([rules[name] & target for name in AGENDA_RULES])
+    flags = np.column_stack([rules[name] & target for name in AGENDA_RULES if name != "add"])
+    add = off_list & (icp >= params.add_min_fit) & (out["surging"].to_numpy() | (score >= params.add_score))
+    flags = np.column_stack([flags, add])
     out["agenda"] = [[AGENDA_RULES[j] for j in np.flatnonzero(row)] for row in flags]
 
 

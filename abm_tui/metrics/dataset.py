@@ -40,10 +40,27 @@ COLUMNS: dict[str, dict[str, str]] = {
         "close_date": "datetime64[ns]",
         "outcome": "object",
         "source": "object",
+        "lost_reason": "object",
     },
     "stage_changes": {"opportunity_id": "int64", "stage": "object", "entered_at": "datetime64[ns]"},
     "requirements": {"tier": "int64", "role": "object", "min_contacts": "int64"},
+    # spend.csv: an amount spent over the days period_start … period_end (both inclusive).
+    "spend": {
+        "period_start": "datetime64[ns]",
+        "period_end": "datetime64[ns]",
+        "team": "object",
+        "program": "object",
+        "amount": "float64",
+    },
+    # intent_signals.csv, each row placed at its account (`intent.match_signals`).
+    "intent_signals": {
+        "account_id": "int64",
+        "date": "datetime64[ns]",
+        "topic": "object",
+        "score": "float64",
+    },
 }
+WHOLE = ("requirements", "spend")  # not per account: a subset or a part keeps them whole
 
 
 def frame(name: str, rows: Any = None) -> pd.DataFrame:
@@ -78,9 +95,11 @@ class Dataset:
     opportunities: pd.DataFrame
     stage_changes: pd.DataFrame
     requirements: pd.DataFrame
+    spend: pd.DataFrame
+    intent_signals: pd.DataFrame
 
     def subset(self, account_ids: set[int]) -> Dataset:
-        """Only these accounts and what hangs off them (requirements stay whole)."""
+        """Only these accounts and what hangs off them (requirements and spend stay whole)."""
         opps = self.opportunities[self.opportunities["account_id"].isin(account_ids)]
         return Dataset(
             accounts=self.accounts[self.accounts["id"].isin(account_ids)],
@@ -89,19 +108,21 @@ class Dataset:
             opportunities=opps,
             stage_changes=self.stage_changes[self.stage_changes["opportunity_id"].isin(opps["id"])],
             requirements=self.requirements,
+            spend=self.spend,
+            intent_signals=self.intent_signals[self.intent_signals["account_id"].isin(account_ids)],
         )
 
     @classmethod
     def concat(cls, parts: list[Dataset]) -> Dataset:
-        """The accounts of several datasets together (requirements are whole in each)."""
+        """The accounts of several datasets together (requirements and spend are whole in each)."""
         if not parts:
             return cls.build()
         frames = {
             name: pd.concat([getattr(p, name) for p in parts], ignore_index=True)
             for name in COLUMNS
-            if name != "requirements"
+            if name not in WHOLE
         }
-        return cls(**frames, requirements=parts[0].requirements)
+        return cls(**frames, **{name: getattr(parts[0], name) for name in WHOLE})
 
     @classmethod
     def build(cls, **tables: Any) -> Dataset:

@@ -10,11 +10,7 @@ import pandas as pd
 from abm_tui.metrics.accounts import STAGES, account_metrics, active_target_mask
 from abm_tui.metrics.dataset import DEFAULT_PARAMS, Dataset, Params, as_timestamp
 from abm_tui.metrics.opportunities import opportunities_as_of, velocity
-
-
-def ratio(num: float, den: float) -> float | None:
-    """A rate with nothing to divide by is None, never 0."""
-    return None if not den else float(num) / float(den)
+from abm_tui.metrics.revenue import ratio, revenue_outcomes
 
 
 def mean_or_none(values: pd.Series) -> float | None:
@@ -25,6 +21,17 @@ def owner_mask(accounts: pd.DataFrame, owner: str | None) -> pd.Series:
     if not owner:
         return pd.Series(True, index=accounts.index)
     return (accounts["owner_sales"] == owner) | (accounts["owner_marketing"] == owner)
+
+
+def groups(acc: pd.DataFrame, tier: int | None, owner: str | None) -> tuple[pd.Index, pd.Index]:
+    """The ids of the ABM group (active targets, of the tier and owner when given) and of the non-ABM
+    one (every other account of the owner), from accounts indexed by id. Indexes: `isin` hashes them
+    in C (a Python set would be rebuilt per call)."""
+    mine = owner_mask(acc, owner)
+    abm = active_target_mask(acc) & mine
+    if tier is not None:
+        abm &= acc["tier"] == tier
+    return acc.index[abm.fillna(False)], acc.index[~active_target_mask(acc) & mine]
 
 
 def funnel(
@@ -46,14 +53,7 @@ def funnel(
     T = as_timestamp(as_of)
     m = account_metrics(ds, T, params) if metrics is None else metrics
     acc = ds.accounts.set_index("id", drop=False)
-    mine = owner_mask(acc, owner)
-    abm = active_target_mask(acc) & mine
-    if tier is not None:
-        abm &= acc["tier"] == tier
-    abm = abm.fillna(False)
-    non_abm = ~active_target_mask(acc) & mine
-    abm_ids = acc.index[abm]  # an Index: `isin` hashes it in C (a Python set would be rebuilt per call)
-    non_abm_ids = acc.index[non_abm]
+    abm_ids, non_abm_ids = groups(acc, tier, owner)
     targets = m.loc[m.index.isin(abm_ids)]
 
     ranks = targets["stage_rank"]
@@ -96,6 +96,16 @@ def funnel(
         ds.stage_changes[ds.stage_changes["opportunity_id"].isin(abm_opp_ids)], T, params.period_days
     )
 
+    revenue = revenue_outcomes(
+        accounts=acc,
+        opps=opps,
+        spend=ds.spend,
+        groups={"abm": abm_ids, "non_abm": non_abm_ids},
+        T=T,
+        params=params,
+        avg_deal_size=deal_size,
+        sourced_pipeline=float(sourced),
+    )
     return {
         "as_of": T.date().isoformat(),
         "stage_counts": stage_counts,
@@ -109,7 +119,9 @@ def funnel(
         "avg_deal_size": deal_size,
         "sales_cycle_days": cycle,
         "velocity_days": vel,
-        "churn_rate": _churn_rate(acc.loc[abm_ids], opps, T, period_start),
+        "churn_rate": revenue["churn_rate_by_group"]["abm"],
+        **revenue,
+        "intent_surging": int(targets["surging"].sum()),
     }
 
 
@@ -122,14 +134,3 @@ def _influenced_amount(ds: Dataset, opps: pd.DataFrame, days: int) -> float:
     lag = (pairs["created_at"] - pairs["occurred_at"]).dt.days
     hit = set(pairs.loc[(lag >= 0) & (lag < days), "id"])
     return float(opps.loc[opps["id"].isin(hit), "amount"].sum())
-
-
-def _churn_rate(
-    accounts: pd.DataFrame, opps: pd.DataFrame, T: pd.Timestamp, start: pd.Timestamp
-) -> float | None:
-    """Customers at the period's start who churned in the period / customers at the period's start."""
-    won_before = set(opps.loc[opps["is_won"] & (opps["close_date"] < start), "account_id"])
-    churned_at = accounts["churned_at"]
-    at_start = accounts[accounts.index.isin(won_before) & (churned_at.isna() | (churned_at >= start))]
-    churned = at_start["churned_at"].notna() & (at_start["churned_at"] <= T)
-    return ratio(int(churned.sum()), len(at_start))

@@ -9,13 +9,14 @@ from typing import Any
 import pandas as pd
 
 from abm_tui.exporters.numbers import money
-from abm_tui.metrics.dataset import Dataset, as_timestamp
+from abm_tui.metrics.dataset import DEFAULT_PARAMS, Dataset, Params, as_timestamp
 from abm_tui.metrics.opportunities import opportunities_as_of
+from abm_tui.review.rules import and_list
 from abm_tui.review.snapshot import Snapshot
 from abm_tui.review.targets import TargetRow
 
 # Deals at risk first, then list hygiene, then opportunities to invest.
-URGENCY = {"stalled": 0, "gap": 1, "demote": 2, "promote": 3, "poor_fit": 4}
+URGENCY = {"stalled": 0, "gap": 1, "demote": 2, "surge": 3, "promote": 3, "poor_fit": 4, "add": 5}
 DECIDING_KINDS = ("retier", "target", "drop", "restore")
 
 
@@ -60,6 +61,7 @@ def reasons_for(
     stalled: dict[int, str],
     missing_on_deal: dict[int, str],
     currency: str | None = None,
+    params: Params = DEFAULT_PARAMS,
 ) -> list[str]:
     engaged = (
         f"{row.engaged_roles} of {row.required_roles} roles engaged"
@@ -69,7 +71,9 @@ def reasons_for(
     out = []
     for rule in row.agenda:
         if rule == "promote":
-            if row.tier == 3 and row.score < 70:  # promoted for its open deal, not its score
+            if (
+                row.tier == 3 and row.score < params.promote_score
+            ):  # promoted for its open deal, not its score
                 amount = money(row.pipeline, currency) if row.pipeline else "no amount given"
                 out.append(f"Tier 3 with an open deal ({amount}): promote?")
             else:
@@ -86,6 +90,15 @@ def reasons_for(
             )
         elif rule == "stalled":
             out.append(f"{stalled.get(row.id, 'A deal is stalled')}: unstick or close?")
+        elif rule == "surge":
+            out.append(f"Surging on {and_list(row.surging_topics)}, {engaged}: reach them now")
+        elif rule == "add":
+            why = [f"ICP fit {row.icp_fit}"]
+            if row.score >= params.add_score or not row.surging_topics:
+                why.append(f"score {row.score}")
+            if row.surging_topics:
+                why.append(f"surging on {and_list(row.surging_topics)}")
+            out.append(f"{', '.join(why)}, not on the list: add it?")
     return out
 
 
@@ -149,7 +162,10 @@ def build_agenda(
     """Flagged active targets not yet decided in this meeting (skipped ones last), plus open follow-ups."""
     follow_ups = follow_ups or {}
     stalled, missing = stalled or {}, _missing_roles(snap)
-    flagged = [r for r in snap.rows if r.agenda and r.is_target and r.status == "active"]
+    # Active targets the rules flag, and accounts off the list the `add` rule proposes.
+    flagged = [
+        r for r in snap.rows if r.agenda and ((r.is_target and r.status == "active") or "add" in r.agenda)
+    ]
     with_follow_up = [r for r in snap.rows if r.id in follow_ups and not r.agenda]
     entries = []
     for r in flagged + with_follow_up:
@@ -162,7 +178,7 @@ def build_agenda(
                 name=r.name,
                 tier=r.tier,
                 rules=r.agenda,
-                reasons=tuple(reasons_for(r, snap.as_of, stalled, missing, snap.currency))
+                reasons=tuple(reasons_for(r, snap.as_of, stalled, missing, snap.currency, snap.params))
                 or ("Open follow-up: check it",),
                 changes=change_text(c),
                 follow_ups=tuple(follow_ups.get(r.id, ())),

@@ -20,7 +20,15 @@ RULES: dict[str, RuleWords] = {
     "poor_fit": RuleWords("poor fit", "poor ICP fit"),
     "gap": RuleWords("gap", "a required role is missing on an open deal"),
     "stalled": RuleWords("stalled", "a deal is stalled"),
+    "surge": RuleWords("surging", "surging intent while the buying group is quiet"),
+    "add": RuleWords("add?", "fits and shows interest, but is not on the list"),
 }
+
+
+def and_list(words: list[str] | tuple[str, ...]) -> str:
+    """'ERP', 'ERP and CRM', 'ERP, CRM and security'."""
+    words = list(words)
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1] if words else ""
 
 
 def follow_up_text(text: str, owner: str | None, due: date | None) -> str:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 from abm_tui.domain import STAGES
-from abm_tui.store.list_row import COLUMNS, NAMES, TargetRow, target_row
+from abm_tui.store.list_row import COLUMNS, NAMES, NAMES_SEPARATOR, TargetRow, target_row
 
 # Tier filter values, in the order the `t` key cycles through them.
 TIER_CHOICES: tuple[str, ...] = ("targets", "1", "2", "3", "none", "all")
@@ -47,6 +46,7 @@ class TargetQuery:
     gap: str | None = None
     owner: str | None = None
     agenda_only: bool = False
+    surging_only: bool = False  # accounts whose intent signals surge
     show_dropped: bool = False
     ids: frozenset[int] | None = field(default=None)  # exact accounts, e.g. from a funnel count
     ids_label: str | None = None
@@ -71,6 +71,8 @@ class TargetQuery:
             out.append(f"owner {self.owner}")
         if self.agenda_only:
             out.append("needs a decision")
+        if self.surging_only:
+            out.append("surging")
         if self.show_dropped:
             out.append("incl. dropped")
         if self.search:
@@ -117,7 +119,7 @@ def _encode(series, kind: str, m: Any = None) -> list:
     if kind == "date":
         return _values(series.dt.date if len(series) else series)
     if kind == "names":
-        return [",".join(v) for v in series.tolist()]
+        return [NAMES_SEPARATOR.join(v) for v in series.tolist()]
     if kind == "gaps":  # role:gap:engaged contacts, for each required role
         return [
             ",".join(f"{role}:{gap}:{engaged.get(role, 0)}" for role, gap in required.items())
@@ -152,8 +154,8 @@ def metrics_frame(rows: list[TargetRow], as_of: date):
     """The `account_metrics` columns the funnel and the change report read, rebuilt from list rows."""
     import pandas as pd
 
-    ids, stage, score, is_mqa, coverage, pipeline, last = _columns(
-        rows, "id", "stage", "score", "is_mqa", "coverage", "pipeline", "last_touch"
+    ids, stage, score, is_mqa, coverage, pipeline, last, topics = _columns(
+        rows, "id", "stage", "score", "is_mqa", "coverage", "pipeline", "last_touch", "surging_topics"
     )
     rank = {s: i for i, s in enumerate(STAGES)}
     last_touch = pd.Series(_datetimes(last))
@@ -167,6 +169,7 @@ def metrics_frame(rows: list[TargetRow], as_of: date):
             "open_pipeline": pipeline,
             "last_engagement": last_touch.to_numpy(),
             "days_since_last": (pd.Timestamp(as_of) - last_touch).dt.days.to_numpy(),
+            "surging": [bool(t) for t in topics],
         },
         index=pd.Index(ids, dtype="int64"),
     )
@@ -234,6 +237,8 @@ def _matches(row: TargetRow, q: TargetQuery) -> bool:
     if q.owner and q.owner not in (row.owner_sales, row.owner_marketing):
         return False
     if q.agenda_only and not row.agenda:
+        return False
+    if q.surging_only and not row.surging_topics:
         return False
     return True  # the search is matched by `select_rows`
 
@@ -309,9 +314,21 @@ def select_rows(
     if q.search:
         needle = q.search.lower()
         matched = [r for r in scoped if needle in r.search_text]
-    if q.ids is not None or q.stage or q.gap or q.owner or q.agenda_only:
+    if q.ids is not None or q.stage or q.gap or q.owner or q.agenda_only or q.surging_only:
         matched = [r for r in matched if _matches(r, q)]
     return matched[:limit] if limit is not None else matched, len(matched), len(scoped)
+
+
+def funnel_scope(rows: list[TargetRow], tier: int | None, owner: str | None) -> list[TargetRow]:
+    """Active target accounts in the tier/owner filter: what the funnel counts."""
+    return [
+        r
+        for r in rows
+        if r.is_target
+        and r.status == "active"
+        and (tier is None or r.tier == tier)
+        and (owner is None or owner in (r.owner_sales, r.owner_marketing))
+    ]
 
 
 def owners_of(rows: list[TargetRow]) -> list[str]:

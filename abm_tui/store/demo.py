@@ -12,7 +12,16 @@ from abm_tui.importers.audit import ImportSummary
 from abm_tui.importers.generic import Batch, read_folder
 from abm_tui.store.imports import apply_batch
 
-DATE_COLUMNS = ("churned_at", "occurred_at", "created_at", "close_date", "entered_at")
+DATE_COLUMNS = (
+    "churned_at",
+    "occurred_at",
+    "created_at",
+    "close_date",
+    "entered_at",
+    "period_start",
+    "period_end",
+    "date",
+)
 
 
 def demo_folder() -> Path:

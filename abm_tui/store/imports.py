@@ -22,8 +22,10 @@ from abm_tui.store.models import (
     Contact,
     Decision,
     Engagement,
+    IntentSignal,
     Opportunity,
     Setting,
+    Spend,
     StageChange,
     table,
     utcnow,
@@ -114,6 +116,10 @@ def apply_batch(
             _insert_stage_changes(conn, batch, opps, rejected_opps, errors)
             _upsert_settings(conn, batch.rows.get("settings.csv", []), batch.audit)
             step("stage_changes.csv")
+            _insert_new(conn, batch, table(Spend), batch.rows.get("spend.csv", []))
+            step("spend.csv")
+            _insert_new(conn, batch, table(IntentSignal), _place_signals(conn, batch, accounts))
+            step("intent_signals.csv")
             _skip_bad_rows(batch, errors)
             for e in errors:
                 batch.audit.mark(e.file, e.line, "error", e.column, e.reason)
@@ -432,6 +438,53 @@ def _insert_engagements(
         audit.mark(file, line, "created")
     if inserts:
         insert_many(conn, t, inserts)
+
+
+def _insert_new(conn: Connection, batch: Batch, t: Table, rows: list[dict[str, Any]]) -> None:
+    """Rows keyed by their content (`source_key`): the new ones are inserted, the known ones unchanged."""
+    known = set(conn.execute(select(t.c.source_key)).scalars()) if rows else set()
+    columns = [c.name for c in t.columns if c.name != "id"]
+    inserts = []
+    for row in rows:
+        if row["source_key"] in known:
+            batch.audit.mark(row["_file"], row["_line"], "unchanged")
+            continue
+        known.add(row["source_key"])
+        inserts.append({c: row[c] for c in columns})
+        batch.audit.mark(row["_file"], row["_line"], "created")
+    if inserts:
+        insert_many(conn, t, inserts)
+
+
+def _place_signals(conn: Connection, batch: Batch, accounts: dict[str, int]) -> list[dict[str, Any]]:
+    """Intent signals with their account (by id, else by domain); those matching none are skipped."""
+    rows = batch.rows.get("intent_signals.csv", [])
+    if not rows:
+        return []
+    import pandas as pd
+
+    from abm_tui.metrics.intent import place_signals
+
+    a = table(Account).c
+    domains = dict(conn.execute(select(a.id, a.domain).where(a.domain.is_not(None))).all())
+    signals = pd.DataFrame(
+        {"account_id": [r["account_id"] for r in rows], "domain": [r["domain"] for r in rows]}
+    )
+    ids = {k: v for k, v in accounts.items() if not k.startswith("name:")}
+    placed = place_signals(signals, ids, pd.Series(domains, dtype="object")).tolist()
+    out = []
+    for row, account_id in zip(rows, placed, strict=True):
+        if account_id is pd.NA:
+            batch.audit.mark(
+                row["_file"],
+                row["_line"],
+                "skipped",
+                "no account has this id or domain",
+                row["account_id"] or row["domain"],
+            )
+        else:
+            out.append({**row, "account_id": int(account_id)})
+    return out
 
 
 def _insert_stage_changes(

@@ -76,10 +76,14 @@ class TargetRow(NamedTuple):
     required_roles: Annotated[int, Metric("required_roles")]
     coverage: Annotated[float | None, Metric("buying_group_coverage")]
     top_gap: Annotated[str | None, Metric("top_gap")]
-    gaps: Annotated[Mapping[str, str], Metric("gaps", "gaps")]  # required role → missing / thin / silent / covered
+    gaps: Annotated[
+        Mapping[str, str], Metric("gaps", "gaps")
+    ]  # required role → missing / thin / silent / covered
     pipeline: Annotated[float, Metric("open_pipeline")]
     last_touch: Annotated[date | None, Metric("last_engagement")]
     agenda: Annotated[tuple[str, ...], Metric("agenda", "names")]  # the agenda rules that flag it
+    intent_score: Annotated[float | None, Metric("intent_score")]  # the highest in the intent window
+    surging_topics: Annotated[tuple[str, ...], Metric("surging_topics", "names")]
     # The score's inputs (the account screen explains the score with them).
     active_stakeholders: Annotated[int, Metric("active_stakeholders")]
     intent_points: Annotated[int, Metric("intent_points")]
@@ -90,7 +94,10 @@ class TargetRow(NamedTuple):
     search_text: Annotated[str, DERIVED]  # what a search looks in: the name in lower case, a tab, the domain
 
     def score_inputs(self) -> dict[str, float]:
-        return {n: getattr(self, n) for n in ("active_stakeholders", "intent_points", "breadth", "depth", "recency")}
+        return {
+            n: getattr(self, n)
+            for n in ("active_stakeholders", "intent_points", "breadth", "depth", "recency")
+        }
 
     @property
     def owners(self) -> str:
@@ -158,9 +165,12 @@ def parse_gaps(text: str | None) -> tuple[Mapping[str, str], frozenset[str]]:
     return MappingProxyType(gaps), frozenset(silent)
 
 
-@lru_cache(maxsize=256)
+NAMES_SEPARATOR = "\x1f"  # names (topics) may hold commas
+
+
+@lru_cache(maxsize=4096)
 def parse_names(text: str | None) -> tuple[str, ...]:
-    return tuple(text.split(",")) if text else ()
+    return tuple(text.split(NAMES_SEPARATOR)) if text else ()
 
 
 # Stored value → the row's value, by kind (kinds not listed are kept as stored).

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from abm_tui.domain import local_time
 from abm_tui.errors import DecisionError
 from abm_tui.store.decisions import ANYONE, Who, commit_decision, load_account, log_decision
 from abm_tui.store.models import Decision, FollowUp, Meeting, MeetingSkip, utcnow
@@ -34,6 +35,17 @@ def last_ended_meeting(*, session: Session, before: int | None = None) -> Meetin
     if before is not None:
         stmt = stmt.where(col(Meeting.id) < before)
     return session.execute(stmt.order_by(col(Meeting.id).desc()).limit(1)).scalars().first()
+
+
+def movement_since(*, session: Session, as_of: date) -> date:
+    """Where "what moved?" starts (DESIGN §3): the day the most recent ended meeting before `as_of`
+    started, else 28 days before it."""
+    stmt = select(col(Meeting.started_at)).where(col(Meeting.ended_at).is_not(None))
+    for (started,) in session.execute(stmt.order_by(col(Meeting.started_at).desc())):
+        day = local_time(started).date()
+        if day < as_of:
+            return day
+    return as_of - timedelta(days=28)
 
 
 def last_participants(*, session: Session) -> list[str]:

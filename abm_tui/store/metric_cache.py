@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import lru_cache
 from importlib.resources import files
-from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,6 @@ from abm_tui.store.list_row import METRIC_PART, METRIC_VERSION, SELECT_LIST, as_
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
-
 
 
 @lru_cache(maxsize=1)

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 # The vocabularies live in abm_tui.domain (the metrics use them too); re-exported here for the store's users.
@@ -79,6 +92,31 @@ class Contact(SQLModel, table=True):
     salesforce_id: str | None = Field(default=None, index=True)
 
 
+class Spend(SQLModel, table=True):
+    """Money spent by a team on a program over the days `period_start` … `period_end` (inclusive)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_key: str = Field(unique=True, max_length=64)  # a digest of the row: re-imports are idempotent
+    period_start: date
+    period_end: date
+    team: str  # sales / marketing
+    program: str  # abm / non_abm
+    amount: float
+    description: str | None = None
+
+
+class IntentSignal(SQLModel, table=True):
+    """A third-party intent signal: an account researching a topic, scored 0–100 on a day."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_key: str = Field(unique=True, max_length=64)  # a digest of the row: re-imports are idempotent
+    account_id: int = Field(sa_column_args=[ForeignKey("account.id", ondelete="CASCADE")], index=True)
+    date: dt.date = Field(index=True)  # (`dt.`: the field's name hides the type here)
+    topic: str
+    score: float
+    source: str | None = None
+
+
 class Engagement(SQLModel, table=True):
     """One touch; `contact_id` is null for an account-level touch (e.g. an ad impression)."""
 
@@ -107,6 +145,7 @@ class Opportunity(SQLModel, table=True):
     close_date: date | None = Field(default=None, index=True)
     outcome: str = "open"
     source: str | None = None
+    lost_reason: str | None = None
     hubspot_id: str | None = Field(default=None, index=True)
     salesforce_id: str | None = Field(default=None, index=True)
 

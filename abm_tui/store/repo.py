@@ -13,9 +13,11 @@ from abm_tui.store.models import (
     Contact,
     Decision,
     Engagement,
+    IntentSignal,
     Opportunity,
     RoleRequirement,
     Setting,
+    Spend,
     StageChange,
     table,
 )
@@ -67,7 +69,16 @@ def load_accounts(engine: Engine, ids: set[int]):
         return frame("accounts", pd.DataFrame(result.fetchall(), columns=list(ACCOUNT_COLUMNS)))
 
 
-TABLES = ("accounts", "contacts", "engagements", "opportunities", "stage_changes", "requirements")
+TABLES = (
+    "accounts",
+    "contacts",
+    "engagements",
+    "opportunities",
+    "stage_changes",
+    "requirements",
+    "spend",
+    "intent_signals",
+)
 MANY_IDS = 20_000  # more accounts than this are read by id ranges (an IN list has its limits)
 
 
@@ -99,8 +110,18 @@ def load_dataset(
         finally:
             cursor.close()
 
-    a, c, e, o, s, r = (
-        table(m).c for m in (Account, Contact, Engagement, Opportunity, StageChange, RoleRequirement)
+    a, c, e, o, s, r, sp, i = (
+        table(m).c
+        for m in (
+            Account,
+            Contact,
+            Engagement,
+            Opportunity,
+            StageChange,
+            RoleRequirement,
+            Spend,
+            IntentSignal,
+        )
     )
     if ids is not None and len(ids) > MANY_IDS:  # by id ranges, each cut to the ids: bounded memory
         ordered = sorted(ids)
@@ -137,11 +158,23 @@ def load_dataset(
         "contacts": where(select(c.id, c.account_id, c.buying_role), c.account_id),
         "engagements": where(select(*(e[x] for x in engagement_columns)), e.account_id),
         "opportunities": where(
-            select(o.id, o.account_id, o.amount, o.stage, o.created_at, o.close_date, o.outcome, o.source),
+            select(
+                o.id,
+                o.account_id,
+                o.amount,
+                o.stage,
+                o.created_at,
+                o.close_date,
+                o.outcome,
+                o.source,
+                o.lost_reason,
+            ),
             o.account_id,
         ),
         "stage_changes": stage_changes,
         "requirements": select(r.tier, r.role, r.min_contacts),
+        "spend": select(sp.period_start, sp.period_end, sp.team, sp.program, sp.amount),
+        "intent_signals": where(select(i.account_id, i.date, i.topic, i.score), i.account_id),
     }
     with engine.connect() as conn:
         return Dataset.build(**{name: read(conn, statements[name]) for name in tables})

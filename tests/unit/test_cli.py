@@ -38,6 +38,9 @@ ACCOUNT_KEYS = {
     "first_engagement",
     "last_engagement",
     "agenda",
+    "intent_score",
+    "surging_topics",
+    "surging",
 }
 FUNNEL_KEYS = {
     "as_of",
@@ -53,7 +56,43 @@ FUNNEL_KEYS = {
     "sales_cycle_days",
     "velocity_days",
     "churn_rate",
+    # revenue outcomes, each {abm, non_abm}
+    "new_customers",
+    "repeat_wins",
+    "expansion_revenue",
+    "order_frequency",
+    "churn_rate_by_group",
+    "customer_lifetime_years",
+    "ltv",
+    "spend",
+    "cac",
+    "roi",
+    "ltv_to_cac",
+    "marketing_sourced_revenue",
+    # single numbers
+    "retention_rate",
+    "tam",
+    "intent_surging",
+    "marketing_share_of_pipeline",
+    "win_rate_by_quarter",
+    "loss_reasons",
+    "movement",
+    "trend",
 }
+PAIRS = (
+    "new_customers",
+    "repeat_wins",
+    "expansion_revenue",
+    "order_frequency",
+    "churn_rate_by_group",
+    "customer_lifetime_years",
+    "ltv",
+    "spend",
+    "cac",
+    "roi",
+    "ltv_to_cac",
+    "marketing_sourced_revenue",
+)
 ERROR_LINE = re.compile(r"^[\w.]+\.csv:\d+: [\w-]+: \S.*$")
 
 

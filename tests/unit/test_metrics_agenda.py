@@ -72,7 +72,7 @@ def test_promote():
     assert a[5] == set()  # tier 2, 69
     assert a[6] == {"promote"}  # open opportunity on tier 3 (score 0, but tier 3 is never demoted)
     assert a[7] == {"demote"}  # open opportunity on tier 2 is no promote reason; score 0 and quiet → demote
-    assert a[8] == set()  # not on the list
+    assert a[8] == {"add"}  # not on the list: only `add` looks beyond it (ICP fit 4, score 75)
     assert a[9] == set()  # dropped
 
 
@@ -277,6 +277,8 @@ def test_a_tier_3_promoted_for_an_open_deal_says_so_even_without_an_amount():
             breadth=0.0,
             depth=0.0,
             recency=0.0,
+            intent_score=None,
+            surging_topics=(),
             silent_roles=frozenset(),
             search_text="acme\t",
         )

@@ -64,6 +64,8 @@ def test_migration_creates_every_table_of_the_issue(store):
         "meetingskip",
         "accountmetric",
         "metricstate",
+        "spend",  # revenue outcomes and intent (issue 15)
+        "intentsignal",
     }
 
 
