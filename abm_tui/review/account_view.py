@@ -50,6 +50,12 @@ def account_view(db: Database, snap: Snapshot, account_id: int, meeting_id: int 
         for o in _deal_order(opps).itertuples()
     ]
     changes, follow_ups = _since_last_meeting(db, snap, row, ds, meeting_id)
+    s = ds.intent_signals
+    s = s[(s["date"] <= T) & (s["date"] > T - pd.Timedelta(days=snap.params.intent_days))]
+    s = s.sort_values(["date", "score", "topic"], ascending=[False, False, True], kind="stable")
+    signals = tuple(
+        (t, float(v), d.date()) for t, v, d in zip(s["topic"], s["score"], s["date"], strict=True)
+    )
     return AccountView(
         row,
         details,
@@ -61,6 +67,8 @@ def account_view(db: Database, snap: Snapshot, account_id: int, meeting_id: int 
         snap.params.window_days,
         changes,
         follow_ups,
+        signals,
+        snap.params.intent_days,
     )
 
 

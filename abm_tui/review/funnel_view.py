@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from abm_tui.domain import STAGES
 from abm_tui.exporters.numbers import fmt_pct, money
 from abm_tui.review.snapshot import Snapshot
-from abm_tui.review.targets import TargetRow
+from abm_tui.review.targets import TargetRow, funnel_scope
+
+if TYPE_CHECKING:
+    from abm_tui.review.movement import Movement
 
 
 @dataclass(frozen=True)
@@ -23,14 +26,7 @@ class FunnelLine:
 
 def scope_rows(snap: Snapshot, tier: int | None, owner: str | None) -> list[TargetRow]:
     """Active target accounts in the tier/owner filter: what the funnel counts."""
-    return [
-        r
-        for r in snap.rows
-        if r.is_target
-        and r.status == "active"
-        and (tier is None or r.tier == tier)
-        and (owner is None or owner in (r.owner_sales, r.owner_marketing))
-    ]
+    return funnel_scope(snap.rows, tier, owner)
 
 
 def stage_counts_by_tier(rows: list[TargetRow], tier: int | None) -> dict[int, dict[str, int]]:
@@ -43,8 +39,15 @@ def stage_counts_by_tier(rows: list[TargetRow], tier: int | None) -> dict[int, d
     return out
 
 
-def funnel_lines(snap: Snapshot, f: dict[str, Any], rows: list[TargetRow]) -> list[FunnelLine]:
-    """The numbers of funnel `f`, each with the accounts behind it (`rows`: its `scope_rows`)."""
+def funnel_lines(
+    snap: Snapshot,
+    f: dict[str, Any],
+    rows: list[TargetRow],
+    lost: dict[str, frozenset[int]] | None = None,
+) -> list[FunnelLine]:
+    """The numbers of funnel `f`, each with the accounts behind it (`rows`: its `scope_rows`; `lost`:
+    the accounts behind each loss reason). What moved comes separately (`movement_lines`): it takes
+    longer to work out."""
     window = snap.params.window_days
     by_stage: dict[str, set[int]] = {stage: set() for stage in STAGES}
     by_tier: dict[int, list[TargetRow]] = {1: [], 2: [], 3: []}
@@ -93,5 +96,67 @@ def funnel_lines(snap: Snapshot, f: dict[str, Any], rows: list[TargetRow]) -> li
             "  Sales cycle", "–" if f["sales_cycle_days"] is None else f"{f['sales_cycle_days']:.0f} days"
         ),
         FunnelLine("  Churn", fmt_pct(f["churn_rate"])),
+    ]
+    surging = frozenset(r.id for r in rows if r.surging_topics)
+    lines += [FunnelLine(f"Intent (last {snap.params.intent_days} d)", "", heading=True)]
+    lines += [FunnelLine("  Surging targets", f"{f['intent_surging']:,}", surging)]
+    lines += revenue_lines(f, cur, snap.params.tam_min_fit)
+    lines += [FunnelLine("Why ABM deals are lost (365 d)", "deals", heading=True)]
+    if not f["loss_reasons"]:
+        lines.append(FunnelLine("  no deal lost", ""))
+    for reason, n in list(f["loss_reasons"].items())[:6]:
+        lines.append(FunnelLine(f"  {reason}", f"{n:,}", (lost or {}).get(reason, frozenset())))
+    return lines
+
+
+def movement_lines(movement: Movement | None) -> list[FunnelLine]:
+    """'Movement since 3 Nov' and a count per direction, each opening its accounts."""
+    if movement is None:
+        return [FunnelLine("Movement", "working it out…", heading=True)]
+    out = [FunnelLine(f"Movement since {movement.since:%-d %b}", "accounts", heading=True)]
+    for key in ("progressed", "regressed", "unchanged"):
+        ids = getattr(movement, key)
+        out.append(FunnelLine(f"  {key}", f"{len(ids):,}", ids))
+    return out
+
+
+def revenue_lines(f: dict[str, Any], cur: str | None, tam_min_fit: int) -> list[FunnelLine]:
+    """The revenue outcomes, ABM vs non-ABM (DESIGN §3), in words."""
+
+    def pair(key: str, show) -> str:
+        return f"{show(f[key]['abm'])} vs {show(f[key]['non_abm'])}"
+
+    def amount(x: float | None) -> str:
+        return "–" if x is None else money(x, cur) if x else "0"
+
+    def times(x: float | None) -> str:
+        return "–" if x is None else f"{x:.1f}×"
+
+    def number(x: float | None) -> str:
+        return "–" if x is None else f"{x:,.1f}".removesuffix(".0")
+
+    lines = [
+        FunnelLine("Revenue (365 d)", "ABM vs non-ABM", heading=True),
+        FunnelLine("  New customers", pair("new_customers", number)),
+        FunnelLine("  Repeat wins", pair("repeat_wins", number)),
+        FunnelLine("  Expansion revenue", pair("expansion_revenue", amount)),
+        FunnelLine("  Order frequency", pair("order_frequency", number)),
+        FunnelLine("  Customer lifetime (y)", pair("customer_lifetime_years", number)),
+        FunnelLine("  LTV", pair("ltv", amount)),
+    ]
+    if f["spend"]["abm"] is None and f["spend"]["non_abm"] is None:
+        lines.append(FunnelLine("  CAC, ROI", "import spend.csv to see them"))
+    else:
+        lines += [
+            FunnelLine("  Spend", pair("spend", amount)),
+            FunnelLine("  CAC", pair("cac", amount)),
+            FunnelLine("  ROI", pair("roi", fmt_pct)),
+            FunnelLine("  LTV:CAC", pair("ltv_to_cac", times)),
+        ]
+    lines += [
+        FunnelLine("  Marketing-sourced revenue", pair("marketing_sourced_revenue", amount)),
+        FunnelLine("  Retention", fmt_pct(f["retention_rate"])),
+        FunnelLine("  Marketing share of pipeline", fmt_pct(f["marketing_share_of_pipeline"])),
+        FunnelLine(f"  TAM (fit ≥ {tam_min_fit} × avg deal)", amount(f["tam"])),
     ]
     return lines

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from abm_tui.review.database import Database
 from abm_tui.review.loading import ListLoader, Progress
 from abm_tui.review.meeting import MeetingDesk
+from abm_tui.review.movement import Movement, MovementDesk
 from abm_tui.review.snapshot import AccountView, Snapshot
 from abm_tui.store import metric_cache
 
@@ -46,6 +47,7 @@ class ReviewService:
         self.as_of_override = as_of
         self.lists = ListLoader(self.db, as_of, on_recompute=self._forget_funnel_data)
         self.meetings = MeetingDesk(self.db)
+        self.movements = MovementDesk(self.db)
         self._funnel_data: Dataset | None = None  # opportunities and engagements for the funnel, read once
         self._funnel_memo: tuple[Snapshot, Dataset, pd.DataFrame, pd.DataFrame] | None = None
 
@@ -58,6 +60,7 @@ class ReviewService:
 
     def _forget_funnel_data(self) -> None:
         self._funnel_data = None
+        self.movements.forget()
 
     # -- the list (review/loading.py) ---------------------------------------------------------------
 
@@ -163,6 +166,30 @@ class ReviewService:
             ds, snap.as_of, snap.params, tier=tier, owner=owner, metrics=metrics, opportunities=opps
         )
 
+    def lost_by_reason(self, snap: Snapshot, tier: int | None, owner: str | None) -> dict[str, frozenset[int]]:
+        """The accounts behind each loss reason of the funnel (its ABM deals lost in the period)."""
+        from abm_tui.metrics.dataset import as_timestamp
+        from abm_tui.metrics.funnel import groups
+        from abm_tui.metrics.revenue import lost_deals
+
+        self.funnel(snap, tier, owner)  # makes the memo
+        assert self._funnel_memo is not None
+        _, ds, _, opps = self._funnel_memo
+        abm, _ = groups(ds.accounts.set_index("id", drop=False), tier, owner)
+        lost = lost_deals(opps, abm, as_timestamp(snap.as_of), snap.params)
+        return {str(k): frozenset(int(i) for i in g) for k, g in lost.groupby("reason")["account_id"]}
+
+    def movement(
+        self,
+        snap: Snapshot,
+        tier: int | None = None,
+        owner: str | None = None,
+        since: date | None = None,
+        progress: Progress | None = None,
+    ) -> Movement:
+        """What moved since `since` (default: the last meeting) and the 13-week trend (review/movement.py)."""
+        return self.movements.movement(snap, tier, owner, since, progress)
+
     def funnel_dataset(self, snap: Snapshot) -> Dataset:
         """The accounts as `snap` has them; their deals and dated touches as read once from the store."""
         from abm_tui.review.targets import accounts_frame
@@ -170,7 +197,7 @@ class ReviewService:
 
         data = self._funnel_data
         if data is None:
-            tables = ("accounts", "opportunities", "stage_changes", "engagements")
+            tables = ("accounts", "opportunities", "stage_changes", "engagements", "spend")
             data = load_dataset(
                 self.engine,
                 tables=tables,

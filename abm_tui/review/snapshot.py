@@ -129,3 +129,7 @@ class AccountView:
     window_days: int = 90
     changes: str = ""  # since the last meeting
     follow_ups: tuple[str, ...] = ()
+    signals: tuple[
+        tuple[str, float, date], ...
+    ] = ()  # intent in the window: (topic, score, date), newest first
+    intent_days: int = 14

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from abm_tui.review.build_list import Candidate
     from abm_tui.review.funnel_view import FunnelLine
     from abm_tui.review.imports import ImportResult
+    from abm_tui.review.movement import Movement
     from abm_tui.review.snapshot import AccountView, Snapshot
     from abm_tui.review.targets import TargetQuery
     from abm_tui.store.models import Decision
@@ -70,6 +71,22 @@ class FunnelLoaded(Message):
     ):
         super().__init__()
         self.snap, self.total, self.per_tier, self.lines = snap, total, per_tier, lines
+
+
+class MovementProgress(Message):
+    """Working out what moved: `done` of `total` earlier days computed."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done, self.total = done, total
+
+
+class MovementLoaded(Message):
+    """Movement and trend for one snapshot, tier and owner were computed."""
+
+    def __init__(self, snap: Snapshot, movement: Movement) -> None:
+        super().__init__()
+        self.snap, self.movement = snap, movement
 
 
 class ImportDone(Message):

@@ -33,9 +33,11 @@ async def test_a_whole_meeting(make_app, demo_engine, tmp_path):
         agenda = screen.agenda
         total = len(agenda.entries)
         assert total > 20 and agenda.decided == 0
-        # Ordered by tier then urgency: stalled/gap before demote before promote before poor fit.
-        tiers = [e.tier for e in agenda.entries]
+        # Ordered by tier then urgency: stalled/gap before demote before promote before poor fit; the
+        # accounts off the list that the `add` rule proposes come last.
+        tiers = [e.tier or 9 for e in agenda.entries]
         assert tiers == sorted(tiers)
+        assert all(e.rules == ("add",) for e in agenda.entries if e.tier is None)
         status = str(screen.query_one("#meeting-status").render())
         assert status.startswith(f"1 of {total}")
 

@@ -79,6 +79,7 @@ def test_funnel_screen(snap_compare, make_app):
         await settle(pilot, lambda: loaded(pilot.app))
         await pilot.press("f")
         await settle(pilot, lambda: isinstance(pilot.app.screen, FunnelScreen) and pilot.app.screen.lines)
+        await settle(pilot, lambda: pilot.app.screen.movement is not None)  # what moved, worked out last
         await painted(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)

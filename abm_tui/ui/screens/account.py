@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Header, Static
 
 from abm_tui.domain import local_time
 from abm_tui.metrics.accounts import ROLE_ORDER
-from abm_tui.review.rules import RULES
+from abm_tui.review.rules import RULES, and_list
 from abm_tui.review.snapshot import AccountView, Snapshot
 from abm_tui.ui.format import GAP_STYLE, STAGE_STYLE, days_ago, money, role_name
 from abm_tui.ui.messages import AccountViewLoaded
@@ -60,6 +60,8 @@ class AccountScreen(ReviewScreen):
             yield Static(
                 "[dim]No engagement in the last 13 weeks.[/dim]", id="per-role-empty", classes="section"
             )
+            yield Static("[b]Intent signals[/b]", classes="section", id="signals-title")
+            yield DataTable(id="signals", cursor_type="none", show_cursor=False)
             yield Static("[b]Stakeholders by buying role[/b]", classes="section")
             yield DataTable(id="stakeholders", cursor_type="none", show_cursor=False, zebra_stripes=True)
             yield Static("[b]Opportunities[/b]", classes="section", id="opps-title")
@@ -78,6 +80,7 @@ class AccountScreen(ReviewScreen):
             "Opportunity", "Stage", "Amount", "Close", "In stage", "Outcome"
         )
         self.query_one("#history", DataTable).add_columns("When", "Decision", "By", "Reason / note")
+        self.query_one("#signals", DataTable).add_columns("Topic", "Score", "Date")
         if self.app.snapshot is not None:
             self.show_snapshot(self.app.snapshot)
 
@@ -123,6 +126,7 @@ class AccountScreen(ReviewScreen):
         self.query_one("#score", Static).update("\n".join(score_lines(view)) + extra)
         self._paint_gaps(view)
         self._paint_chart(view)
+        self._paint_signals(view)
         self._paint_stakeholders(view)
         self._paint_opps(view)
         self._paint_history(view)
@@ -155,6 +159,23 @@ class AccountScreen(ReviewScreen):
         self.query_one("#per-role", BarChart).show(
             "Weighted engagement per buying role, last 13 weeks", labels, series, stacked=True
         )
+
+    def _paint_signals(self, view: AccountView) -> None:
+        """Third-party intent in the window: timing, not proof of a buying group (it moves no score)."""
+        topics = view.row.surging_topics
+        title = f"[b]Intent signals[/b] (last {view.intent_days} days)"
+        if topics:
+            title += f": [b magenta]surging on {and_list(topics)}[/b magenta]"
+        self.query_one("#signals-title", Static).update(title)
+        table = self.query_one("#signals", DataTable)
+        table.clear()
+        if not view.signals:
+            table.add_row(
+                Text(f"No intent signals in the last {view.intent_days} days.", style="dim"), "", ""
+            )
+        for topic, score, day in view.signals:
+            style = "bold magenta" if topic in topics else ""
+            table.add_row(Text(topic, style=style), Text(f"{score:.0f}", style=style), f"{day:%d %b %Y}")
 
     def _paint_stakeholders(self, view: AccountView) -> None:
         table = self.query_one("#stakeholders", DataTable)

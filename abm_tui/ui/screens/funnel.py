@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -10,10 +12,17 @@ from textual.containers import Grid, Horizontal
 from textual.widgets import DataTable, Header, Static
 
 from abm_tui.domain import STAGES
-from abm_tui.review.funnel_view import FunnelLine, funnel_lines, scope_rows, stage_counts_by_tier
+from abm_tui.review.funnel_view import (
+    FunnelLine,
+    funnel_lines,
+    movement_lines,
+    scope_rows,
+    stage_counts_by_tier,
+)
+from abm_tui.review.movement import Movement
 from abm_tui.review.snapshot import Snapshot
 from abm_tui.review.targets import TargetQuery, owners_of
-from abm_tui.ui.messages import FunnelLoaded, TargetQueryChosen
+from abm_tui.ui.messages import FunnelLoaded, MovementLoaded, MovementProgress, TargetQueryChosen
 from abm_tui.ui.screens.base import ReviewScreen
 from abm_tui.ui.widgets.charts import BarChart
 from abm_tui.ui.widgets.footer import KeyFooter
@@ -45,7 +54,10 @@ class FunnelScreen(ReviewScreen):
         super().__init__()
         self.tier: int | None = None
         self.owner: str | None = None
-        self.lines: list[FunnelLine] = []
+        self.lines: list[FunnelLine] = []  # what the table shows: movement, then the funnel's numbers
+        self.numbers: list[FunnelLine] = []
+        self.movement: Movement | None = None  # for the snapshot, tier and owner shown
+        self.summary = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -56,6 +68,8 @@ class FunnelScreen(ReviewScreen):
                 yield BarChart(id="chart-stages")
                 yield BarChart(id="chart-reach")
                 yield BarChart(id="chart-abm")
+                yield BarChart(id="chart-quarters")
+                yield BarChart(id="chart-trend")
                 yield BarChart(id="chart-velocity")
         yield KeyFooter()
 
@@ -79,32 +93,56 @@ class FunnelScreen(ReviewScreen):
         total = service.funnel(snap, tier, owner)
         rows = scope_rows(snap, tier, owner)
         per_tier = stage_counts_by_tier(rows, tier)
-        lines = funnel_lines(snap, total, rows)
+        lines = funnel_lines(snap, total, rows, service.lost_by_reason(snap, tier, owner))
         self.post_message(FunnelLoaded(snap, total, per_tier, lines))
 
-    def on_funnel_loaded(self, message: FunnelLoaded) -> None:
-        self.paint(message.snap, message.total, message.per_tier, message.lines)
+    @work(thread=True, exclusive=True, group="movement", exit_on_error=False)
+    def compute_movement(self, snap: Snapshot, tier: int | None, owner: str | None) -> None:
+        """What moved and the 13-week trend: every account's stages as of earlier days (in the
+        background, with progress; the keys keep working)."""
 
-    def paint(
-        self, snap: Snapshot, f: dict, per_tier: dict[int, dict[str, int]], lines: list[FunnelLine]
-    ) -> None:
+        def progress(done: int, total: int) -> None:
+            self.post_message(MovementProgress(done, total))
+
+        movement = self.app.service.movement(snap, tier, owner, progress=progress)
+        self.post_message(MovementLoaded(snap, movement))
+
+    def on_funnel_loaded(self, message: FunnelLoaded) -> None:
+        self.numbers = message.lines
+        self.movement = None
+        self.paint(message.snap, message.total, message.per_tier)
+        self.compute_movement(message.snap, self.tier, self.owner)
+
+    def on_movement_progress(self, message: MovementProgress) -> None:
+        self.query_one("#funnel-summary", Static).update(
+            f"{self.summary}  [dim]Working out what moved: {message.done} of {message.total} days…[/dim]"
+        )
+
+    def on_movement_loaded(self, message: MovementLoaded) -> None:
+        if message.snap is not self.app.snapshot:
+            return  # a decision came since: its own movement follows
+        self.movement = message.movement
+        self.query_one("#funnel-summary", Static).update(self.summary)
+        self.paint_lines()
+        trend = message.movement.trend
+        self.query_one("#chart-trend", BarChart).show(
+            "Trend: accounts per stage, last 13 weeks",
+            [f"{date.fromisoformat(t['as_of']):%d %b}" for t in trend],
+            {s: [t["stage_counts"][s] for t in trend] for s in STAGES},
+            stacked=True,
+            label_every=3,
+        )
+
+    def paint(self, snap: Snapshot, f: dict, per_tier: dict[int, dict[str, int]]) -> None:
         scope = f"Tier {self.tier}" if self.tier else "all tiers"
         owner = f" · owner {self.owner}" if self.owner else ""
         self.sub_title = self.app.data_status.as_of
-        self.query_one("#funnel-summary", Static).update(
+        self.summary = (
             f"Active target accounts, {scope}{owner}.  {coverage_gauge(f['pipeline_coverage'])}  "
             "·  [b]enter[/b] on a count opens those accounts."
         )
-        self.lines = lines
-        table = self.query_one("#numbers", DataTable)
-        cursor = table.cursor_row
-        table.clear()
-        for line in lines:
-            style = "bold" if line.heading else "underline" if line.ids else ""
-            table.add_row(
-                Text(line.label, style="bold" if line.heading else ""), Text(line.value, style=style)
-            )
-        table.move_cursor(row=min(max(cursor, 1), len(lines) - 1), animate=False)
+        self.query_one("#funnel-summary", Static).update(self.summary)
+        self.paint_lines()
 
         short = ["target", "reach", "engag", "mqa", "opp", "cust"]
         self.query_one("#chart-stages", BarChart).show(
@@ -128,10 +166,33 @@ class FunnelScreen(ReviewScreen):
                 "non-ABM": [(win["non_abm"] or 0) * 100, (deal["non_abm"] or 0) / 1000],
             },
         )
+        quarters = f["win_rate_by_quarter"]
+        self.query_one("#chart-quarters", BarChart).show(
+            "Win rate % by quarter, ABM vs non-ABM",
+            [q["quarter"] for q in quarters],
+            {
+                "ABM": [(q["abm"] or 0) * 100 for q in quarters],
+                "non-ABM": [(q["non_abm"] or 0) * 100 for q in quarters],
+            },
+        )
+        self.query_one("#chart-trend", BarChart).show("Trend: working it out…", [], {})
         vel = f["velocity_days"]
         self.query_one("#chart-velocity", BarChart).show(
             "Velocity: mean days per stage", list(vel), {"days": list(vel.values())}, horizontal=True
         )
+
+    def paint_lines(self) -> None:
+        """The table: what moved (once worked out), then the funnel's numbers; the cursor stays put."""
+        self.lines = [*movement_lines(self.movement), *self.numbers]
+        table = self.query_one("#numbers", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for line in self.lines:
+            style = "bold" if line.heading else "underline" if line.ids else ""
+            table.add_row(
+                Text(line.label, style="bold" if line.heading else ""), Text(line.value, style=style)
+            )
+        table.move_cursor(row=min(max(cursor, 1), len(self.lines) - 1), animate=False)
 
     @on(DataTable.RowSelected, "#numbers")
     def _selected(self, _event: DataTable.RowSelected) -> None:

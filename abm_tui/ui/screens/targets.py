@@ -46,6 +46,17 @@ COLUMNS = (
 MAX_ROWS = 200
 
 
+def agenda_cell(r: TargetRow) -> Text:
+    """The rules that flag the account, and its surging intent topics (bold when the `surge` rule fires)."""
+    text = Text(", ".join(RULES[a].label for a in r.agenda if a != "surge"), style="bold yellow")
+    if r.surging_topics:
+        text.append(" " if text else "")
+        text.append(
+            "▲ " + ", ".join(r.surging_topics), style="bold magenta" if "surge" in r.agenda else "magenta"
+        )
+    return text
+
+
 def _cycle(choices, current):
     choices = list(choices)
     return choices[(choices.index(current) + 1) % len(choices)] if current in choices else choices[0]
@@ -81,6 +92,13 @@ class TargetsScreen(ReviewScreen):
         Binding("w", "cycle_owner", "Owner", tooltip="Owner filter (sales or marketing)", id="targets.owner"),
         Binding(
             "a", "toggle_agenda", "Agenda", tooltip="Only accounts that need a decision", id="targets.agenda"
+        ),
+        Binding(
+            "I",
+            "toggle_surging",
+            "Surging",
+            tooltip="Only accounts whose intent signals surge",
+            id="targets.surging",
         ),
         Binding(
             "x",
@@ -279,7 +297,7 @@ class TargetsScreen(ReviewScreen):
             gap,
             Text(money(r.pipeline, snap.currency), justify="right"),
             days_ago(r.last_touch, snap.as_of),
-            Text(", ".join(RULES[a].label for a in r.agenda), style="bold yellow"),
+            agenda_cell(r),
             r.short_owners,
         ]
 
@@ -403,6 +421,9 @@ class TargetsScreen(ReviewScreen):
 
     def action_toggle_agenda(self) -> None:
         self.query_state = self.query_state.with_(agenda_only=not self.query_state.agenda_only)
+
+    def action_toggle_surging(self) -> None:
+        self.query_state = self.query_state.with_(surging_only=not self.query_state.surging_only)
 
     def action_toggle_dropped(self) -> None:
         self.query_state = self.query_state.with_(show_dropped=not self.query_state.show_dropped)

@@ -24,7 +24,10 @@ class BarChart(PlotextPlot):
         stacked: bool = False,
         horizontal: bool = False,
         ylabel: str = "",
+        label_every: int = 1,
     ) -> None:
+        """`label_every`: name only every n-th bar (long series); plotext's own thinning of crowded
+        labels depends on the order of repaints."""
         # plotext 5's bundled type hints lag its code (`labels=` of the grouped bars): checked by the tests.
         plt: Any = self.plt
         plt.clear_data()
@@ -44,6 +47,9 @@ class BarChart(PlotextPlot):
             plt.multiple_bar(
                 list(labels), [list(series[n]) for n in names], labels=names, orientation=orientation
             )
+        if label_every > 1 and labels and names:
+            shown = range(0, len(labels), label_every)
+            plt.xticks([i + 1 for i in shown], [labels[i] for i in shown])
         if ylabel:
             plt.ylabel(ylabel)
         self.refresh()

@@ -1,0 +1,128 @@
+"""What moved (DESIGN §3 "Movement and trend") for the funnel screen and the meeting: the journey stages
+of today's active targets as of earlier days, computed with today's list and tiers.
+
+Each earlier day is every account's metrics recomputed as of that day, so this runs in a worker with
+progress; the stages are kept per snapshot, and the tier and owner filters only choose among them.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import TYPE_CHECKING
+
+from abm_tui.domain import STAGES
+from abm_tui.review.database import Database
+from abm_tui.review.snapshot import Snapshot
+from abm_tui.review.targets import funnel_scope
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from abm_tui.metrics.dataset import Dataset
+    from abm_tui.review.loading import Progress
+
+
+@dataclass(frozen=True)
+class Movement:
+    """Movement since a day and the 13-week trend, for the accounts in one scope."""
+
+    since: date
+    progressed: frozenset[int]
+    regressed: frozenset[int]
+    unchanged: frozenset[int]
+    trend: list[dict]  # {as_of: ISO date, stage_counts: {stage: accounts}}, oldest first
+
+    def counts(self) -> dict[str, int]:
+        return {k: len(getattr(self, k)) for k in ("progressed", "regressed", "unchanged")}
+
+    def words(self) -> str:
+        """'since 3 Nov: 12 progressed, 3 regressed, 180 unchanged'."""
+        c = self.counts()
+        return (
+            f"since {self.since:%-d %b}: {c['progressed']:,} progressed, {c['regressed']:,} regressed, "
+            f"{c['unchanged']:,} unchanged"
+        )
+
+
+class MovementDesk:
+    """Stage ranks of every account as of the days movement and trend need, per snapshot."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._lock = threading.Lock()
+        self._data: Dataset | None = None  # everything the metrics read, loaded once
+        self._ranks: tuple[Snapshot, dict[date, pd.Series]] | None = None
+
+    def forget(self) -> None:
+        """The data changed (an import, a new day): read it again next time."""
+        with self._lock:
+            self._data, self._ranks = None, None
+
+    def since(self, as_of: date) -> date:
+        """The default start: the last ended meeting's day before `as_of`, else 28 days before."""
+        from abm_tui.store.meetings import movement_since
+
+        with self.db.session() as session:
+            return movement_since(session=session, as_of=as_of)
+
+    def movement(
+        self,
+        snap: Snapshot,
+        tier: int | None = None,
+        owner: str | None = None,
+        since: date | None = None,
+        progress: Progress | None = None,
+    ) -> Movement:
+        import pandas as pd
+
+        from abm_tui.metrics.dataset import as_timestamp
+        from abm_tui.metrics.movement import movement, stage_counts, trend_dates
+
+        since = since or self.since(snap.as_of)
+        T = as_timestamp(snap.as_of)
+        days = [since, *(d.date() for d in trend_dates(T)[:-1])]
+        ranks = self._ranks_as_of(snap, days, progress)
+        now = pd.Series({r.id: STAGES.index(r.stage) for r in snap.rows}, dtype="int64")
+        ids = pd.Index([r.id for r in funnel_scope(snap.rows, tier, owner)], dtype="int64")
+        moved = movement(ranks[since], now, ids)
+        trend = [
+            {"as_of": d.date().isoformat(), "stage_counts": stage_counts(ranks.get(d.date(), now), ids)}
+            for d in trend_dates(T)
+        ]
+        return Movement(
+            since,
+            progressed=frozenset(moved["progressed"]),
+            regressed=frozenset(moved["regressed"]),
+            unchanged=frozenset(moved["unchanged"]),
+            trend=trend,
+        )
+
+    def _ranks_as_of(self, snap: Snapshot, days: list[date], progress: Progress | None) -> dict[date, pd.Series]:
+        from abm_tui.metrics.movement import stages_as_of
+        from abm_tui.review.targets import accounts_frame
+
+        with self._lock:
+            if self._ranks is None or self._ranks[0] is not snap:
+                self._ranks = (snap, {})
+            known = self._ranks[1]
+            todo = [d for d in dict.fromkeys(days) if d not in known]
+            if todo:
+                data = self._dataset()
+                ds = replace(data, accounts=accounts_frame(snap.rows, data.accounts))
+                for k, day in enumerate(todo):
+                    if progress:
+                        progress(k, len(todo))
+                    known[day] = stages_as_of(ds, day, snap.params)
+            return known
+
+    def _dataset(self) -> Dataset:
+        from abm_tui.store.repo import load_dataset
+
+        if self._data is None:
+            self._data = load_dataset(self.db.engine, tables=TABLES, account_columns=("id", "churned_at"))
+        return self._data
+
+
+TABLES = ("accounts", "contacts", "engagements", "opportunities", "stage_changes", "requirements", "intent_signals")
