@@ -26,6 +26,8 @@ def minutes_markdown(
     follow_ups: list[FollowUp],
     skipped: list[str],
     warnings: list[str] | None = None,
+    *,
+    headline: list[str] | None = None,
 ) -> str:
     start = local_time(meeting.started_at)
     end = local_time(meeting.ended_at) if meeting.ended_at else None
@@ -38,6 +40,8 @@ def minutes_markdown(
         f"–{end:%H:%M} ({int((end - start).total_seconds() // 60)} min)" if end else " (not ended)"
     )
     lines += [f"**Participants:** {meeting.participants}  ", f"**Time:** {when}", ""]
+    if headline:
+        lines += ["## Where the list stands", ""] + [f"- {h}" for h in headline] + [""]
 
     words = {
         "retier": ("tier change", "tier changes"),

@@ -111,8 +111,11 @@ def funnel_lines(
 
 def movement_lines(movement: Movement | None) -> list[FunnelLine]:
     """'Movement since 3 Nov' and a count per direction, each opening its accounts."""
-    if movement is None:
-        return [FunnelLine("Movement", "working it out…", heading=True)]
+    if movement is None:  # as many lines as the result: the cursor stays on its number when it comes
+        return [
+            FunnelLine("Movement", "working it out…", heading=True),
+            *(FunnelLine(f"  {key}", "…") for key in ("progressed", "regressed", "unchanged")),
+        ]
     out = [FunnelLine(f"Movement since {movement.since:%-d %b}", "accounts", heading=True)]
     for key in ("progressed", "regressed", "unchanged"):
         ids = getattr(movement, key)
@@ -160,3 +163,19 @@ def revenue_lines(f: dict[str, Any], cur: str | None, tam_min_fit: int) -> list[
         FunnelLine(f"  TAM (fit ≥ {tam_min_fit} × avg deal)", amount(f["tam"])),
     ]
     return lines
+
+
+def headline(f: dict[str, Any], movement: Movement | None, cur: str | None) -> list[str]:
+    """What moved and the revenue in two sentences: the meeting's header and the minutes open with them."""
+    out = []
+    if movement is not None:
+        out.append(f"Moved {movement.words()}.")
+    win = f["win_rate"]
+    parts = [f"win rate ABM {fmt_pct(win['abm'])} vs non-ABM {fmt_pct(win['non_abm'])}"]
+    cov = f["pipeline_coverage"]
+    parts.append("pipeline coverage –" if cov is None else f"pipeline coverage {cov:.2f}× (bar 3×)")
+    roi = f["roi"]
+    if roi["abm"] is not None or roi["non_abm"] is not None:
+        parts.append(f"ROI ABM {fmt_pct(roi['abm'])} vs non-ABM {fmt_pct(roi['non_abm'])}")
+    out.append("Revenue (365 d): " + " · ".join(parts) + ".")
+    return out

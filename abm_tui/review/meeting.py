@@ -102,7 +102,7 @@ class MeetingDesk:
             stalled={i: t for i, t in stalled.items() if i in stalled_ids},
         )
 
-    def minutes(self, meeting_id: int, snap: Snapshot | None = None) -> str:
+    def minutes(self, meeting_id: int, snap: Snapshot | None = None, headline: list[str] | None = None) -> str:
         from abm_tui.exporters.minutes import minutes_markdown
         from abm_tui.store import meetings
         from abm_tui.store.models import Meeting
@@ -122,16 +122,19 @@ class MeetingDesk:
             from abm_tui.review.agenda import hygiene_warnings
 
             warnings = hygiene_warnings(snap)
-        return minutes_markdown(meeting, made, names, follows, [names[i] for i in skipped], warnings)
+        return minutes_markdown(
+            meeting, made, names, follows, [names[i] for i in skipped], warnings, headline=headline
+        )
 
-    def end_meeting(self, snap: Snapshot | None = None) -> tuple[str, Path]:
-        """End the running meeting; write its minutes to a Markdown file and return text and path."""
+    def end_meeting(self, snap: Snapshot | None = None, headline: list[str] | None = None) -> tuple[str, Path]:
+        """End the running meeting; write its minutes to a Markdown file and return text and path
+        (`headline`: what moved and the revenue, which the minutes open with)."""
         from abm_tui.store import meetings
 
         assert self.meeting is not None and self.meeting.id is not None
         with self.db.session(expire_on_commit=False) as session:
             meeting = meetings.end_meeting(session=session, meeting_id=self.meeting.id)
-        text = self.minutes(self.meeting.id, snap)
+        text = self.minutes(self.meeting.id, snap, headline)
         path = write_minutes(text, meeting)
         self.meeting = None
         return text, path

@@ -74,7 +74,11 @@ class MovementDesk:
         owner: str | None = None,
         since: date | None = None,
         progress: Progress | None = None,
+        *,
+        with_trend: bool = True,
     ) -> Movement:
+        """Movement since `since` (default `self.since`); with the trend unless `with_trend` is false
+        (one earlier day to compute instead of thirteen)."""
         import pandas as pd
 
         from abm_tui.metrics.dataset import as_timestamp
@@ -82,14 +86,14 @@ class MovementDesk:
 
         since = since or self.since(snap.as_of)
         T = as_timestamp(snap.as_of)
-        days = [since, *(d.date() for d in trend_dates(T)[:-1])]
+        days = [since, *(d.date() for d in trend_dates(T)[:-1] if with_trend)]
         ranks = self._ranks_as_of(snap, days, progress)
         now = pd.Series({r.id: STAGES.index(r.stage) for r in snap.rows}, dtype="int64")
         ids = pd.Index([r.id for r in funnel_scope(snap.rows, tier, owner)], dtype="int64")
         moved = movement(ranks[since], now, ids)
         trend = [
             {"as_of": d.date().isoformat(), "stage_counts": stage_counts(ranks.get(d.date(), now), ids)}
-            for d in trend_dates(T)
+            for d in (trend_dates(T) if with_trend else [])
         ]
         return Movement(
             since,

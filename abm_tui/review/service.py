@@ -122,7 +122,13 @@ class ReviewService:
         return self.meetings.minutes(meeting_id, snap)
 
     def end_meeting(self, snap: Snapshot | None = None) -> tuple[str, Path]:
-        return self.meetings.end_meeting(snap)
+        return self.meetings.end_meeting(snap, self.headline(snap) if snap is not None else None)
+
+    def headline(self, snap: Snapshot) -> list[str]:
+        """What moved since the last meeting and the revenue headline (the minutes open with them)."""
+        from abm_tui.review.funnel_view import headline
+
+        return headline(self.funnel(snap), self.movement(snap, with_trend=False), snap.currency)
 
     # -- the header, the database ------------------------------------------------------------------
 
@@ -186,9 +192,11 @@ class ReviewService:
         owner: str | None = None,
         since: date | None = None,
         progress: Progress | None = None,
+        *,
+        with_trend: bool = True,
     ) -> Movement:
         """What moved since `since` (default: the last meeting) and the 13-week trend (review/movement.py)."""
-        return self.movements.movement(snap, tier, owner, since, progress)
+        return self.movements.movement(snap, tier, owner, since, progress, with_trend=with_trend)
 
     def funnel_dataset(self, snap: Snapshot) -> Dataset:
         """The accounts as `snap` has them; their deals and dated touches as read once from the store."""

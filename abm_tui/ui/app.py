@@ -240,6 +240,7 @@ class AbmApp(App):
         if self.service.meeting is None:
             self.call_from_thread(self.notify, "No meeting is running (m starts one).", severity="warning")
             return
+        self.call_from_thread(self.notify, "Ending the meeting: writing the minutes…")
         text, path = self.service.end_meeting(self.snapshot)
 
         def show() -> None:

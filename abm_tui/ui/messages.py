@@ -89,6 +89,14 @@ class MovementLoaded(Message):
         self.snap, self.movement = snap, movement
 
 
+class HeadlineLoaded(Message):
+    """What moved since the last meeting and the revenue headline, in sentences."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
+
+
 class ImportDone(Message):
     """An import (or its preview) finished."""
 

@@ -184,3 +184,31 @@ async def test_after_a_skip_or_a_decision_the_cursor_is_on_the_next_open_entry(m
         assert app.screen.current().account_id == entries[2].account_id
         status = str(app.screen.query_one("#meeting-status").render())
         assert status.startswith("1 of ") and "1 decided · 1 skipped" in status
+
+
+async def test_an_add_entry_joins_the_list_and_the_minutes_open_with_what_moved(make_app, demo_engine):
+    """Issue 15: a high-fit account off the list that surges is proposed (`add`); 2 puts it on the list
+    as Tier 2. The header and the minutes say what moved since the last meeting, and the revenue."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await start(pilot, app)
+        screen = app.screen
+        await settle(pilot, lambda: "Moved since" in str(screen.query_one("#meeting-headline").render()))
+        header = str(screen.query_one("#meeting-headline").render())
+        assert "Moved since 23 Oct:" in header and "win rate ABM" in header and "ROI ABM" in header
+        i, entry = next((i, e) for i, e in enumerate(screen.agenda.entries) if e.rules == ("add",))
+        assert entry.tier is None and entry.reason.endswith("not on the list: add it?")
+        assert "ICP fit" in entry.reason
+        screen.query_one("#agenda", DataTable).move_cursor(row=i)
+        await pilot.press("2")
+        await settle(pilot, lambda: entry.account_id not in [e.account_id for e in app.screen.agenda.entries])
+        row = app.snapshot.row(entry.account_id)
+        assert (row.is_target, row.tier) == (True, 2)
+        await pilot.press("e")
+        await settle(pilot, lambda: isinstance(app.screen, MeetingSummaryScreen))
+        minutes = app.screen.minutes
+    [decision] = rows(demo_engine, Decision)
+    assert (decision.kind, decision.account_id, decision.to_tier) == ("target", entry.account_id, 2)
+    assert minutes.index("## Where the list stands") < minutes.index("## Summary")
+    assert "- Moved since 23 Oct:" in minutes and "- Revenue (365 d): win rate ABM" in minutes
+    assert f"| {entry.name} | not on the list | Tier 2 |" in minutes

@@ -410,3 +410,38 @@ async def test_the_palette_jumps_to_an_account_and_runs_commands(make_app):
         )
         await pilot.press("enter")
         await settle(pilot, lambda: isinstance(app.screen, BuildListDialog))
+
+
+async def test_movement_and_loss_reason_counts_open_exactly_those_accounts(make_app):
+    """Issue 15: 'since 23 Oct: n progressed …' and each loss reason open the accounts behind them."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        await pilot.press("f")
+        await settle(pilot, lambda: isinstance(app.screen, FunnelScreen) and app.screen.movement is not None)
+        screen = app.screen
+        labels = [line.label.strip() for line in screen.lines]
+        assert labels[:4] == ["Movement since 23 Oct", "progressed", "regressed", "unchanged"]
+        moved = screen.movement
+        assert sum(len(getattr(moved, k)) for k in ("progressed", "regressed", "unchanged")) == sum(
+            1 for r in app.snapshot.rows if r.is_target and r.status == "active"
+        )
+        assert "Revenue (365 d)" in labels and "ROI" in labels  # the demo has spend: CAC and ROI shown
+        screen.query_one(DataTable).move_cursor(row=labels.index("regressed"))
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, TargetsScreen))
+        await settle(pilot)
+        assert {r.id for r in app.screen.shown} == set(moved.regressed)
+        assert summary(app).startswith(f"{len(moved.regressed)} of 200 targets")
+
+        await pilot.press("f")
+        await settle(pilot, lambda: isinstance(app.screen, FunnelScreen) and app.screen.movement is not None)
+        screen = app.screen
+        price = next(i for i, line in enumerate(screen.lines) if line.label.strip() == "Price")
+        expected = screen.lines[price].ids
+        assert expected and len(expected) <= int(screen.lines[price].value)  # deals lost, at these accounts
+        screen.query_one(DataTable).move_cursor(row=price)
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, TargetsScreen))
+        await settle(pilot)
+        assert {r.id for r in app.screen.shown} == set(expected)

@@ -601,3 +601,52 @@ def test_the_currency_shown_and_what_is_said_about_it(facts, setting, shown, not
     assert (currency_of(settings), currency_note(settings)) == (shown, note)
     assert money(250_000, shown) == {"EUR": "€250k", "USD": "$250k", None: "250k"}[shown]
     assert money(1_500, "CHF") == "2k CHF" and money(0, "EUR") == "–"
+
+
+def test_the_demo_carries_every_revenue_intent_and_movement_field(demo_db, capsys):
+    """Issue 15: on the demo each new field has a value (spend and intent are part of it)."""
+    code, out, err = run(capsys, "funnel", "--json", "--since", "2026-11-01", "--db", str(demo_db))
+    assert code == 0, err
+    f = json.loads(out)
+    assert set(f) == FUNNEL_KEYS
+    for key in PAIRS:
+        assert set(f[key]) == {"abm", "non_abm"}, key
+        assert f[key]["abm"] is not None, key  # the demo has spend, churn, repeat-free wins …
+    assert f["spend"]["abm"] > 0 and f["cac"]["abm"] > 0
+    assert 0 < f["retention_rate"] < 1 and f["tam"] > 0 and f["intent_surging"] > 0
+    assert 0 < f["marketing_share_of_pipeline"] < 1
+    assert [q["quarter"] for q in f["win_rate_by_quarter"]] == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
+    assert f["loss_reasons"] and all(n > 0 for n in f["loss_reasons"].values())
+    m = f["movement"]
+    assert m["since"] == "2026-11-01"
+    assert m["progressed"] + m["regressed"] + m["unchanged"] == sum(f["stage_counts"].values())
+    assert [t["as_of"] for t in f["trend"]][-1] == f["as_of"] and len(f["trend"]) == 13
+    assert f["trend"][-1]["stage_counts"] == f["stage_counts"]
+
+    code, out, err = run(capsys, "accounts", "--json", "--db", str(demo_db))
+    records = json.loads(out)
+    assert all(set(r) == ACCOUNT_KEYS for r in records)
+    surging = [r for r in records if r["surging"]]
+    assert surging and all(r["surging_topics"] == sorted(r["surging_topics"]) for r in surging)
+    assert all(r["intent_score"] >= 60 for r in surging)
+    assert any("surge" in r["agenda"] for r in records if r["is_target"])
+    adds = [r for r in records if "add" in r["agenda"]]
+    assert adds and all(not r["is_target"] and r["icp_fit"] >= 4 for r in adds)
+
+
+def test_movement_since_defaults_to_the_last_meeting(demo_db, capsys):
+    from datetime import datetime
+
+    from sqlmodel import Session
+
+    from abm_tui.store.db import open_store
+    from abm_tui.store.models import Meeting
+
+    engine, _ = open_store(f"sqlite:///{demo_db}")
+    with Session(engine) as s:
+        s.add(Meeting(started_at=datetime(2026, 11, 10, 12), ended_at=datetime(2026, 11, 10, 13)))
+        s.add(Meeting(started_at=datetime(2026, 11, 18, 12)))  # never ended: not a review that happened
+        s.commit()
+    engine.dispose()
+    f = json.loads(run(capsys, "funnel", "--json", "--db", str(demo_db))[1])
+    assert f["movement"]["since"] == "2026-11-10"

@@ -181,6 +181,9 @@ def test_salesforce_query_tool_subset(engine):
         ("Summit - Core banking", "Vendor Selected", "open", 210000.0, "2026-01-15", "2026-06-30"),  # custom
     ]
     assert q(engine, "SELECT count(*) FROM stagechange") == [(4,)]
+    assert q(engine, "SELECT name, lost_reason FROM opportunity WHERE lost_reason IS NOT NULL") == [
+        ("Pinecrest - Pilot", "Went with incumbent")  # the custom field Loss_Reason__c
+    ]
     assert summary.unknown_stages == {}  # IsClosed / IsWon said every outcome
     again = imported(engine, folder)
     assert {f: c.get("created", 0) for f, c in statuses(again).items()} == dict.fromkeys(statuses(again), 0)
@@ -252,6 +255,10 @@ def test_hubspot_custom_pipelines_take_outcomes_from_the_flags(engine):
         ("110", "Closed Won", "2025-08-01"),
     ]  # deal 109 (no company) was skipped, and its history with it
     assert summary.audit.derived[(DEALS, 'stage changes from its "Date entered" columns')] == 15
+    assert q(engine, "SELECT hubspot_id, lost_reason FROM opportunity WHERE lost_reason <> '' ORDER BY 1") == [
+        ("105", "Budget"),
+        ("107", "Timing"),
+    ]  # Closed Lost Reason
     assert audit_rows(summary, DEALS)[10] == ("skipped", "no company")
     assert audit_rows(summary, DEALS)[9] == (
         "created",

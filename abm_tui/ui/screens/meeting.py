@@ -14,7 +14,7 @@ from abm_tui.review.agenda import Agenda, AgendaEntry
 from abm_tui.review.requests import Retier, Skip
 from abm_tui.review.snapshot import Snapshot
 from abm_tui.ui.format import role_name
-from abm_tui.ui.messages import AccountChosen, AgendaLoaded
+from abm_tui.ui.messages import AccountChosen, AgendaLoaded, HeadlineLoaded
 from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
 from abm_tui.ui.widgets.footer import KeyFooter
 
@@ -47,6 +47,7 @@ class MeetingScreen(ReviewScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Loading the agenda…", id="meeting-status")
+        yield Static("[dim]Working out what moved since the last meeting…[/dim]", id="meeting-headline")
         yield Static("", id="meeting-warnings")
         with Horizontal(id="meeting"):
             yield DataTable(id="agenda", cursor_type="row", zebra_stripes=True)
@@ -65,6 +66,7 @@ class MeetingScreen(ReviewScreen):
             self.sub_title = f"meeting with {meeting.participants}"
         if self.app.snapshot is not None:
             self.show_snapshot(self.app.snapshot)
+            self.load_headline(self.app.snapshot)
 
     # -- data ---------------------------------------------------------------------------------------
 
@@ -77,6 +79,14 @@ class MeetingScreen(ReviewScreen):
 
     def on_agenda_loaded(self, message: AgendaLoaded) -> None:
         self.paint(message.agenda)
+
+    @work(thread=True, exclusive=True, group="headline", exit_on_error=False)
+    def load_headline(self, snapshot: Snapshot) -> None:
+        """Movement since the last meeting (every account's stages as of that day) and the revenue."""
+        self.post_message(HeadlineLoaded(self.app.service.headline(snapshot)))
+
+    def on_headline_loaded(self, message: HeadlineLoaded) -> None:
+        self.query_one("#meeting-headline", Static).update("  ".join(message.lines))
 
     def paint(self, agenda: Agenda) -> None:
         table = self.query_one("#agenda", DataTable)
