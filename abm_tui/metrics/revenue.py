@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from abm_tui.metrics.dataset import Params
@@ -40,21 +41,6 @@ def prorated_spend(spend: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) 
     return {g: (float(share[programs == g].sum()) if (programs == g).any() else None) for g in GROUPS}
 
 
-def churn_rate(
-    accounts: pd.DataFrame, opps: pd.DataFrame, T: pd.Timestamp, start: pd.Timestamp
-) -> float | None:
-    """Customers at the period's start who churned in the period / customers at the period's start."""
-    won_before = set(opps.loc[opps["is_won"] & (opps["close_date"] < start), "account_id"])
-    churned_at = accounts["churned_at"]
-    at_start = accounts[accounts.index.isin(won_before) & (churned_at.isna() | (churned_at >= start))]
-    churned = at_start["churned_at"].notna() & (at_start["churned_at"] <= T)
-    return ratio(int(churned.sum()), len(at_start))
-
-
-def win_rate(closed: pd.DataFrame) -> float | None:
-    return ratio(int(closed["is_won"].sum()), len(closed))
-
-
 def revenue_outcomes(
     *,
     accounts: pd.DataFrame,
@@ -69,77 +55,92 @@ def revenue_outcomes(
     """The revenue figures of the funnel (field names as in `funnel --json`).
 
     `accounts` is indexed by id; `opps` are the deals as of `T` (`opportunities_as_of`); `groups` the
-    account ids of "abm" and "non_abm"; `avg_deal_size` and `sourced_pipeline` the funnel's own."""
+    account ids of "abm" and "non_abm"; `avg_deal_size` and `sourced_pipeline` the funnel's own.
+    Each deal and account is tagged with its group once (the funnel runs for every tier and owner)."""
     start = T - pd.Timedelta(days=params.period_days - 1)
+    label = pd.Series("", index=accounts.index, dtype="object")
+    for g in GROUPS:
+        label[groups[g]] = g
+
+    def group_of(ids: pd.Series | pd.Index) -> np.ndarray:
+        return label.reindex(ids).fillna("").to_numpy(dtype=str)
+
     won = opps[opps["is_won"] & opps["close_date"].notna() & (opps["close_date"] <= T)]
     first_win = won.groupby("account_id")["close_date"].min()
     won_in_p = won[won["close_date"] >= start]
+    won_group = group_of(won_in_p["account_id"])
     # reindex, not map: map on an empty datetime series fails in pandas 3.
     repeat = won_in_p["close_date"].to_numpy() > first_win.reindex(won_in_p["account_id"]).to_numpy()
-    closed = opps[(opps["is_won"] | opps["is_lost"]) & opps["close_date"].notna() & (opps["close_date"] <= T)]
+    marketing = (won_in_p["source"] == "marketing").to_numpy()
+    amounts, won_ids = won_in_p["amount"].to_numpy(), won_in_p["account_id"].to_numpy()
+    first_group, new_customer = group_of(first_win.index), (first_win >= start).to_numpy()
     spent = prorated_spend(spend, start, T)
+    churn_base = _churn_base(accounts, opps, start)
 
-    out: dict[str, Any] = {
-        k: {}
-        for k in (
-            "new_customers",
-            "repeat_wins",
-            "expansion_revenue",
-            "order_frequency",
-            "churn_rate_by_group",
-            "customer_lifetime_years",
-            "ltv",
-            "spend",
-            "cac",
-            "roi",
-            "ltv_to_cac",
-            "marketing_sourced_revenue",
-        )
-    }
+    out: dict[str, Any] = {k: {} for k in PAIR_FIELDS}
     for g in GROUPS:
-        ids = groups[g]
-        mine = won_in_p["account_id"].isin(ids)
-        new = int(((first_win >= start) & first_win.index.isin(ids)).sum())
-        churn = churn_rate(accounts.loc[accounts.index.isin(ids)], opps, T, start)
+        mine = won_group == g
+        new = int((new_customer & (first_group == g)).sum())
+        at_start = churn_base[churn_base.index.isin(groups[g])]
+        churned = at_start.notna() & (at_start <= T)
+        churn = ratio(int(churned.sum()), len(at_start))
         lifetime = None if not churn else 1 / churn
-        frequency = ratio(int(mine.sum()), won_in_p.loc[mine, "account_id"].nunique())
+        frequency = ratio(int(mine.sum()), len(np.unique(won_ids[mine])))
         ltv = product(avg_deal_size[g], frequency, lifetime)
-        cac = ratio(spent[g], new) if spent[g] is not None else None
-        won_amount = float(won_in_p.loc[mine, "amount"].sum())
+        cost = spent[g]
+        cac = None if cost is None else ratio(cost, new)
         out["new_customers"][g] = new
         out["repeat_wins"][g] = int((mine & repeat).sum())
-        out["expansion_revenue"][g] = float(won_in_p.loc[mine & repeat, "amount"].sum())
+        out["expansion_revenue"][g] = float(amounts[mine & repeat].sum())
         out["order_frequency"][g] = frequency
         out["churn_rate_by_group"][g] = churn
         out["customer_lifetime_years"][g] = lifetime
         out["ltv"][g] = ltv
-        out["spend"][g] = spent[g]
+        out["spend"][g] = cost
         out["cac"][g] = cac
-        cost = spent[g]
-        out["roi"][g] = None if cost is None else ratio(won_amount - cost, cost)
+        out["roi"][g] = None if cost is None else ratio(float(amounts[mine].sum()) - cost, cost)
         out["ltv_to_cac"][g] = ratio(ltv, cac)
-        out["marketing_sourced_revenue"][g] = float(
-            won_in_p.loc[mine & (won_in_p["source"] == "marketing"), "amount"].sum()
-        )
+        out["marketing_sourced_revenue"][g] = float(amounts[mine & marketing].sum())
 
     abm_churn = out["churn_rate_by_group"]["abm"]
     out["retention_rate"] = None if abm_churn is None else 1 - abm_churn
     abm_created = opps[opps["account_id"].isin(groups["abm"]) & (opps["created_at"] >= start)]
     out["marketing_share_of_pipeline"] = ratio(sourced_pipeline, float(abm_created["amount"].sum()))
-    out["win_rate_by_quarter"] = _win_rate_by_quarter(closed, groups, T)
-    lost = closed[
-        closed["is_lost"] & (closed["close_date"] >= start) & closed["account_id"].isin(groups["abm"])
-    ]
-    reasons = lost["lost_reason"].where(lost["lost_reason"].notna(), "").astype(str).str.strip()
-    counts = reasons.replace("", NO_REASON).value_counts(sort=False)
+    closed = opps[(opps["is_won"] | opps["is_lost"]) & opps["close_date"].notna() & (opps["close_date"] <= T)]
+    out["win_rate_by_quarter"] = _win_rate_by_quarter(closed, group_of(closed["account_id"]), T)
+    counts = lost_deals(opps, groups["abm"], T, params)["reason"].value_counts(sort=False)
     out["loss_reasons"] = {
         str(k): int(n) for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
     }
-    everyone = won_in_p["account_id"].isin(groups["abm"].union(groups["non_abm"]))
-    fit = accounts[(accounts["status"] != "dropped") & (accounts["icp_fit"].fillna(0) >= params.tam_min_fit)]
-    average = ratio(float(won_in_p.loc[everyone, "amount"].sum()), int(everyone.sum()))
-    out["tam"] = None if average is None else average * len(fit)
+    everyone = won_group != ""
+    fit = (accounts["status"] != "dropped") & (accounts["icp_fit"].fillna(0) >= params.tam_min_fit)
+    average = ratio(float(amounts[everyone].sum()), int(everyone.sum()))
+    out["tam"] = None if average is None else average * int(fit.sum())
     return out
+
+
+PAIR_FIELDS = (
+    "new_customers",
+    "repeat_wins",
+    "expansion_revenue",
+    "order_frequency",
+    "churn_rate_by_group",
+    "customer_lifetime_years",
+    "ltv",
+    "spend",
+    "cac",
+    "roi",
+    "ltv_to_cac",
+    "marketing_sourced_revenue",
+)
+
+
+def _churn_base(accounts: pd.DataFrame, opps: pd.DataFrame, start: pd.Timestamp) -> pd.Series:
+    """The customers at the period's start (a win closed before it, not churned before it), with
+    their churned_at: `churn_rate` of any group of accounts is read from it."""
+    won_before = opps.loc[opps["is_won"] & (opps["close_date"] < start), "account_id"].unique()
+    churned_at = accounts["churned_at"]
+    return churned_at[accounts.index.isin(won_before) & (churned_at.isna() | (churned_at >= start))]
 
 
 def lost_deals(opps: pd.DataFrame, ids: pd.Index, T: pd.Timestamp, params: Params) -> pd.DataFrame:
@@ -151,14 +152,17 @@ def lost_deals(opps: pd.DataFrame, ids: pd.Index, T: pd.Timestamp, params: Param
     return lost.assign(reason=reason.replace("", NO_REASON))
 
 
-def _win_rate_by_quarter(closed: pd.DataFrame, groups: dict[str, pd.Index], T: pd.Timestamp) -> list[dict]:
-    """Win rate per calendar quarter, the four ending with `T`'s (oldest first), deals closed up to `T`."""
+def _win_rate_by_quarter(closed: pd.DataFrame, group: np.ndarray, T: pd.Timestamp) -> list[dict]:
+    """Win rate per calendar quarter, the four ending with `T`'s (oldest first), deals closed up to
+    `T`; `group` tags each deal with its account's group."""
     quarter = closed["close_date"].dt.to_period("Q")
+    won = closed["is_won"].to_numpy()
     rows = []
     for q in pd.period_range(end=T.to_period("Q"), periods=4, freq="Q"):
-        in_q = closed[quarter == q]
+        in_q = (quarter == q).to_numpy()
         row: dict[str, Any] = {"quarter": f"{q.year}-Q{q.quarter}"}
         for g in GROUPS:
-            row[g] = win_rate(in_q[in_q["account_id"].isin(groups[g])])
+            mine = in_q & (group == g)
+            row[g] = ratio(int((won & mine).sum()), int(mine.sum()))
         rows.append(row)
     return rows

@@ -31,7 +31,16 @@ def account_view(db: Database, snap: Snapshot, account_id: int, meeting_id: int 
         if details is None:
             return None
         session.expunge_all()
-    ds, T = load_dataset(db.engine, ids={account_id}), as_timestamp(snap.as_of)
+    tables = (
+        "accounts",
+        "contacts",
+        "engagements",
+        "opportunities",
+        "stage_changes",
+        "requirements",
+        "intent_signals",
+    )
+    ds, T = load_dataset(db.engine, ids={account_id}, tables=tables), as_timestamp(snap.as_of)
     per_role = engagement_per_role(ds, account_id, snap.as_of)
     gaps = role_gaps(ds, T, snap.params)[["role", "min_contacts", "contacts", "engaged", "gap"]]
     opps = opportunities_as_of(ds.opportunities, ds.stage_changes, T)

@@ -158,29 +158,35 @@ class ReviewService:
     def funnel(self, snap: Snapshot, tier: int | None = None, owner: str | None = None) -> dict[str, Any]:
         """The funnel metrics of `snap`: the list's stored metrics, the deals and touches read once."""
         from abm_tui.metrics import funnel
-        from abm_tui.metrics.dataset import as_timestamp
-        from abm_tui.metrics.opportunities import opportunities_as_of
-        from abm_tui.review.targets import metrics_frame
 
-        memo = self._funnel_memo  # the funnel screen asks for the whole list and each tier of one snapshot
-        if memo is None or memo[0] is not snap:
-            ds = self.funnel_dataset(snap)
-            opps = opportunities_as_of(ds.opportunities, ds.stage_changes, as_timestamp(snap.as_of))
-            memo = self._funnel_memo = (snap, ds, metrics_frame(snap.rows, snap.as_of), opps)
-        _, ds, metrics, opps = memo
+        ds, metrics, opps = self._funnel_inputs(snap)
         return funnel(
             ds, snap.as_of, snap.params, tier=tier, owner=owner, metrics=metrics, opportunities=opps
         )
 
-    def lost_by_reason(self, snap: Snapshot, tier: int | None, owner: str | None) -> dict[str, frozenset[int]]:
+    def _funnel_inputs(self, snap: Snapshot) -> tuple[Dataset, pd.DataFrame, pd.DataFrame]:
+        """The funnel's data for `snap` (its accounts, metrics frame and deals as of its day), kept
+        while the snapshot is current: the funnel screen asks for the whole list and each tier of one."""
+        from abm_tui.metrics.dataset import as_timestamp
+        from abm_tui.metrics.opportunities import opportunities_as_of
+        from abm_tui.review.targets import metrics_frame
+
+        memo = self._funnel_memo
+        if memo is None or memo[0] is not snap:
+            ds = self.funnel_dataset(snap)
+            opps = opportunities_as_of(ds.opportunities, ds.stage_changes, as_timestamp(snap.as_of))
+            memo = self._funnel_memo = (snap, ds, metrics_frame(snap.rows, snap.as_of), opps)
+        return memo[1], memo[2], memo[3]
+
+    def lost_by_reason(
+        self, snap: Snapshot, tier: int | None, owner: str | None
+    ) -> dict[str, frozenset[int]]:
         """The accounts behind each loss reason of the funnel (its ABM deals lost in the period)."""
         from abm_tui.metrics.dataset import as_timestamp
         from abm_tui.metrics.funnel import groups
         from abm_tui.metrics.revenue import lost_deals
 
-        self.funnel(snap, tier, owner)  # makes the memo
-        assert self._funnel_memo is not None
-        _, ds, _, opps = self._funnel_memo
+        ds, _, opps = self._funnel_inputs(snap)
         abm, _ = groups(ds.accounts.set_index("id", drop=False), tier, owner)
         lost = lost_deals(opps, abm, as_timestamp(snap.as_of), snap.params)
         return {str(k): frozenset(int(i) for i in g) for k, g in lost.groupby("reason")["account_id"]}

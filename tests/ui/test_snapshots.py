@@ -103,6 +103,8 @@ def test_meeting_screen(snap_compare, make_app):
         pilot.app.service.start_meeting(["Sam Jansen", "Mia de Vries"])
         await pilot.press("m")
         await settle(pilot, lambda: isinstance(pilot.app.screen, MeetingScreen) and pilot.app.screen.agenda)
+        headline = pilot.app.screen.query_one("#meeting-headline")
+        await settle(pilot, lambda: "Moved since" in str(headline.render()))  # worked out last
         await painted(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)

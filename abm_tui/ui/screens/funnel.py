@@ -64,7 +64,8 @@ class FunnelScreen(ReviewScreen):
         yield Static("Loading…", id="funnel-summary")
         with Horizontal(id="funnel"):
             yield DataTable(id="numbers", cursor_type="row")
-            with Grid(id="charts"):
+            with Grid(id="charts") as charts:
+                charts.display = False  # drawn once, with their data (an empty plot costs as much)
                 yield BarChart(id="chart-stages")
                 yield BarChart(id="chart-reach")
                 yield BarChart(id="chart-abm")
@@ -124,6 +125,7 @@ class FunnelScreen(ReviewScreen):
         self.movement = message.movement
         self.query_one("#funnel-summary", Static).update(self.summary)
         self.paint_lines()
+        self.query_one("#charts").display = True
         trend = message.movement.trend
         self.query_one("#chart-trend", BarChart).show(
             "Trend: accounts per stage, last 13 weeks",
@@ -143,6 +145,7 @@ class FunnelScreen(ReviewScreen):
         )
         self.query_one("#funnel-summary", Static).update(self.summary)
         self.paint_lines()
+        self.query_one("#charts").display = True
 
         short = ["target", "reach", "engag", "mqa", "opp", "cust"]
         self.query_one("#chart-stages", BarChart).show(

@@ -86,7 +86,7 @@ class MeetingScreen(ReviewScreen):
         self.post_message(HeadlineLoaded(self.app.service.headline(snapshot)))
 
     def on_headline_loaded(self, message: HeadlineLoaded) -> None:
-        self.query_one("#meeting-headline", Static).update("  ".join(message.lines))
+        self.query_one("#meeting-headline", Static).update("\n".join(message.lines))
 
     def paint(self, agenda: Agenda) -> None:
         table = self.query_one("#agenda", DataTable)
