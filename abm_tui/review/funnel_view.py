@@ -148,7 +148,7 @@ def revenue_lines(f: dict[str, Any], cur: str | None, tam_min_fit: int) -> list[
         FunnelLine("  LTV", pair("ltv", amount)),
     ]
     if f["spend"]["abm"] is None and f["spend"]["non_abm"] is None:
-        lines.append(FunnelLine("  CAC, ROI", "import spend.csv to see them"))
+        lines.append(FunnelLine("  import spend.csv to see CAC and ROI", ""))
     else:
         lines += [
             FunnelLine("  Spend", pair("spend", amount)),
