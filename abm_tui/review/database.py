@@ -16,6 +16,19 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlmodel import Session
 
+    from abm_tui.metrics.dataset import Dataset
+
+# What the funnel and movement read of the whole portfolio (the accounts come from the snapshot).
+PORTFOLIO_TABLES = (
+    "accounts",
+    "contacts",
+    "engagements",
+    "opportunities",
+    "stage_changes",
+    "requirements",
+    "spend",
+)
+
 
 class Database:
     """A database URL (or an engine), with its engine made lazily."""
@@ -24,6 +37,8 @@ class Database:
         self._engine: Engine | None = None if isinstance(store, str) else store
         self.url = store if isinstance(store, str) else store.url.render_as_string(hide_password=False)
         self._lock = threading.Lock()
+        self._portfolio: Dataset | None = None
+        self._portfolio_lock = threading.Lock()
 
     @property
     def engine(self) -> Engine:
@@ -33,6 +48,22 @@ class Database:
 
                 self._engine = make_engine(self.url)
             return self._engine
+
+    def portfolio(self) -> Dataset:
+        """Every deal, stage change, touch and contact, read once and shared by the funnel and what
+        moved (one read of the largest tables instead of two; `forget_portfolio` after an import)."""
+        from abm_tui.store.repo import load_dataset
+
+        with self._portfolio_lock:
+            if self._portfolio is None:
+                self._portfolio = load_dataset(
+                    self.engine, tables=PORTFOLIO_TABLES, account_columns=("id", "churned_at")
+                )
+            return self._portfolio
+
+    def forget_portfolio(self) -> None:
+        with self._portfolio_lock:
+            self._portfolio = None
 
     def read_connection(self) -> Any:
         """A DB-API connection: plain sqlite3 for a SQLite file at the current schema (no SQLAlchemy)."""

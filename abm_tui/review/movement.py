@@ -20,7 +20,6 @@ from abm_tui.review.targets import funnel_scope
 if TYPE_CHECKING:
     import pandas as pd
 
-    from abm_tui.metrics.dataset import Dataset
     from abm_tui.review.loading import Progress
 
 
@@ -52,13 +51,12 @@ class MovementDesk:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._lock = threading.Lock()
-        self._data: Dataset | None = None  # everything the metrics read, loaded once
         self._ranks: tuple[Snapshot, dict[date, pd.Series]] | None = None
 
     def forget(self) -> None:
-        """The data changed (an import, a new day): read it again next time."""
+        """The data changed (an import, a new day): work it out again next time."""
         with self._lock:
-            self._data, self._ranks = None, None
+            self._ranks = None
 
     def since(self, as_of: date) -> date:
         """The default start: the last ended meeting's day before `as_of`, else 28 days before."""
@@ -104,7 +102,9 @@ class MovementDesk:
         )
 
     def _ranks_as_of(self, snap: Snapshot, days: list[date], progress: Progress | None) -> dict[date, pd.Series]:
-        from abm_tui.metrics.movement import stages_as_of
+        import pandas as pd
+
+        from abm_tui.metrics.movement import Stages
         from abm_tui.review.targets import accounts_frame
 
         with self._lock:
@@ -113,20 +113,10 @@ class MovementDesk:
             known = self._ranks[1]
             todo = [d for d in dict.fromkeys(days) if d not in known]
             if todo:
-                data = self._dataset()
-                ds = replace(data, accounts=accounts_frame(snap.rows, data.accounts))
+                data = self.db.portfolio()
+                stages = Stages(replace(data, accounts=accounts_frame(snap.rows, data.accounts)), snap.params)
                 for k, day in enumerate(todo):
                     if progress:
                         progress(k, len(todo))
-                    known[day] = stages_as_of(ds, day, snap.params)
+                    known[day] = stages.as_of(pd.Timestamp(day))
             return known
-
-    def _dataset(self) -> Dataset:
-        from abm_tui.store.repo import load_dataset
-
-        if self._data is None:
-            self._data = load_dataset(self.db.engine, tables=TABLES, account_columns=("id", "churned_at"))
-        return self._data
-
-
-TABLES = ("accounts", "contacts", "engagements", "opportunities", "stage_changes", "requirements", "intent_signals")

@@ -48,7 +48,6 @@ class ReviewService:
         self.lists = ListLoader(self.db, as_of, on_recompute=self._forget_funnel_data)
         self.meetings = MeetingDesk(self.db)
         self.movements = MovementDesk(self.db)
-        self._funnel_data: Dataset | None = None  # opportunities and engagements for the funnel, read once
         self._funnel_memo: tuple[Snapshot, Dataset, pd.DataFrame, pd.DataFrame] | None = None
 
     @property
@@ -59,7 +58,7 @@ class ReviewService:
         return self.db.session(**kw)
 
     def _forget_funnel_data(self) -> None:
-        self._funnel_data = None
+        self.db.forget_portfolio()
         self.movements.forget()
 
     # -- the list (review/loading.py) ---------------------------------------------------------------
@@ -205,20 +204,10 @@ class ReviewService:
         return self.movements.movement(snap, tier, owner, since, progress, with_trend=with_trend)
 
     def funnel_dataset(self, snap: Snapshot) -> Dataset:
-        """The accounts as `snap` has them; their deals and dated touches as read once from the store."""
+        """The accounts as `snap` has them; their deals, touches and spend as read once from the store."""
         from abm_tui.review.targets import accounts_frame
-        from abm_tui.store.repo import load_dataset
 
-        data = self._funnel_data
-        if data is None:
-            tables = ("accounts", "opportunities", "stage_changes", "engagements", "spend")
-            data = load_dataset(
-                self.engine,
-                tables=tables,
-                engagement_columns=("account_id", "occurred_at"),
-                account_columns=("id", "churned_at"),
-            )
-            self._funnel_data = data
+        data = self.db.portfolio()
         return replace(data, accounts=accounts_frame(snap.rows, data.accounts))
 
     # -- decisions ---------------------------------------------------------------------------------

@@ -262,3 +262,19 @@ def test_the_revenue_panel_asks_for_spend_when_it_is_unknown():
     known = {line.label.strip(): line.value for line in revenue_lines(funnel(dataset(), T, Params()), "EUR", 4)}
     assert known["CAC"] == "€37k vs –" and known["ROI"] == "47 % vs –" and known["LTV:CAC"] == "1.5× vs –"
     assert known["New customers"] == "1 vs 1" and known["Order frequency"] == "1.5 vs 1"
+
+
+@pytest.mark.parametrize("days_back", [0, 7, 28, 84, 200])
+def test_the_fast_stages_are_account_metrics_stages(demo_engine, days_back):
+    """`Stages` (numpy, for 13 week ends at once) gives every demo account the stage `account_metrics`
+    gives it, on any day."""
+    from abm_tui.metrics.movement import Stages
+    from abm_tui.store.repo import load_dataset
+    from tests.conftest import DEMO_TODAY
+
+    ds = load_dataset(demo_engine)
+    day = pd.Timestamp(DEMO_TODAY) - pd.Timedelta(days=days_back)
+    expected = account_metrics(ds, day, Params(), stage_velocity={}, engagement_data=False)["stage_rank"]
+    got = Stages(ds, Params()).as_of(day)
+    assert got.reindex(expected.index).tolist() == expected.tolist()
+    assert set(got) > {0, 1}  # several stages, not a degenerate day
