@@ -59,7 +59,9 @@ class Stages:
 
         # Each contact's account row and role; each account's required roles (by its tier).
         c = ds.contacts.set_index("id").reindex(contact_ids)
-        roles = {r: k for k, r in enumerate(sorted(set(ds.requirements["role"]) | set(c["buying_role"].dropna())))}
+        roles = {
+            r: k for k, r in enumerate(sorted(set(ds.requirements["role"]) | set(c["buying_role"].dropna())))
+        }
         self.c_acc = position(c["account_id"].fillna(-1).astype("int64"))
         self.c_role = c["buying_role"].map(roles).fillna(-1).to_numpy(dtype=np.int64)
         tiers = acc["tier"].astype("float64").fillna(0).to_numpy().astype(np.int64)
@@ -90,7 +92,9 @@ class Stages:
 
         points = np.bincount(acc, weights=self.e_weight[win], minlength=n)
         person = self.e_any_contact[win] >= 0
-        pairs = np.unique(acc[person] * (int(self.e_any_contact.max(initial=0)) + 1) + self.e_any_contact[win][person])
+        pairs = np.unique(
+            acc[person] * (int(self.e_any_contact.max(initial=0)) + 1) + self.e_any_contact[win][person]
+        )
         active = np.bincount(pairs // (int(self.e_any_contact.max(initial=0)) + 1), minlength=n)
         last = np.full(n, np.iinfo(np.int64).min)
         np.maximum.at(last, acc, day)
@@ -109,7 +113,9 @@ class Stages:
         hit[covered] = True
         engaged_roles = (hit.reshape(n, width) & self.required).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            coverage = np.where(self.required_count > 0, engaged_roles / np.maximum(self.required_count, 1), -1.0)
+            coverage = np.where(
+                self.required_count > 0, engaged_roles / np.maximum(self.required_count, 1), -1.0
+            )
 
         created = (self.o_created <= t) & (self.o_acc >= 0)
         closed = ~self.o_closed_known | (self.o_close <= t)

@@ -102,7 +102,9 @@ class MeetingDesk:
             stalled={i: t for i, t in stalled.items() if i in stalled_ids},
         )
 
-    def minutes(self, meeting_id: int, snap: Snapshot | None = None, headline: list[str] | None = None) -> str:
+    def minutes(
+        self, meeting_id: int, snap: Snapshot | None = None, headline: list[str] | None = None
+    ) -> str:
         from abm_tui.exporters.minutes import minutes_markdown
         from abm_tui.store import meetings
         from abm_tui.store.models import Meeting
@@ -126,7 +128,9 @@ class MeetingDesk:
             meeting, made, names, follows, [names[i] for i in skipped], warnings, headline=headline
         )
 
-    def end_meeting(self, snap: Snapshot | None = None, headline: list[str] | None = None) -> tuple[str, Path]:
+    def end_meeting(
+        self, snap: Snapshot | None = None, headline: list[str] | None = None
+    ) -> tuple[str, Path]:
         """End the running meeting; write its minutes to a Markdown file and return text and path
         (`headline`: what moved and the revenue, which the minutes open with)."""
         from abm_tui.store import meetings

@@ -101,7 +101,9 @@ class MovementDesk:
             trend=trend,
         )
 
-    def _ranks_as_of(self, snap: Snapshot, days: list[date], progress: Progress | None) -> dict[date, pd.Series]:
+    def _ranks_as_of(
+        self, snap: Snapshot, days: list[date], progress: Progress | None
+    ) -> dict[date, pd.Series]:
         import pandas as pd
 
         from abm_tui.metrics.movement import Stages

@@ -255,7 +255,9 @@ def test_hubspot_custom_pipelines_take_outcomes_from_the_flags(engine):
         ("110", "Closed Won", "2025-08-01"),
     ]  # deal 109 (no company) was skipped, and its history with it
     assert summary.audit.derived[(DEALS, 'stage changes from its "Date entered" columns')] == 15
-    assert q(engine, "SELECT hubspot_id, lost_reason FROM opportunity WHERE lost_reason <> '' ORDER BY 1") == [
+    assert q(
+        engine, "SELECT hubspot_id, lost_reason FROM opportunity WHERE lost_reason <> '' ORDER BY 1"
+    ) == [
         ("105", "Budget"),
         ("107", "Timing"),
     ]  # Closed Lost Reason

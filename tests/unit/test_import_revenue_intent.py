@@ -105,7 +105,11 @@ def test_intent_signals_by_id_or_domain_and_the_unmatched_are_counted(engine, tm
         "SELECT a.source_id, s.topic, s.score FROM intentsignal s JOIN account a ON a.id = s.account_id "
         "ORDER BY a.source_id",
     ) == [("A1", "ERP", 78.0), ("A2", "CRM", 64.5), ("A3", "CRM", 83.0)]
-    skipped = {line: mark.text() for line, status, mark in summary.audit.rows("intent_signals.csv") if status == "skipped"}
+    skipped = {
+        line: mark.text()
+        for line, status, mark in summary.audit.rows("intent_signals.csv")
+        if status == "skipped"
+    }
     assert skipped == {
         5: "no account has this id or domain: nobody.example",
         6: "no account has this id or domain: twins.example",  # two accounts share it: neither

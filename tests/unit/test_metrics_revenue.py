@@ -259,7 +259,9 @@ def test_the_revenue_panel_asks_for_spend_when_it_is_unknown():
     unknown = funnel(dataset(spend=[]), T, Params())
     labels = [line.label.strip() for line in revenue_lines(unknown, "EUR", 4)]
     assert "import spend.csv to see CAC and ROI" in labels and "ROI" not in labels
-    known = {line.label.strip(): line.value for line in revenue_lines(funnel(dataset(), T, Params()), "EUR", 4)}
+    known = {
+        line.label.strip(): line.value for line in revenue_lines(funnel(dataset(), T, Params()), "EUR", 4)
+    }
     assert known["CAC"] == "€37k vs –" and known["ROI"] == "47 % vs –" and known["LTV:CAC"] == "1.5× vs –"
     assert known["New customers"] == "1 vs 1" and known["Order frequency"] == "1.5 vs 1"
 
