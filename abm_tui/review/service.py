@@ -49,6 +49,7 @@ class ReviewService:
         self.meetings = MeetingDesk(self.db)
         self.movements = MovementDesk(self.db)
         self._funnel_memo: tuple[Snapshot, Dataset, pd.DataFrame, pd.DataFrame] | None = None
+        self._funnel_results: dict[tuple[int | None, str | None], dict[str, Any]] = {}  # for _funnel_memo's snapshot
 
     @property
     def engine(self) -> Engine:
@@ -155,13 +156,17 @@ class ReviewService:
     # -- the funnel --------------------------------------------------------------------------------
 
     def funnel(self, snap: Snapshot, tier: int | None = None, owner: str | None = None) -> dict[str, Any]:
-        """The funnel metrics of `snap`: the list's stored metrics, the deals and touches read once."""
+        """The funnel metrics of `snap`: the list's stored metrics, the deals and touches read once;
+        each tier and owner worked out once per snapshot (a snapshot never changes)."""
         from abm_tui.metrics import funnel
 
         ds, metrics, opps = self._funnel_inputs(snap)
-        return funnel(
-            ds, snap.as_of, snap.params, tier=tier, owner=owner, metrics=metrics, opportunities=opps
-        )
+        key = (tier, owner)
+        if key not in self._funnel_results:
+            self._funnel_results[key] = funnel(
+                ds, snap.as_of, snap.params, tier=tier, owner=owner, metrics=metrics, opportunities=opps
+            )
+        return self._funnel_results[key]
 
     def _funnel_inputs(self, snap: Snapshot) -> tuple[Dataset, pd.DataFrame, pd.DataFrame]:
         """The funnel's data for `snap` (its accounts, metrics frame and deals as of its day), kept
@@ -172,6 +177,7 @@ class ReviewService:
 
         memo = self._funnel_memo
         if memo is None or memo[0] is not snap:
+            self._funnel_results = {}
             ds = self.funnel_dataset(snap)
             opps = opportunities_as_of(ds.opportunities, ds.stage_changes, as_timestamp(snap.as_of))
             memo = self._funnel_memo = (snap, ds, metrics_frame(snap.rows, snap.as_of), opps)
