@@ -605,7 +605,8 @@ def test_the_currency_shown_and_what_is_said_about_it(facts, setting, shown, not
 
 def test_the_demo_carries_every_revenue_intent_and_movement_field(demo_db, capsys):
     """Issue 15: on the demo each new field has a value (spend and intent are part of it)."""
-    code, out, err = run(capsys, "funnel", "--json", "--since", "2026-11-01", "--db", str(demo_db))
+    day = ("--as-of", "2026-11-20")  # the demo's newest day (the fixture shifts it there)
+    code, out, err = run(capsys, "funnel", "--json", "--since", "2026-11-01", *day, "--db", str(demo_db))
     assert code == 0, err
     f = json.loads(out)
     assert set(f) == FUNNEL_KEYS
@@ -613,6 +614,7 @@ def test_the_demo_carries_every_revenue_intent_and_movement_field(demo_db, capsy
         assert set(f[key]) == {"abm", "non_abm"}, key
         assert f[key]["abm"] is not None, key  # the demo has spend, churn, repeat-free wins …
     assert f["spend"]["abm"] > 0 and f["cac"]["abm"] > 0
+    assert f["repeat_wins"]["abm"] > 0 and f["expansion_revenue"]["abm"] > 0  # customers buying again
     assert 0 < f["retention_rate"] < 1 and f["tam"] > 0 and f["intent_surging"] > 0
     assert 0 < f["marketing_share_of_pipeline"] < 1
     assert [q["quarter"] for q in f["win_rate_by_quarter"]] == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
@@ -623,7 +625,7 @@ def test_the_demo_carries_every_revenue_intent_and_movement_field(demo_db, capsy
     assert [t["as_of"] for t in f["trend"]][-1] == f["as_of"] and len(f["trend"]) == 13
     assert f["trend"][-1]["stage_counts"] == f["stage_counts"]
 
-    code, out, err = run(capsys, "accounts", "--json", "--db", str(demo_db))
+    code, out, err = run(capsys, "accounts", "--json", *day, "--db", str(demo_db))
     records = json.loads(out)
     assert all(set(r) == ACCOUNT_KEYS for r in records)
     surging = [r for r in records if r["surging"]]
