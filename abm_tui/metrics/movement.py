@@ -54,8 +54,10 @@ class Stages:
         known = e["contact_id"].notna().to_numpy()
         raw = e["contact_id"].fillna(-1).to_numpy(dtype=np.int64)
         slot = np.searchsorted(contact_ids, raw).clip(0, max(len(contact_ids) - 1, 0))
-        self.e_contact = np.where(known, slot, -1)  # the contact's row in `contact_ids`, −1 for none
+        found = contact_ids[slot] == raw if len(contact_ids) else np.zeros(len(raw), bool)
+        self.e_contact = np.where(known & found, slot, -1)  # the contact's row in `contact_ids`, −1: none
         self.e_any_contact = np.where(known, raw, -1)  # the raw id (active stakeholders count any id)
+        self.contact_span = int(self.e_any_contact.max(initial=0)) + 1  # (account, contact) → one int
 
         # Each contact's account row and role; each account's required roles (by its tier).
         c = ds.contacts.set_index("id").reindex(contact_ids)
@@ -91,11 +93,10 @@ class Stages:
         acc, day, contact = self.e_acc[win], self.e_day[win], self.e_contact[win]
 
         points = np.bincount(acc, weights=self.e_weight[win], minlength=n)
-        person = self.e_any_contact[win] >= 0
-        pairs = np.unique(
-            acc[person] * (int(self.e_any_contact.max(initial=0)) + 1) + self.e_any_contact[win][person]
-        )
-        active = np.bincount(pairs // (int(self.e_any_contact.max(initial=0)) + 1), minlength=n)
+        who = self.e_any_contact[win]
+        person = who >= 0
+        pairs = np.unique(acc[person] * self.contact_span + who[person])  # distinct (account, contact)
+        active = np.bincount(pairs // self.contact_span, minlength=n)
         last = np.full(n, np.iinfo(np.int64).min)
         np.maximum.at(last, acc, day)
         touched = last > np.iinfo(np.int64).min

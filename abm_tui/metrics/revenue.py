@@ -137,7 +137,7 @@ PAIR_FIELDS = (
 
 def _churn_base(accounts: pd.DataFrame, opps: pd.DataFrame, start: pd.Timestamp) -> pd.Series:
     """The customers at the period's start (a win closed before it, not churned before it), with
-    their churned_at: `churn_rate` of any group of accounts is read from it."""
+    their churned_at: each group's churn is read from it (DESIGN §3 "Churn")."""
     won_before = opps.loc[opps["is_won"] & (opps["close_date"] < start), "account_id"].unique()
     churned_at = accounts["churned_at"]
     return churned_at[accounts.index.isin(won_before) & (churned_at.isna() | (churned_at >= start))]

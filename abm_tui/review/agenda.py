@@ -71,9 +71,8 @@ def reasons_for(
     out = []
     for rule in row.agenda:
         if rule == "promote":
-            if (
-                row.tier == 3 and row.score < params.promote_score
-            ):  # promoted for its open deal, not its score
+            # A Tier 3 below the promote score was promoted for its open deal, not its score.
+            if row.tier == 3 and row.score < params.promote_score:
                 amount = money(row.pipeline, currency) if row.pipeline else "no amount given"
                 out.append(f"Tier 3 with an open deal ({amount}): promote?")
             else:

@@ -1,8 +1,9 @@
 """What moved (DESIGN §3 "Movement and trend") for the funnel screen and the meeting: the journey stages
 of today's active targets as of earlier days, computed with today's list and tiers.
 
-Each earlier day is every account's metrics recomputed as of that day, so this runs in a worker with
-progress; the stages are kept per snapshot, and the tier and owner filters only choose among them.
+Each earlier day is every account's stage worked out again as of that day (`metrics.movement.Stages`,
+over the portfolio read once), so this runs in a worker with progress; the stages are kept per
+snapshot, and the tier and owner filters only choose among them.
 """
 
 from __future__ import annotations

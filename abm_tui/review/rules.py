@@ -28,7 +28,9 @@ RULES: dict[str, RuleWords] = {
 def and_list(words: list[str] | tuple[str, ...]) -> str:
     """'ERP', 'ERP and CRM', 'ERP, CRM and security'."""
     words = list(words)
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1] if words else ""
+    if len(words) < 2:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def follow_up_text(text: str, owner: str | None, due: date | None) -> str:

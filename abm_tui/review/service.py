@@ -49,7 +49,9 @@ class ReviewService:
         self.meetings = MeetingDesk(self.db)
         self.movements = MovementDesk(self.db)
         self._funnel_memo: tuple[Snapshot, Dataset, pd.DataFrame, pd.DataFrame] | None = None
-        self._funnel_results: dict[tuple[int | None, str | None], dict[str, Any]] = {}  # for _funnel_memo's snapshot
+        self._funnel_results: dict[
+            tuple[int | None, str | None], dict[str, Any]
+        ] = {}  # for _funnel_memo's snapshot
 
     @property
     def engine(self) -> Engine:

@@ -125,7 +125,6 @@ class FunnelScreen(ReviewScreen):
         self.movement = message.movement
         self.query_one("#funnel-summary", Static).update(self.summary)
         self.paint_lines()
-        self.query_one("#charts").display = True
         trend = message.movement.trend
         self.query_one("#chart-trend", BarChart).show(
             "Trend: accounts per stage, last 13 weeks",
