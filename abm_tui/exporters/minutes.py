@@ -28,7 +28,9 @@ def minutes_markdown(
     warnings: list[str] | None = None,
     *,
     headline: list[str] | None = None,
+    states: dict[int, str] | None = None,
 ) -> str:
+    """The minutes; `states`: each retiered account as the meeting left it."""
     start = local_time(meeting.started_at)
     end = local_time(meeting.ended_at) if meeting.ended_at else None
     kept, corrected = net_decisions(decisions)
@@ -55,6 +57,8 @@ def minutes_markdown(
     lines += ["## Summary", ""]
     if summary:
         lines.append("- " + ", ".join(summary) + ".")
+    else:
+        lines.append("- No decisions were made.")
     if skipped:
         lines.append(
             f"- {len(skipped)} agenda item{'s' if len(skipped) > 1 else ''} skipped, kept for the next meeting."
@@ -63,18 +67,22 @@ def minutes_markdown(
         lines.append(f"- {corrected} decision(s) taken back during the meeting (not listed below).")
     lines.append("")
 
+    # Lists, not tables: they read in 80 columns and in any Markdown viewer.
     moves = [d for d in kept if d.kind in ("retier", "target")]
     if moves:
-        lines += ["## Tier changes", "", "| Account | From | To | Why |", "|---|---|---|---|"]
+        lines += ["## Tier changes", ""]
         for d in moves:
             origin = f"Tier {d.from_tier}" if d.from_tier else "not on the list"
-            lines.append(f"| {name(d)} | {origin} | Tier {d.to_tier} | {_cell(d.reason) or '–'} |")
+            why = f": {_cell(d.reason)}" if d.reason else ""
+            now = f" — now {states[d.account_id]}" if states and d.account_id in states else ""
+            lines.append(f"- **{name(d)}**, {origin} → Tier {d.to_tier}{why}{now}")
         lines.append("")
     drops = [d for d in kept if d.kind == "drop"]
     if drops:
-        lines += ["## Dropped from the list", "", "| Account | Tier | Reason |", "|---|---|---|"]
+        lines += ["## Dropped from the list", ""]
         for d in drops:
-            lines.append(f"| {name(d)} | {d.from_tier or '–'} | {_cell(d.reason)} |")
+            tier = f" (was Tier {d.from_tier})" if d.from_tier else ""
+            lines.append(f"- **{name(d)}**{tier}: {_cell(d.reason)}")
         lines.append("")
     restores = [d for d in kept if d.kind == "restore"]
     if restores:
@@ -86,11 +94,11 @@ def minutes_markdown(
     standing = {d.id for d in kept}
     follows = [f for f in follow_ups if f.decision_id is None or f.decision_id in standing]
     if follows:
-        lines += ["## Follow-ups", "", "| Account | What | Owner | Due |", "|---|---|---|---|"]
+        lines += ["## Follow-ups", ""]
         for f in follows:
-            due = f.due_date.isoformat() if f.due_date else "–"
+            due = f", due {f.due_date.isoformat()}" if f.due_date else ""
             lines.append(
-                f"| {_cell(names.get(f.account_id))} | {_cell(f.text)} | {_cell(f.owner) or '–'} | {due} |"
+                f"- **{_cell(names.get(f.account_id))}**: {_cell(f.text)} ({_cell(f.owner) or 'no owner'}{due})"
             )
         lines.append("")
     notes = [d for d in kept if d.kind == "note"]
@@ -100,7 +108,5 @@ def minutes_markdown(
         lines += ["## Skipped (on the agenda next time)", ""] + [f"- {_cell(s)}" for s in skipped] + [""]
     if warnings:
         lines += ["## List hygiene", ""] + [f"- {w}" for w in warnings] + [""]
-    if not kept and not skipped:
-        lines += ["No decisions were recorded in this meeting.", ""]
     lines.append(f"_Recorded with abm-tui; meeting #{meeting.id}._")
     return "\n".join(lines) + "\n"

@@ -119,13 +119,23 @@ class MeetingDesk:
             skipped = meetings.skipped(session=session, meeting_id=meeting_id)
             ids = {d.account_id for d in made} | {f.account_id for f in follows} | set(skipped)
             names = account_names(session=session, ids=ids)
-        warnings = None
+        warnings, states = None, {}
         if snap is not None:
             from abm_tui.review.agenda import hygiene_warnings
 
             warnings = hygiene_warnings(snap)
+            states = {
+                d.account_id: state_after(snap, d.account_id) for d in made if d.kind in ("retier", "target")
+            }
         return minutes_markdown(
-            meeting, made, names, follows, [names[i] for i in skipped], warnings, headline=headline
+            meeting,
+            made,
+            names,
+            follows,
+            [names[i] for i in skipped],
+            warnings,
+            headline=headline,
+            states={i: s for i, s in states.items() if s},
         )
 
     def end_meeting(
@@ -139,17 +149,40 @@ class MeetingDesk:
         with self.db.session(expire_on_commit=False) as session:
             meeting = meetings.end_meeting(session=session, meeting_id=self.meeting.id)
         text = self.minutes(self.meeting.id, snap, headline)
-        path = write_minutes(text, meeting)
+        path = write_minutes(text, meeting, minutes_folder(self.db))
         self.meeting = None
         return text, path
 
 
-def write_minutes(text: str, meeting: Meeting) -> Path:
-    from abm_tui.config import data_dir
+def state_after(snap: Snapshot, account_id: int) -> str:
+    """The account as the meeting left it: 'Tier 1, mqa, score 61, 2 of 5 roles engaged, top gap
+    technical missing' (a rule's reason may no longer hold at the new tier)."""
+    row = snap.row(account_id)
+    if row is None:
+        return ""
+    parts = [f"Tier {row.tier}" if row.tier else "off the list", row.stage, f"score {row.score}"]
+    if row.required_roles:
+        parts.append(f"{row.engaged_roles or 0} of {row.required_roles} roles engaged")
+    parts.append(f"top gap {row.top_gap.replace('_', ' ')}" if row.top_gap else "no gap")
+    return ", ".join(parts)
 
-    folder = data_dir() / "minutes"
+
+def minutes_folder(db: Database) -> Path:
+    """Where a database's minutes go: beside a SQLite file (`crm-minutes/` for `crm.sqlite`), so two
+    databases' "meeting 1" never meet; for PostgreSQL, a folder named after the database in the user
+    data folder."""
+    import re
+
+    from abm_tui.config import data_dir, sqlite_file
+
+    path = sqlite_file(db.url)
+    if path is not None:
+        return path.parent / f"{path.stem}-minutes"
+    return data_dir() / "minutes" / re.sub(r"[^\w.-]+", "_", db.name())
+
+
+def write_minutes(text: str, meeting: Meeting, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    # The start time too: meeting 1 of another database on the same day must not overwrite this one.
     path = folder / f"{meeting.started_at:%Y-%m-%d-%H%M}-meeting-{meeting.id}.md"
     path.write_text(text, encoding="utf-8")
     return path

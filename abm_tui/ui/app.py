@@ -233,8 +233,33 @@ class AbmApp(App):
         )
         self.call_from_thread(self.push_screen, MeetingScreen())
 
+    async def action_quit(self) -> None:
+        """Quitting while a meeting runs asks first: end it (minutes), leave it running, or stay."""
+        meeting = self.service.meeting
+        if meeting is None:
+            self.exit()
+            return
+        from abm_tui.ui.screens.meeting_dialogs import ChoiceDialog
+
+        def done(choice: str | None) -> None:
+            if choice == "end":
+                self.end_meeting(then_quit=True)
+            elif choice == "leave":
+                self.exit()
+
+        text = (
+            f"[b]A meeting is running[/b] ({meeting.participants}). End it and write the minutes, or leave "
+            "it running (every decision is saved; the next start offers to resume it)?"
+        )
+        choices = [
+            ("e", "End it, then quit (e)", "end"),
+            ("l", "Leave it running (l)", "leave"),
+            ("escape", "Cancel (esc)", "cancel"),
+        ]
+        self.push_screen(ChoiceDialog(text, choices), done)
+
     @work(thread=True, group="meeting", exit_on_error=False)
-    def end_meeting(self) -> None:
+    def end_meeting(self, then_quit: bool = False) -> None:
         from abm_tui.ui.screens.meeting import MeetingScreen, MeetingSummaryScreen
 
         if self.service.meeting is None:
@@ -242,6 +267,9 @@ class AbmApp(App):
             return
         self.call_from_thread(self.notify, "Ending the meeting: writing the minutes…")
         text, path = self.service.end_meeting(self.snapshot)
+        if then_quit:
+            self.call_from_thread(self.exit, message=f"Minutes saved to {path}")
+            return
 
         def show() -> None:
             while isinstance(self.screen, MeetingScreen) or len(self.screen_stack) > 2:

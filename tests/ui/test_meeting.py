@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlmodel import Session
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Label
 
 from abm_tui.store.models import Decision, FollowUp, Meeting, MeetingSkip
 from abm_tui.ui.screens.meeting import MeetingScreen, MeetingSummaryScreen
-from abm_tui.ui.screens.meeting_dialogs import FollowUpDialog, ResumeMeetingDialog, StartMeetingDialog
+from abm_tui.ui.screens.meeting_dialogs import (
+    ChoiceDialog,
+    FollowUpDialog,
+    ResumeMeetingDialog,
+    StartMeetingDialog,
+)
+from abm_tui.ui.screens.prompt import TextPrompt
 from tests.ui.conftest import SIZE, settle
 
 
@@ -45,6 +51,8 @@ async def test_a_whole_meeting(make_app, demo_engine, tmp_path):
         target = agenda.entries[promote]
         screen.query_one("#agenda", DataTable).move_cursor(row=promote)
         await pilot.press("2")
+        await settle(pilot, lambda: isinstance(app.screen, TextPrompt))  # the pair's own reason
+        await pilot.press(*"strong champion", "enter")
         await settle(
             pilot, lambda: target.account_id not in [e.account_id for e in app.screen.agenda.entries]
         )
@@ -85,6 +93,9 @@ async def test_a_whole_meeting(make_app, demo_engine, tmp_path):
         assert len(app.screen.agenda.entries) == total - 2
 
         await pilot.press("e")
+        await settle(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        assert "2 decided" in str(app.screen.query_one(Label).render())  # the counts, before it ends
+        await pilot.press("e")
         await settle(pilot, lambda: isinstance(app.screen, MeetingSummaryScreen))
         minutes = app.screen.minutes
 
@@ -98,7 +109,8 @@ async def test_a_whole_meeting(make_app, demo_engine, tmp_path):
         ("note", follow_entry.account_id),
     ]
     assert all(d.meeting_id == meeting.id and d.decided_by == "Sam Jansen, Mia de Vries" for d in made)
-    assert made[0].reason and "promote" not in made[0].reason  # the facts, not the question
+    # The pair's words first, then the rule's facts (not its question).
+    assert made[0].reason.startswith("strong champion (agenda: Tier 3") and "promote" not in made[0].reason
     [follow] = rows(demo_engine, FollowUp)
     assert (follow.text, follow.owner, str(follow.due_date)) == (
         "find the budget holder",
@@ -109,9 +121,10 @@ async def test_a_whole_meeting(make_app, demo_engine, tmp_path):
 
     assert "**Participants:** Sam Jansen, Mia de Vries" in minutes
     assert "1 tier change, 1 drop, 1 follow-up, 1 note." in minutes
-    assert f"| {target.name} | Tier 3 | Tier 2 |" in minutes
-    assert f"| {drop_entry.name} | {drop_entry.tier} | no budget until 2028 |" in minutes
-    assert f"| {follow_entry.name} | find the budget holder | Sam | 2026-12-01 |" in minutes
+    assert f"- **{target.name}**, Tier 3 → Tier 2: strong champion (agenda: Tier 3" in minutes
+    assert "— now Tier 2, " in minutes  # the account as the meeting left it
+    assert f"- **{drop_entry.name}** (was Tier {drop_entry.tier}): no budget until 2028" in minutes
+    assert f"- **{follow_entry.name}**: find the budget holder (Sam, due 2026-12-01)" in minutes
     assert f"- **{follow_entry.name}**: champion left" in minutes
     assert f"## Skipped (on the agenda next time)\n\n- {first.name}" in minutes
 
@@ -137,6 +150,8 @@ async def test_unfinished_meeting_is_offered_and_resumed(make_app, demo_engine):
         await start(pilot, app)
         assert app.screen.agenda.entries[0].tier == 1
         await pilot.press("3")
+        await settle(pilot, lambda: isinstance(app.screen, TextPrompt))
+        await pilot.press("enter")  # no reason of their own: the rule's facts are kept
         await settle(pilot, lambda: len(rows(demo_engine, Decision)) == 1)
     # The app went away without ending the meeting (as if killed); the next start offers to resume.
     app = make_app()
@@ -145,6 +160,8 @@ async def test_unfinished_meeting_is_offered_and_resumed(make_app, demo_engine):
         await pilot.press("r")
         await settle(pilot, lambda: isinstance(app.screen, MeetingScreen) and app.screen.agenda is not None)
         assert app.screen.agenda.decided == 1
+        await pilot.press("e")
+        await settle(pilot, lambda: isinstance(app.screen, ChoiceDialog))
         await pilot.press("e")
         await settle(pilot, lambda: isinstance(app.screen, MeetingSummaryScreen))
         assert "1 tier change" in app.screen.minutes
@@ -178,6 +195,8 @@ async def test_after_a_skip_or_a_decision_the_cursor_is_on_the_next_open_entry(m
         await settle(pilot, lambda: app.screen.agenda.skipped == 1)
         assert app.screen.current().account_id == entries[1].account_id
         await pilot.press("3")  # decide on the second: the third is next
+        await settle(pilot, lambda: isinstance(app.screen, TextPrompt))
+        await pilot.press("enter")
         await settle(
             pilot, lambda: entries[1].account_id not in {e.account_id for e in app.screen.agenda.entries}
         )
@@ -201,9 +220,13 @@ async def test_an_add_entry_joins_the_list_and_the_minutes_open_with_what_moved(
         assert "ICP fit" in entry.reason
         screen.query_one("#agenda", DataTable).move_cursor(row=i)
         await pilot.press("2")
+        await settle(pilot, lambda: isinstance(app.screen, TextPrompt))
+        await pilot.press("enter")
         await settle(pilot, lambda: entry.account_id not in [e.account_id for e in app.screen.agenda.entries])
         row = app.snapshot.row(entry.account_id)
         assert (row.is_target, row.tier) == (True, 2)
+        await pilot.press("e")
+        await settle(pilot, lambda: isinstance(app.screen, ChoiceDialog))
         await pilot.press("e")
         await settle(pilot, lambda: isinstance(app.screen, MeetingSummaryScreen))
         minutes = app.screen.minutes
@@ -211,4 +234,56 @@ async def test_an_add_entry_joins_the_list_and_the_minutes_open_with_what_moved(
     assert (decision.kind, decision.account_id, decision.to_tier) == ("target", entry.account_id, 2)
     assert minutes.index("## Where the list stands") < minutes.index("## Summary")
     assert "- Moved since 23 Oct:" in minutes and "- Revenue (365 d): win rate ABM" in minutes
-    assert f"| {entry.name} | not on the list | Tier 2 |" in minutes
+    assert f"- **{entry.name}**, not on the list → Tier 2" in minutes
+
+
+async def test_quitting_during_a_meeting_asks_and_undo_returns_to_the_entry(make_app, demo_engine):
+    """Issue 16: q asks (cancel / leave it running / end it); undo puts the cursor on the entry that
+    came back; an empty meeting's minutes say so instead of a bare Summary."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await start(pilot, app)
+        entries = app.screen.agenda.entries
+        app.screen.query_one("#agenda", DataTable).move_cursor(row=2)
+        await pilot.press("3")
+        await settle(pilot, lambda: isinstance(app.screen, TextPrompt))
+        await pilot.press("enter")
+        await settle(pilot, lambda: app.screen.agenda.decided == 1)
+        assert app.screen.current().account_id == entries[3].account_id
+        await pilot.press("u")
+        await settle(pilot, lambda: app.screen.agenda.decided == 0)
+        assert app.screen.current().account_id == entries[2].account_id  # back on the undone one
+
+        await pilot.press("escape")  # to the list, the meeting keeps running
+        await settle(pilot, lambda: not isinstance(app.screen, MeetingScreen))
+        await pilot.press("q")
+        await settle(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        await pilot.press("escape")  # cancel: still running, still here
+        await settle(pilot)
+        assert app.is_running and app.service.meeting is not None
+        await pilot.press("q")
+        await settle(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        await pilot.press("e")  # end it, then quit
+        await settle(pilot, lambda: not app.is_running)
+    [meeting] = rows(demo_engine, Meeting)
+    assert meeting.ended_at is not None
+    assert [(d.kind, d.undoes_id is not None) for d in rows(demo_engine, Decision)] == [
+        ("retier", False),
+        ("retier", True),
+    ]
+    minutes = app.service.minutes(meeting.id)
+    assert "1 decision(s) taken back" in minutes and "- No decisions were made." in minutes
+
+
+async def test_leaving_a_meeting_running_quits_without_ending_it(make_app, demo_engine):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await start(pilot, app)
+        await pilot.press("escape")
+        await settle(pilot, lambda: not isinstance(app.screen, MeetingScreen))
+        await pilot.press("q")
+        await settle(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        await pilot.press("l")
+        await settle(pilot, lambda: not app.is_running)
+    [meeting] = rows(demo_engine, Meeting)
+    assert meeting.ended_at is None  # offered for resuming at the next start

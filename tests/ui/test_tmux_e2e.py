@@ -144,6 +144,8 @@ def test_kill_9_mid_meeting_then_resume(demo_db, tmp_path):
         t.keys("Enter")
         t.wait_for("0 decided")
         t.keys("3")
+        t.wait_for("your reason?")
+        t.keys("Enter")
         t.wait_for("1 decided")
         pid = subprocess.run(
             ["tmux", "display-message", "-p", "-t", t.name, "#{pane_pid}"], capture_output=True, text=True
@@ -164,12 +166,14 @@ def test_kill_9_mid_meeting_then_resume(demo_db, tmp_path):
         t.keys("r")
         t.wait_for("1 decided")
         t.keys("e")
+        t.wait_for("End the meeting?")
+        t.keys("e")
         t.wait_for("Minutes saved to")
     finally:
         t.close()
     with sqlite3.connect(demo_db) as conn:
         assert conn.execute("SELECT ended_at IS NOT NULL FROM meeting").fetchall() == [(1,)]
-    assert list((tmp_path / "abm-tui" / "minutes").glob("*-meeting-1.md"))
+    assert list((demo_db.parent / f"{demo_db.stem}-minutes").glob("*-meeting-1.md"))  # beside the database
 
 
 def test_kill_9_during_a_burst_of_decisions_leaves_every_saved_one_whole(demo_db, tmp_path):

@@ -121,9 +121,21 @@ def test_minutes_list_net_decisions():
     )
     assert "1 tier change, 1 drop, 1 follow-up." in text
     assert "1 decision(s) taken back during the meeting" in text
-    assert "| Acme | Tier 3 | Tier 1 | hot |" in text
+    assert "- **Acme**, Tier 3 → Tier 1: hot" in text
     assert "Gamma" not in text  # its retier was undone
-    assert "| Beta | 2 | no budget |" in text
-    assert "| Acme | call CFO | Sam | 2026-11-27 |" in text
+    assert "- **Beta** (was Tier 2): no budget" in text
+    assert "- **Acme**: call CFO (Sam, due 2026-11-27)" in text
+    assert "|" not in text  # lists, not tables: they read in 80 columns and in any viewer
     assert "- Delta" in text and "- Tier 1 over capacity" in text
     assert "(45 min)" in text
+
+
+def test_each_database_keeps_its_own_minutes(tmp_path):
+    """Issue 16: two databases' "meeting 1" never share a folder."""
+    from abm_tui.review.database import Database
+    from abm_tui.review.meeting import minutes_folder
+
+    assert minutes_folder(Database(f"sqlite:///{tmp_path / 'crm.sqlite'}")) == tmp_path / "crm-minutes"
+    assert minutes_folder(Database(f"sqlite:///{tmp_path / 'demo.sqlite'}")) == tmp_path / "demo-minutes"
+    pg = minutes_folder(Database("postgresql+psycopg://sam@db.example/abm"))
+    assert pg.parts[-2:] == ("minutes", "abm_on_db.example")  # named after the database and its host

@@ -16,6 +16,8 @@ from abm_tui.review.snapshot import Snapshot
 from abm_tui.ui.format import role_name
 from abm_tui.ui.messages import AccountChosen, AgendaLoaded, HeadlineLoaded
 from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
+from abm_tui.ui.screens.meeting_dialogs import ChoiceDialog
+from abm_tui.ui.screens.prompt import TextPrompt
 from abm_tui.ui.widgets.footer import KeyFooter
 
 MEETING_BINDINGS: list[BindingType] = [
@@ -43,6 +45,9 @@ class MeetingScreen(ReviewScreen):
     def __init__(self) -> None:
         super().__init__()
         self.agenda: Agenda | None = None
+        # After an undo: the entries before it, so the cursor goes to the one that comes back.
+        self._before_undo: set[int] | None = None
+        self._undo_paints = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -91,6 +96,13 @@ class MeetingScreen(ReviewScreen):
     def paint(self, agenda: Agenda) -> None:
         table = self.query_one("#agenda", DataTable)
         position = self._next_position(agenda, table.cursor_row)
+        if self._before_undo is not None:
+            back = [i for i, e in enumerate(agenda.entries) if e.account_id not in self._before_undo]
+            self._undo_paints += 1
+            if back:
+                position = back[0]
+            if back or self._undo_paints > 2:  # (an undone note brings no entry back)
+                self._before_undo = None
         self.agenda = agenda
         table.clear()
         for e in agenda.entries[:AGENDA_ROWS]:  # a meeting gets through dozens, not 25,000
@@ -192,11 +204,28 @@ class MeetingScreen(ReviewScreen):
             self.post_message(AccountChosen(e.account_id))
 
     def action_retier(self, tier: int) -> None:
+        """Asks the pair for their reason (optional: enter skips, escape cancels); the rule's facts
+        follow it in the log and the minutes."""
         e = self.current()
-        if e is not None:
-            row = self.app.snapshot.row(e.account_id) if self.app.snapshot else None
-            version = row.version if row else None
-            self.app.decide(Retier(e.account_id, tier, version=version, reason=e.facts))
+        if e is None:
+            return
+        row = self.app.snapshot.row(e.account_id) if self.app.snapshot else None
+        version = row.version if row else None
+
+        def done(said: str | None) -> None:
+            if said is not None:
+                self.app.decide(
+                    Retier(e.account_id, tier, version=version, reason=pair_reason(said, e.facts))
+                )
+
+        self.app.push_screen(
+            TextPrompt(f"{e.name} → Tier {tier}: your reason?", "optional: enter skips", required=False), done
+        )
+
+    def action_undo(self) -> None:
+        self._before_undo = {e.account_id for e in self.agenda.entries} if self.agenda else None
+        self._undo_paints = 0
+        super().action_undo()
 
     def action_skip(self) -> None:
         e = self.current()
@@ -204,10 +233,34 @@ class MeetingScreen(ReviewScreen):
             self.app.decide(Skip(e.account_id))  # the agenda repaints on the next open entry
 
     def action_end(self) -> None:
-        self.app.end_meeting()
+        """Confirms with what the meeting did and what is still open."""
+        agenda = self.agenda
+        if agenda is None:
+            self.app.end_meeting()
+            return
+        still_open = sum(1 for e in agenda.entries if not e.skipped)
+        text = (
+            f"[b]End the meeting?[/b] {agenda.decided:,} decided, {agenda.skipped:,} skipped, "
+            f"{still_open:,} still open (they stay on the agenda). The minutes are written now."
+        )
+
+        def done(choice: str | None) -> None:
+            if choice == "end":
+                self.app.end_meeting()
+
+        choices = [("e", "End it (e)", "end"), ("escape", "Not yet (esc)", "cancel")]
+        self.app.push_screen(ChoiceDialog(text, choices), done)
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def pair_reason(said: str, facts: str) -> str:
+    """The pair's own words first, then the rule's facts that put the account on the agenda."""
+    said = said.strip()
+    if not said:
+        return facts
+    return f"{said} (agenda: {facts})" if facts else said
 
 
 class MeetingSummaryScreen(Screen):

@@ -114,3 +114,33 @@ class ResumeMeetingDialog(ModalScreen[str]):
 
     def action_choose(self, choice: str) -> None:
         self.dismiss(choice)
+
+
+class ChoiceDialog(ModalScreen[str]):
+    """A question with a few answers, each on a key (and a button)."""
+
+    def __init__(self, text: str, choices: list[tuple[str, str, str]]) -> None:
+        """`choices`: (key, button label, answer), the first one the default (enter)."""
+        super().__init__()
+        self.text = text
+        self.choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.text)
+            with Horizontal(classes="buttons"):
+                for k, (_key, label, answer) in enumerate(self.choices):
+                    yield Button(label, id=f"choice-{answer}", variant="primary" if k == 0 else "default")
+
+    def on_mount(self) -> None:
+        self.query_one(Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(str(event.button.id).removeprefix("choice-"))
+
+    def on_key(self, event) -> None:
+        for key, _label, answer in self.choices:
+            if event.key == key:
+                event.stop()
+                self.dismiss(answer)
+                return
