@@ -48,6 +48,7 @@ class Params:
     add_min_fit: int = 4  # the `add` rule: accounts off the list with at least this ICP fit …
     add_score: int = 60  # … that surge or score at least this
     surge_coverage: float = 0.5  # the `surge` rule: targets surging below this buying-group coverage
+    agenda_size: int = 25  # a meeting's "today": the agenda's first entries (the rest one key away)
 
     @classmethod
     def from_settings(cls, settings: dict[str, str]) -> Params:

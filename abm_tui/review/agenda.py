@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -53,6 +54,7 @@ class Agenda:
     skipped: int
     total_flagged: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    duplicates: frozenset[int] = frozenset()  # targets that may be one company (D lists them)
 
 
 def reasons_for(
@@ -187,13 +189,16 @@ def build_agenda(
     pipeline = {r.id: r.pipeline for r in snap.rows}
 
     def order(e: AgendaEntry):
+        """What is at stake first: open pipeline, then tier, then how urgent the rule is."""
         urgency = min((URGENCY[x] for x in e.rules), default=5)
-        return (e.skipped, e.tier or 9, urgency, -pipeline.get(e.account_id, 0), e.name.lower())
+        return (e.skipped, -pipeline.get(e.account_id, 0), e.tier or 9, urgency, e.name.lower())
 
     entries.sort(key=order)
+    dupes = possible_duplicates(snap.rows)
     return Agenda(
         entries=entries,
-        warnings=hygiene_warnings(snap),
+        warnings=hygiene_warnings(snap) + [text for text, _ in dupes],
+        duplicates=frozenset(i for _, ids in dupes for i in ids),
         decided=len(decided_ids),
         skipped=len(set(skipped_ids)),
         total_flagged=len(flagged),
@@ -216,4 +221,39 @@ def hygiene_warnings(snap: Snapshot, biggest: int = 3) -> list[str]:
     deals.sort(key=lambda r: -r.pipeline)
     for r in deals[:biggest]:
         out.append(f"{money(r.pipeline, snap.currency)} open at {r.name} with no decision maker engaged.")
+    return out
+
+
+# Legal forms and group words that do not tell two companies apart ("Smit Zorg BV" = "Smit Zorg Groep").
+LEGAL_FORMS = frozenset(
+    "bv nv vof gmbh ag kg co mbh ltd limited plc llc inc corp corporation company group groep gruppe "
+    "holding holdings international sa sas sarl srl spa sl ab as oy kk pty pvt sp z oo".split()
+)
+
+
+def name_key(name: str) -> str:
+    """A company name without case, punctuation and legal forms: 'Smit Zorg B.V.' → 'smit zorg'."""
+    words = re.sub(r"[^\w\s]", "", name.lower().replace("&", " ")).split()
+    core = [w for w in words if w not in LEGAL_FORMS]
+    return " ".join(core or words)
+
+
+def possible_duplicates(rows: list[TargetRow]) -> list[tuple[str, frozenset[int]]]:
+    """Active targets that may be one company: the same domain, or the same name once legal forms are
+    left out. One warning per group, with its accounts."""
+    active = [r for r in rows if r.is_target and r.status == "active"]
+    groups: dict[tuple[str, str], list[TargetRow]] = {}
+    for r in active:
+        groups.setdefault(("name", name_key(r.name)), []).append(r)
+        if r.domain:
+            groups.setdefault(("domain", r.domain), []).append(r)
+    out, seen = [], set()
+    for (kind, _), members in groups.items():
+        ids = frozenset(r.id for r in members)
+        if len(ids) < 2 or ids in seen:
+            continue
+        seen.add(ids)
+        names = " and ".join(sorted(r.name for r in members)[:3])
+        why = f"share {members[0].domain}" if kind == "domain" else "have one name"
+        out.append((f"Possible duplicates: {names} {why} ([b]D[/b] lists them).", ids))
     return out

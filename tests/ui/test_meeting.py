@@ -39,13 +39,17 @@ async def test_a_whole_meeting(make_app, demo_engine, tmp_path):
         agenda = screen.agenda
         total = len(agenda.entries)
         assert total > 20 and agenda.decided == 0
-        # Ordered by tier then urgency: stalled/gap before demote before promote before poor fit; the
-        # accounts off the list that the `add` rule proposes come last.
-        tiers = [e.tier or 9 for e in agenda.entries]
-        assert tiers == sorted(tiers)
+        # Ordered by what is at stake: open pipeline, then tier, then the rule's urgency.
+        pipeline = {r.id: r.pipeline for r in app.snapshot.rows}
+        stakes = [(-pipeline[e.account_id], e.tier or 9) for e in agenda.entries]
+        assert stakes == sorted(stakes)
         assert all(e.rules == ("add",) for e in agenda.entries if e.tier is None)
+        # Today's 25 are listed; the rest one key away.
         status = str(screen.query_one("#meeting-status").render())
-        assert status.startswith(f"1 of {total}")
+        assert status.startswith(f"1 of 25 today · {total - 25} more (a lists them)")
+        assert screen.query_one("#agenda", DataTable).row_count == 25
+        await pilot.press("a")
+        await settle(pilot, lambda: screen.query_one("#agenda", DataTable).row_count == total)
 
         promote = next(i for i, e in enumerate(agenda.entries) if "promote" in e.rules and e.tier == 3)
         target = agenda.entries[promote]
@@ -215,6 +219,8 @@ async def test_an_add_entry_joins_the_list_and_the_minutes_open_with_what_moved(
         await settle(pilot, lambda: "Moved since" in str(screen.query_one("#meeting-headline").render()))
         header = str(screen.query_one("#meeting-headline").render())
         assert "Moved since 23 Oct:" in header and "win rate ABM" in header and "ROI ABM" in header
+        await pilot.press("a")  # the add entries come after today's 25
+        await settle(pilot, lambda: screen.query_one("#agenda", DataTable).row_count > 25)
         i, entry = next((i, e) for i, e in enumerate(screen.agenda.entries) if e.rules == ("add",))
         assert entry.tier is None and entry.reason.endswith("not on the list: add it?")
         assert "ICP fit" in entry.reason
@@ -287,3 +293,29 @@ async def test_leaving_a_meeting_running_quits_without_ending_it(make_app, demo_
         await settle(pilot, lambda: not app.is_running)
     [meeting] = rows(demo_engine, Meeting)
     assert meeting.ended_at is None  # offered for resuming at the next start
+
+
+async def test_possible_duplicates_are_warned_about_and_listed_together(make_app):
+    """Issue 16: "Smit Zorg BV" and "Smit Zorg Groep" (both Tier 1 in the demo) may be one company."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await start(pilot, app)
+        warnings = str(app.screen.query_one("#meeting-warnings").render())
+        assert "Possible duplicates: Smit Zorg BV and Smit Zorg Groep have one name" in warnings
+        expected = {r.id for r in app.snapshot.rows if r.name in ("Smit Zorg BV", "Smit Zorg Groep")}
+        assert expected <= app.screen.agenda.duplicates
+        duplicates = app.screen.agenda.duplicates
+        await pilot.press("D")
+        await settle(pilot, lambda: not isinstance(app.screen, MeetingScreen))
+        await settle(pilot)
+        assert {r.id for r in app.screen.shown} == set(duplicates)  # side by side in the list
+
+
+def test_names_compare_without_their_legal_forms():
+    from abm_tui.review.agenda import name_key
+
+    assert name_key("Smit Zorg BV") == name_key("Smit Zorg Groep") == "smit zorg"
+    assert name_key("Seidel Verpackung GmbH & Co. KG") == "seidel verpackung"
+    assert name_key("Bianchi Logistica S.r.l.") == "bianchi logistica"
+    assert name_key("Group") == "group"  # a name that is only a legal form stays itself
+    assert name_key("Smit Zorg") != name_key("Smit Bouw")

@@ -13,8 +13,9 @@ from textual.widgets import DataTable, Header, Markdown, Static
 from abm_tui.review.agenda import Agenda, AgendaEntry
 from abm_tui.review.requests import Retier, Skip
 from abm_tui.review.snapshot import Snapshot
+from abm_tui.review.targets import TargetQuery
 from abm_tui.ui.format import role_name
-from abm_tui.ui.messages import AccountChosen, AgendaLoaded, HeadlineLoaded
+from abm_tui.ui.messages import AccountChosen, AgendaLoaded, HeadlineLoaded, TargetQueryChosen
 from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
 from abm_tui.ui.screens.meeting_dialogs import ChoiceDialog
 from abm_tui.ui.screens.prompt import TextPrompt
@@ -25,6 +26,14 @@ MEETING_BINDINGS: list[BindingType] = [
     Binding("p,k", "step(-1)", "Prev", tooltip="Previous agenda entry", id="meeting.prev"),
     Binding("enter", "open", "Open", tooltip="Open the account (escape comes back here)", id="meeting.open"),
     Binding("s", "skip", "Skip", tooltip="Skip: keep it for the next meeting", id="meeting.skip"),
+    Binding(
+        "a",
+        "toggle_all",
+        "All/today",
+        tooltip="Today's entries (setting agenda_size) or all",
+        id="meeting.all",
+    ),
+    Binding("D", "duplicates", "Duplicates", tooltip="List the possible duplicates", id="meeting.duplicates"),
     *[b for b in DECISION_BINDINGS if b.key != "n"],
     Binding("N", "note", "Note", tooltip="Add a note to the account", id="meeting.note"),
     Binding("e", "end", "End meeting", tooltip="End the meeting and write the minutes", id="meeting.end"),
@@ -48,6 +57,7 @@ class MeetingScreen(ReviewScreen):
         # After an undo: the entries before it, so the cursor goes to the one that comes back.
         self._before_undo: set[int] | None = None
         self._undo_paints = 0
+        self.show_all = False  # today's entries (the first `agenda_size`) or every one
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -105,7 +115,7 @@ class MeetingScreen(ReviewScreen):
                 self._before_undo = None
         self.agenda = agenda
         table.clear()
-        for e in agenda.entries[:AGENDA_ROWS]:  # a meeting gets through dozens, not 25,000
+        for e in agenda.entries[: self.listed(agenda)]:
             style = "dim" if e.skipped else ""
             table.add_row(
                 Text(str(e.tier or "–"), style=style),
@@ -134,18 +144,29 @@ class MeetingScreen(ReviewScreen):
                 return i
         return min(row, max(len(agenda.entries) - 1, 0))
 
+    def listed(self, agenda: Agenda) -> int:
+        """How many entries the table lists: today's (`agenda_size`), or all (a meeting gets through
+        dozens, not 25,000: at most AGENDA_ROWS)."""
+        size = self.app.snapshot.params.agenda_size if self.app.snapshot else 25
+        return min(len(agenda.entries), AGENDA_ROWS if self.show_all else size)
+
     def _paint_status(self) -> None:
         agenda = self.agenda
         if agenda is None:
             return
         open_entries = [e for e in agenda.entries if not e.skipped]
-        total = len(agenda.entries)
+        total, listed = len(agenda.entries), self.listed(agenda)
         at = self.query_one("#agenda", DataTable).cursor_row + 1 if total else 0
+        scope = "today" if not self.show_all else "on the agenda"
+        more = (
+            f" · {total - listed:,} more ([b]a[/b] lists them)"
+            if listed < total and not self.show_all
+            else ""
+        )
         self.query_one("#meeting-status", Static).update(
-            f"[b]{at:,} of {total:,}[/b] on the agenda · {agenda.decided:,} decided · {agenda.skipped:,} skipped · "
-            f"{len(open_entries):,} still open"
-            + (f" (the first {AGENDA_ROWS} listed)    " if total > AGENDA_ROWS else "    ")
-            + "[dim]n/p step · 1 2 3 retier · d drop · s skip · F follow-up · N note · e end[/dim]"
+            f"[b]{at:,} of {listed:,}[/b] {scope}{more} · {agenda.decided:,} decided · {agenda.skipped:,} skipped · "
+            f"{len(open_entries):,} still open    "
+            "[dim]n/p step · 1 2 3 retier · d drop · s skip · F follow-up · N note · e end[/dim]"
         )
 
     def current(self) -> AgendaEntry | None:
@@ -221,6 +242,19 @@ class MeetingScreen(ReviewScreen):
         self.app.push_screen(
             TextPrompt(f"{e.name} → Tier {tier}: your reason?", "optional: enter skips", required=False), done
         )
+
+    def action_duplicates(self) -> None:
+        """The targets that may be one company, side by side in the list (escape/m comes back)."""
+        if not self.agenda or not self.agenda.duplicates:
+            self.notify("No possible duplicates among the targets.", severity="information")
+            return
+        query = TargetQuery(ids=self.agenda.duplicates, ids_label="possible duplicates", tier="targets")
+        self.post_message(TargetQueryChosen(query))
+
+    def action_toggle_all(self) -> None:
+        self.show_all = not self.show_all
+        if self.agenda is not None:
+            self.paint(self.agenda)
 
     def action_undo(self) -> None:
         self._before_undo = {e.account_id for e in self.agenda.entries} if self.agenda else None
