@@ -64,6 +64,7 @@ SCHEMA: dict[str, dict[str, tuple[Parser, bool]]] = {
         "name": (TEXT, False),
         "title": (TEXT, False),
         "email": (_p(lambda s: (v.text(s) or "").lower() or None), False),
+        "phone": (TEXT, False),
         "buying_role": (_p(v.buying_role), False),
         "hubspot_id": (TEXT, False),
         "salesforce_id": (TEXT, False),

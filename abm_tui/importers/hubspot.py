@@ -116,6 +116,8 @@ def _contact(src: dict[str, str], out: dict[str, str], _ctx: Context, _file: str
     out["name"] = " ".join(
         p for p in (src.get("First Name", "").strip(), src.get("Last Name", "").strip()) if p
     )
+    if "Mobile Phone Number" in src:  # the direct line, else the mobile, row by row
+        out["phone"] = src.get("Phone Number", "").strip() or src["Mobile Phone Number"].strip()
 
 
 def _company(src: dict[str, str], out: dict[str, str], _ctx: Context, _file: str) -> None:
@@ -155,6 +157,7 @@ MAPPINGS: tuple[FileMapping, ...] = (
             "account_id": (COMPANY_IDS, "Associated Company ID", "Primary Associated Company ID"),
             "title": "Job Title",
             "email": "Email",
+            "phone": "Phone Number",
             "buying_role": "Buying Role",
         },
         values={"buying_role": {**BUYING_ROLE_SYNONYMS, "": ""}},

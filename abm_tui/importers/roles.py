@@ -35,6 +35,16 @@ def default_rules() -> Rules:
     return load_rules()
 
 
+@lru_cache(maxsize=1)
+def look_for() -> dict[str, tuple[str, ...]]:
+    """Titles to look for per buying role (the bundled rules' `look_for`): who to find for a gap."""
+    data = tomllib.loads((files("abm_tui.importers") / "title_roles.toml").read_text(encoding="utf-8"))
+    out: dict[str, tuple[str, ...]] = {}
+    for rule in data.get("rule", []):
+        out.setdefault(rule["role"], tuple(rule.get("look_for", ())))
+    return out
+
+
 def infer_role(title: str | None, rules: Rules | None = None) -> str | None:
     """The first rule whose pattern is in the title, or None."""
     if not title:

@@ -42,6 +42,8 @@ def _outcome(src: dict[str, str], out: dict[str, str], ctx: Context, file: str) 
 def _contact(src: dict[str, str], out: dict[str, str], _ctx: Context, _file: str) -> None:
     parts = (src.get("FirstName", "").strip(), src.get("LastName", "").strip())
     out["name"] = " ".join(p for p in parts if p) or src.get("Name", "").strip()
+    if "MobilePhone" in src:  # the direct line, else the mobile, row by row
+        out["phone"] = src.get("Phone", "").strip() or src["MobilePhone"].strip()
 
 
 MAPPINGS: tuple[FileMapping, ...] = (
@@ -76,7 +78,13 @@ MAPPINGS: tuple[FileMapping, ...] = (
         file_names=("contact",),
         id_prefixes=("003",),
         id_column="Id",
-        columns={"contact_id": "Id", "account_id": "AccountId", "title": "Title", "email": "Email"},
+        columns={
+            "contact_id": "Id",
+            "account_id": "AccountId",
+            "title": "Title",
+            "email": "Email",
+            "phone": "Phone",
+        },
         id_prefix="salesforce:",
         external="salesforce_id",
         skip_if=DELETED,

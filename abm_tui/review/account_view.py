@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from abm_tui.review.call_next import Person, people, who_to_call
 from abm_tui.review.database import Database
 from abm_tui.review.rules import follow_up_text
 from abm_tui.review.snapshot import AccountView, Snapshot
@@ -78,7 +79,15 @@ def account_view(db: Database, snap: Snapshot, account_id: int, meeting_id: int 
         follow_ups,
         signals,
         snap.params.intent_days,
+        tuple(who_to_call(row.gaps, _people(db, account_id), snap.as_of)),
     )
+
+
+def _people(db: Database, account_id: int) -> list[Person]:
+    from abm_tui.store.repo import people_to_call
+
+    with db.session() as session:
+        return people(people_to_call(session=session, account_ids={account_id}).get(account_id, []))
 
 
 def _since_last_meeting(

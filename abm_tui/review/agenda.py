@@ -12,6 +12,7 @@ import pandas as pd
 from abm_tui.exporters.numbers import money
 from abm_tui.metrics.dataset import DEFAULT_PARAMS, Dataset, Params, as_timestamp
 from abm_tui.metrics.opportunities import opportunities_as_of
+from abm_tui.review.call_next import Person, who_to_call
 from abm_tui.review.rules import and_list
 from abm_tui.review.snapshot import Snapshot
 from abm_tui.review.targets import TargetRow
@@ -33,6 +34,7 @@ class AgendaEntry:
     changes: str = ""
     follow_ups: tuple[str, ...] = ()
     skipped: bool = False
+    call: tuple[str, ...] = ()  # who to call next, a line per gap
 
     @property
     def reason(self) -> str:
@@ -159,6 +161,7 @@ def build_agenda(
     changes: pd.DataFrame | None = None,
     follow_ups: dict[int, list[str]] | None = None,
     stalled: dict[int, str] | None = None,
+    people: dict[int, list[Person]] | None = None,
 ) -> Agenda:
     """Flagged active targets not yet decided in this meeting (skipped ones last), plus open follow-ups."""
     follow_ups = follow_ups or {}
@@ -184,6 +187,7 @@ def build_agenda(
                 changes=change_text(c),
                 follow_ups=tuple(follow_ups.get(r.id, ())),
                 skipped=r.id in skipped_ids,
+                call=tuple(who_to_call(r.gaps, people.get(r.id, []), snap.as_of)) if people else (),
             )
         )
     pipeline = {r.id: r.pipeline for r in snap.rows}

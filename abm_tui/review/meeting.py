@@ -53,7 +53,9 @@ class MeetingDesk:
         from abm_tui.exporters.minutes import net_decisions
         from abm_tui.metrics.changes import changes_since
         from abm_tui.review.agenda import DECIDING_KINDS, build_agenda
+        from abm_tui.review.call_next import people
         from abm_tui.store import meetings
+        from abm_tui.store.repo import people_to_call
 
         meeting_id = self.meeting.id if self.meeting else None
         with self.db.session() as session:
@@ -67,6 +69,9 @@ class MeetingDesk:
             follow: dict[int, list[str]] = {}
             for f in meetings.open_follow_ups(session=session):
                 follow.setdefault(f.account_id, []).append(follow_up_text(f.text, f.owner, f.due_date))
+            flagged = {r.id for r in snap.rows if r.agenda} | set(follow)
+            with_gaps = {r.id for r in snap.rows if r.id in flagged and set(r.gaps.values()) - {"covered"}}
+            called = {i: people(p) for i, p in people_to_call(session=session, account_ids=with_gaps).items()}
         import pandas as pd
 
         from abm_tui.review.agenda import stalled_texts
@@ -100,6 +105,7 @@ class MeetingDesk:
             changes=changes,
             follow_ups=follow,
             stalled={i: t for i, t in stalled.items() if i in stalled_ids},
+            people=called,
         )
 
     def minutes(

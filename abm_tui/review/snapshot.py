@@ -129,7 +129,7 @@ class AccountView:
     window_days: int = 90
     changes: str = ""  # since the last meeting
     follow_ups: tuple[str, ...] = ()
-    signals: tuple[
-        tuple[str, float, date], ...
-    ] = ()  # intent in the window: (topic, score, date), newest first
+    # Intent in the window: (topic, score, date), newest first.
+    signals: tuple[tuple[str, float, date], ...] = ()
     intent_days: int = 14
+    call_next: tuple[str, ...] = ()  # who to call for each gap (review/call_next.py)

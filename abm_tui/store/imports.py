@@ -37,6 +37,7 @@ CONTACT_FIELDS = (
     "name",
     "title",
     "email",
+    "phone",
     "buying_role",
     "role_inferred",
     "hubspot_id",

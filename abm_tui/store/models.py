@@ -85,6 +85,7 @@ class Contact(SQLModel, table=True):
     name: str | None = None
     title: str | None = None
     email: str | None = None
+    phone: str | None = None
     buying_role: str = "other"
     role_inferred: bool = False
     seniority: str | None = None

@@ -223,3 +223,27 @@ def account_names(*, session: Session, ids: set[int]) -> dict[int, str]:
         return {}
     rows = session.execute(select(col(Account.id), col(Account.name)).where(col(Account.id).in_(ids))).all()
     return dict(rows)
+
+
+def people_to_call(*, session: Session, account_ids: set[int]) -> dict[int, list[tuple]]:
+    """The contacts of these accounts with their last touch: (role, name, title, email, phone, last
+    touch) by account (who to call next)."""
+    if not account_ids:
+        return {}
+    last = (
+        select(col(Engagement.contact_id), func.max(col(Engagement.occurred_at)).label("last"))
+        .where(col(Engagement.account_id).in_(account_ids), col(Engagement.contact_id).is_not(None))
+        .group_by(col(Engagement.contact_id))
+        .subquery()
+    )
+    c = table(Contact).c
+    rows = session.execute(
+        select(c.account_id, c.buying_role, c.name, c.title, c.email, c.phone, last.c.last)
+        .outerjoin(last, last.c.contact_id == c.id)
+        .where(c.account_id.in_(account_ids))
+        .order_by(c.id)
+    ).all()
+    out: dict[int, list[tuple]] = {}
+    for account_id, *person in rows:
+        out.setdefault(account_id, []).append(tuple(person))
+    return out

@@ -302,6 +302,12 @@ async def test_possible_duplicates_are_warned_about_and_listed_together(make_app
         await start(pilot, app)
         warnings = str(app.screen.query_one("#meeting-warnings").render())
         assert "Possible duplicates: Smit Zorg BV and Smit Zorg Groep have one name" in warnings
+        # Each entry with a gap says who to call next, in its detail too.
+        i, entry = next((i, e) for i, e in enumerate(app.screen.agenda.entries) if e.call)
+        app.screen.query_one("#agenda", DataTable).move_cursor(row=i)
+        await settle(pilot)
+        detail = str(app.screen.query_one("#entry-detail").render())
+        assert "Who to call next" in detail and entry.call[0] in detail.replace("\n", " ")
         expected = {r.id for r in app.snapshot.rows if r.name in ("Smit Zorg BV", "Smit Zorg Groep")}
         assert expected <= app.screen.agenda.duplicates
         duplicates = app.screen.agenda.duplicates

@@ -445,3 +445,26 @@ async def test_movement_and_loss_reason_counts_open_exactly_those_accounts(make_
         await settle(pilot, lambda: isinstance(app.screen, TargetsScreen))
         await settle(pilot)
         assert {r.id for r in app.screen.shown} == set(expected)
+
+
+async def test_the_account_and_the_agenda_say_who_to_call_next(make_app):
+    """Issue 16: a line per gap — the silent role's contact with e-mail, phone and last touch, the
+    titles to look for where a role is missing."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        row = next(
+            r for r in app.snapshot.rows if r.tier == 1 and {"silent", "missing"} <= set(r.gaps.values())
+        )
+        app.open_account(row.id)
+        await settle(
+            pilot,
+            lambda: isinstance(app.screen, AccountScreen) and app.screen.query_one("#call-next").display,
+        )
+        text = str(app.screen.query_one("#call-next").render())
+        silent = [role for role, gap in row.gaps.items() if gap == "silent"]
+        missing = [role for role, gap in row.gaps.items() if gap == "missing"]
+        assert text.startswith("Who to call next")
+        assert f"{silent[0].replace('_', ' ').capitalize()} silent: call " in text
+        assert f"{missing[0].replace('_', ' ').capitalize()} missing: find one, look for " in text
+        assert "@" in text  # the e-mail address of the person to call

@@ -82,6 +82,8 @@ def test_hubspot_exports(engine):
     assert roles["Mark Ellis"] == "champion"  # End User
     assert roles["Jana Weber"] == "technical"  # no role: inferred from "Leiterin IT-Sicherheit"
     assert q(engine, "SELECT role_inferred FROM contact WHERE name = 'Jana Weber'") == [(True,)]
+    phones = dict(q(engine, "SELECT name, phone FROM contact"))
+    assert phones["Anke Schröder"] == "+31 20 555 0100" and phones["Tobias Klein"] is None  # Phone Number
     deals = q(
         engine, "SELECT hubspot_id, stage, outcome, amount, source FROM opportunity ORDER BY hubspot_id"
     )
@@ -105,6 +107,8 @@ def test_salesforce_data_export(engine):
         ("Van der Berg Techniek BV", "vanderbergtechniek.nl", "0015g00000AbCdEAAA"),
     ]
     assert audit_rows(summary, "Account.csv")[4] == ("skipped", "marked deleted in the CRM")
+    phones = dict(q(engine, "SELECT name, phone FROM contact"))
+    assert (phones["Joost van der Berg"], phones["Eva Mulder"]) == ("(415) 555-0100", "(415) 555-0199")  # mobile
     roles = dict(q(engine, "SELECT name, buying_role FROM contact"))
     assert roles == {
         "Joost van der Berg": "decision_maker",  # Algemeen Directeur (inferred)

@@ -184,7 +184,10 @@ def test_agenda_reasons_equal_those_from_the_whole_dataset(demo_engine):
     stalled = {i: t for i, t in everything.items() if "stalled" in snap.row(i).agenda}
     assert stalled, "the demo has stalled deals"
     reference = build_agenda(snap, decided_ids=set(), skipped_ids=[], stalled=stalled)
-    assert fast.entries == reference.entries and fast.warnings == reference.warnings
+    from dataclasses import replace
+
+    assert [replace(e, call=()) for e in fast.entries] == reference.entries  # (who to call: tested apart)
+    assert fast.warnings == reference.warnings
     assert any("Deal " in e.reason for e in fast.entries)
 
 

@@ -60,6 +60,7 @@ class AccountScreen(ReviewScreen):
             yield Static(
                 "[dim]No engagement in the last 13 weeks.[/dim]", id="per-role-empty", classes="section"
             )
+            yield Static("", classes="section", id="call-next")
             yield Static("[b]Intent signals[/b]", classes="section", id="signals-title")
             yield DataTable(id="signals", cursor_type="none", show_cursor=False)
             yield Static("[b]Stakeholders by buying role[/b]", classes="section")
@@ -126,6 +127,9 @@ class AccountScreen(ReviewScreen):
         self.query_one("#score", Static).update("\n".join(score_lines(view)) + extra)
         self._paint_gaps(view)
         self._paint_chart(view)
+        call = self.query_one("#call-next", Static)
+        call.update("[b]Who to call next[/b]\n" + "\n".join(f"• {line}" for line in view.call_next))
+        call.display = bool(view.call_next)
         self._paint_signals(view)
         self._paint_stakeholders(view)
         self._paint_opps(view)

@@ -192,6 +192,8 @@ class MeetingScreen(ReviewScreen):
                 "",
                 f"score {row.score} · roles engaged {roles} · stage {row.stage} · top gap {role_name(row.top_gap or '–')}",
             ]
+        if e.call:
+            lines += ["", "[b]Who to call next[/b]"] + [f"• {c}" for c in e.call]
         if e.changes:
             lines += ["", "[b]Since the last meeting[/b]", e.changes]
         if e.follow_ups:
