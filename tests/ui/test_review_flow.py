@@ -468,3 +468,28 @@ async def test_the_account_and_the_agenda_say_who_to_call_next(make_app):
         assert f"{silent[0].replace('_', ' ').capitalize()} silent: call " in text
         assert f"{missing[0].replace('_', ' ').capitalize()} missing: find one, look for " in text
         assert "@" in text  # the e-mail address of the person to call
+
+
+async def test_the_columns_and_words_are_explained(make_app):
+    """Issue 16: `?` explains the screen's columns and words, not only its keys; the sorted column's
+    meaning is the line under the list."""
+    from abm_tui.ui.screens.help import HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        hint = app.screen.query_one("#column-hint")
+        assert str(hint.render()).startswith("Tier: 1, 2 or 3")
+        await pilot.press("o")  # sort by the next column: its meaning follows
+        await settle(pilot, lambda: str(hint.render()).startswith("Account:"))
+        await pilot.press("question_mark")
+        await settle(pilot, lambda: isinstance(app.screen, HelpScreen))
+        text = app.screen.text
+        assert "## What the columns and words mean" in text
+        assert "- **Fit**: ICP fit 1–5" in text and "- **Top gap**: " in text and "silent (nobody" in text
+        await pilot.press("escape")
+        await pilot.press("f")
+        await settle(pilot, lambda: isinstance(app.screen, FunnelScreen))
+        await pilot.press("question_mark")
+        await settle(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert "- **→ next**: Conversion" in app.screen.text and "- **LTV**: " in app.screen.text

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import tomllib
+from functools import lru_cache
+from importlib.resources import files
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Markdown
+
+
+@lru_cache(maxsize=1)
+def glossary() -> dict[str, dict[str, str]]:
+    """Screen class name → {column or word: what it means} (ui/glossary.toml)."""
+    return tomllib.loads((files("abm_tui.ui") / "glossary.toml").read_text(encoding="utf-8"))
 
 
 def keys_markdown(screen: Screen) -> str:
@@ -22,6 +32,10 @@ def keys_markdown(screen: Screen) -> str:
                 f"`{screen.app.get_key_display(Binding(k.strip(), ''))}`" for k in binding.key.split(",")
             )
             lines.append(f"| {keys} | {binding.tooltip or binding.description} |")
+    words = glossary().get(type(screen).__name__, {})
+    if words:
+        lines += ["", "## What the columns and words mean", ""]
+        lines += [f"- **{word}**: {meaning}" for word, meaning in words.items()]
     lines += [
         "",
         "`ctrl+p` opens the command palette: type an account name to jump to it.",

@@ -26,6 +26,7 @@ from abm_tui.review.targets import (
 from abm_tui.ui.format import GAP_STYLE, STAGE_STYLE, days_ago, money, role_name, score_text
 from abm_tui.ui.messages import AccountChosen
 from abm_tui.ui.screens.base import DECISION_BINDINGS, ReviewScreen
+from abm_tui.ui.screens.help import glossary
 from abm_tui.ui.widgets.footer import KeyFooter
 
 COLUMNS = (
@@ -162,6 +163,7 @@ class TargetsScreen(ReviewScreen):
         yield Input(placeholder="search name or domain", id="search", classes="hidden")
         yield DataTable(id="targets", cursor_type="row", zebra_stripes=True)
         yield Static("", id="targets-empty", classes="hidden")
+        yield Static("", id="column-hint")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -247,6 +249,11 @@ class TargetsScreen(ReviewScreen):
         elif matched > MAX_ROWS:
             text += f"  ·  [b]showing the first {MAX_ROWS:,}[/b]: search (/) or filter to narrow"
         self.query_one("#targets-summary", Static).update(text)
+        label = dict(COLUMNS).get(q.sort, "")
+        meaning = glossary().get("TargetsScreen", {}).get(label, "")
+        self.query_one("#column-hint", Static).update(
+            f"[b]{label}[/b]: {meaning}  [dim](? explains every column)[/dim]" if meaning else ""
+        )
         empty = self.query_one("#targets-empty", Static)
         empty.update(self._empty_text(snap, q, in_scope))
         empty.set_class(bool(self.shown), "hidden")
