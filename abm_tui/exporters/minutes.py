@@ -29,8 +29,11 @@ def minutes_markdown(
     *,
     headline: list[str] | None = None,
     states: dict[int, str] | None = None,
+    done_follow_ups: list[FollowUp] | None = None,
+    overdue_follow_ups: list[FollowUp] | None = None,
 ) -> str:
-    """The minutes; `states`: each retiered account as the meeting left it."""
+    """The minutes; `states`: each retiered account as the meeting left it; the follow-ups of earlier
+    meetings done while it ran and those overdue on its day."""
     start = local_time(meeting.started_at)
     end = local_time(meeting.ended_at) if meeting.ended_at else None
     kept, corrected = net_decisions(decisions)
@@ -93,14 +96,19 @@ def minutes_markdown(
         )
     standing = {d.id for d in kept}
     follows = [f for f in follow_ups if f.decision_id is None or f.decision_id in standing]
-    if follows:
-        lines += ["## Follow-ups", ""]
-        for f in follows:
-            due = f", due {f.due_date.isoformat()}" if f.due_date else ""
-            lines.append(
-                f"- **{_cell(names.get(f.account_id))}**: {_cell(f.text)} ({_cell(f.owner) or 'no owner'}{due})"
-            )
-        lines.append("")
+    for title, items in (
+        ("Follow-ups agreed", follows),
+        ("Follow-ups done", done_follow_ups or []),
+        ("Follow-ups overdue", overdue_follow_ups or []),
+    ):
+        if items:
+            lines += [f"## {title}", ""]
+            for f in items:
+                due = f", due {f.due_date.isoformat()}" if f.due_date else ""
+                lines.append(
+                    f"- **{_cell(names.get(f.account_id))}**: {_cell(f.text)} ({_cell(f.owner) or 'no owner'}{due})"
+                )
+            lines.append("")
     notes = [d for d in kept if d.kind == "note"]
     if notes:
         lines += ["## Notes", ""] + [f"- **{name(d)}**: {_cell(d.reason)}" for d in notes] + [""]

@@ -162,6 +162,7 @@ def build_agenda(
     follow_ups: dict[int, list[str]] | None = None,
     stalled: dict[int, str] | None = None,
     people: dict[int, list[Person]] | None = None,
+    overdue: set[int] | None = None,
 ) -> Agenda:
     """Flagged active targets not yet decided in this meeting (skipped ones last), plus open follow-ups."""
     follow_ups = follow_ups or {}
@@ -193,9 +194,10 @@ def build_agenda(
     pipeline = {r.id: r.pipeline for r in snap.rows}
 
     def order(e: AgendaEntry):
-        """What is at stake first: open pipeline, then tier, then how urgent the rule is."""
+        """Overdue follow-ups first, then what is at stake: open pipeline, tier, how urgent the rule is."""
         urgency = min((URGENCY[x] for x in e.rules), default=5)
-        return (e.skipped, -pipeline.get(e.account_id, 0), e.tier or 9, urgency, e.name.lower())
+        late = e.account_id in (overdue or set())
+        return (e.skipped, not late, -pipeline.get(e.account_id, 0), e.tier or 9, urgency, e.name.lower())
 
     entries.sort(key=order)
     dupes = possible_duplicates(snap.rows)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from abm_tui.domain import local_time
 from abm_tui.errors import DecisionError
 from abm_tui.review.database import Database
 from abm_tui.review.rules import follow_up_text
@@ -67,8 +68,11 @@ class MeetingDesk:
                 skipped = meetings.skipped(session=session, meeting_id=meeting_id)
             last = meetings.last_ended_meeting(session=session, before=meeting_id)
             follow: dict[int, list[str]] = {}
+            overdue: set[int] = set()
             for f in meetings.open_follow_ups(session=session):
                 follow.setdefault(f.account_id, []).append(follow_up_text(f.text, f.owner, f.due_date))
+                if f.due_date is not None and f.due_date < snap.as_of:
+                    overdue.add(f.account_id)
             flagged = {r.id for r in snap.rows if r.agenda} | set(follow)
             with_gaps = {r.id for r in snap.rows if r.id in flagged and set(r.gaps.values()) - {"covered"}}
             called = {i: people(p) for i, p in people_to_call(session=session, account_ids=with_gaps).items()}
@@ -106,6 +110,7 @@ class MeetingDesk:
             follow_ups=follow,
             stalled={i: t for i, t in stalled.items() if i in stalled_ids},
             people=called,
+            overdue=overdue,
         )
 
     def minutes(
@@ -113,7 +118,7 @@ class MeetingDesk:
     ) -> str:
         from abm_tui.exporters.minutes import minutes_markdown
         from abm_tui.store import meetings
-        from abm_tui.store.models import Meeting
+        from abm_tui.store.models import Meeting, utcnow
         from abm_tui.store.repo import account_names
 
         with self.db.session(expire_on_commit=False) as session:
@@ -123,7 +128,13 @@ class MeetingDesk:
             made = meetings.meeting_decisions(session=session, meeting_id=meeting_id)
             follows = meetings.meeting_follow_ups(session=session, meeting_id=meeting_id)
             skipped = meetings.skipped(session=session, meeting_id=meeting_id)
-            ids = {d.account_id for d in made} | {f.account_id for f in follows} | set(skipped)
+            # Follow-ups of earlier meetings: done while this one ran, or overdue on its day.
+            start, end = meeting.started_at, meeting.ended_at or utcnow()
+            day = local_time(start).date()
+            earlier = [f for f in meetings.all_follow_ups(session=session) if f.meeting_id != meeting_id]
+            done = [f for f in earlier if f.done_at is not None and start <= f.done_at <= end]
+            late = [f for f in earlier if f.done_at is None and f.due_date is not None and f.due_date < day]
+            ids = {d.account_id for d in made} | {f.account_id for f in follows + done + late} | set(skipped)
             names = account_names(session=session, ids=ids)
         warnings, states = None, {}
         if snap is not None:
@@ -142,6 +153,8 @@ class MeetingDesk:
             warnings,
             headline=headline,
             states={i: s for i, s in states.items() if s},
+            done_follow_ups=done,
+            overdue_follow_ups=late,
         )
 
     def end_meeting(

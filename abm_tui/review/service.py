@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the first screen needs none of these: they load in the back
     from abm_tui.metrics.dataset import Dataset
     from abm_tui.review.agenda import Agenda
     from abm_tui.review.build_list import Candidate
+    from abm_tui.review.follow_ups import FollowUpRow
     from abm_tui.review.imports import ImportResult
     from abm_tui.review.requests import Request
     from abm_tui.review.status import DataStatus
@@ -230,6 +231,35 @@ class ReviewService:
         with self._session() as session:
             name = get_settings(session=session).get("user_name")
         return decisions.Who(decided_by=name or getpass.getuser())
+
+    # -- follow-ups (review/follow_ups.py) ----------------------------------------------------------
+
+    def follow_ups(self) -> list[FollowUpRow]:
+        from abm_tui.review.follow_ups import follow_up_rows
+
+        return follow_up_rows(self.db)
+
+    def my_names(self) -> set[str]:
+        """Whose follow-ups are "mine": the name set in settings, and the running meeting's people."""
+        from abm_tui.store.repo import get_settings
+
+        with self._session() as session:
+            names = {get_settings(session=session).get("user_name") or getpass.getuser()}
+        if self.meeting is not None:
+            names |= {p.strip() for p in self.meeting.participants.split(",")}
+        return names
+
+    def complete_follow_up(self, follow_up_id: int) -> None:
+        from abm_tui.store.meetings import complete_follow_up
+
+        with self._session() as session:
+            complete_follow_up(session=session, follow_up_id=follow_up_id)
+
+    def edit_follow_up(self, follow_up_id: int, owner: str | None, due: date | None) -> None:
+        from abm_tui.store.meetings import edit_follow_up
+
+        with self._session() as session:
+            edit_follow_up(session=session, follow_up_id=follow_up_id, owner=owner, due=due)
 
     def set_user_name(self, name: str) -> None:
         from abm_tui.store.repo import set_setting

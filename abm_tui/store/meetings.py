@@ -122,6 +122,26 @@ def complete_follow_up(*, session: Session, follow_up_id: int) -> FollowUp:
     return follow
 
 
+def edit_follow_up(*, session: Session, follow_up_id: int, owner: str | None, due: date | None) -> FollowUp:
+    """A new owner or due date (what has to happen stays as logged)."""
+    follow = session.get(FollowUp, follow_up_id)
+    if follow is None:
+        raise DecisionError(f"Follow-up {follow_up_id} does not exist.")
+    follow.owner, follow.due_date = (owner or "").strip() or None, due
+    session.commit()
+    session.refresh(follow)
+    return follow
+
+
+def all_follow_ups(*, session: Session) -> list[FollowUp]:
+    """Every follow-up that stands (an undone one is withdrawn), done or not, by due date."""
+    withdrawn = select(col(Decision.undoes_id)).where(col(Decision.undoes_id).is_not(None))
+    stmt = select(FollowUp).where(
+        (col(FollowUp.decision_id).is_(None)) | (col(FollowUp.decision_id).not_in(withdrawn))
+    )
+    return list(session.execute(stmt.order_by(col(FollowUp.due_date), col(FollowUp.id))).scalars())
+
+
 def open_follow_ups(*, session: Session, account_id: int | None = None) -> list[FollowUp]:
     withdrawn = select(col(Decision.undoes_id)).where(col(Decision.undoes_id).is_not(None))
     stmt = select(FollowUp).where(col(FollowUp.done_at).is_(None))

@@ -13,6 +13,7 @@ from abm_tui.store.models import (
     Contact,
     Decision,
     Engagement,
+    FollowUp,
     IntentSignal,
     Opportunity,
     RoleRequirement,
@@ -210,11 +211,13 @@ def account_details(*, session: Session, account_id: int) -> dict[str, Any] | No
     decisions = session.execute(
         select(Decision).where(col(Decision.account_id) == account_id).order_by(col(Decision.id).desc())
     ).scalars()
+    follow_ups = session.execute(select(FollowUp).where(col(FollowUp.account_id) == account_id)).scalars()
     return {
         "account": account,
         "contacts": [(c, touches.get(c.id, 0), last_touch.get(c.id)) for c in contacts],
         "opportunities": list(opps),
         "decisions": list(decisions),
+        "follow_ups": {f.decision_id: f for f in follow_ups if f.decision_id is not None},
     }
 
 

@@ -46,6 +46,13 @@ class AbmApp(App):
         Binding("question_mark", "help", "Keys", id="app.help"),
         Binding("f", "show_funnel", "Funnel", id="app.funnel"),
         Binding(
+            "l",
+            "show_follow_ups",
+            "Follow-ups",
+            tooltip="Follow-ups: open, overdue, done",
+            id="app.follow_ups",
+        ),
+        Binding(
             "m", "meeting", "Meeting", tooltip="Start a review meeting, or open its agenda", id="app.meeting"
         ),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit", priority=True),
@@ -301,6 +308,12 @@ class AbmApp(App):
         screen = self.screen
         if isinstance(screen, TargetsScreen) and query is not None:
             screen.apply_query(query)
+
+    def action_show_follow_ups(self) -> None:
+        from abm_tui.ui.screens.follow_ups import FollowUpsScreen
+
+        if not isinstance(self.screen, FollowUpsScreen):
+            self.push_screen(FollowUpsScreen())
 
     def action_show_funnel(self) -> None:
         from abm_tui.ui.screens.funnel import FunnelScreen

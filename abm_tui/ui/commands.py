@@ -34,6 +34,7 @@ class AccountCommands(Provider):
                 app.action_meeting,
             ),
             *([("Meeting: end it and write the minutes", app.end_meeting)] if running else []),
+            ("Follow-ups: open, overdue, mine, done", app.action_show_follow_ups),
             ("Import CRM exports or generic folders…", app.action_import),
             ("Build the list: propose tiers by a rule, preview, save…", app.action_build_list),
             ("Set your name (recorded on decisions)", app.action_set_name),

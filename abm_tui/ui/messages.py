@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
     from abm_tui.review.agenda import Agenda
     from abm_tui.review.build_list import Candidate
+    from abm_tui.review.follow_ups import FollowUpRow
     from abm_tui.review.funnel_view import FunnelLine
     from abm_tui.review.imports import ImportResult
     from abm_tui.review.movement import Movement
@@ -87,6 +88,14 @@ class MovementLoaded(Message):
     def __init__(self, snap: Snapshot, movement: Movement) -> None:
         super().__init__()
         self.snap, self.movement = snap, movement
+
+
+class FollowUpsLoaded(Message):
+    """Every standing follow-up was read, and whose are "mine"."""
+
+    def __init__(self, rows: list[FollowUpRow], me: set[str]) -> None:
+        super().__init__()
+        self.rows, self.me = rows, me
 
 
 class HeadlineLoaded(Message):

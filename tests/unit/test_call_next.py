@@ -15,7 +15,12 @@ def test_a_silent_role_names_its_contact_touched_last_and_a_missing_one_the_titl
         Person("decision_maker", "Jan Os", "CEO", "jan@x.de", "+49 30 1234", date(2026, 9, 1)),
         Person("influencer", "Ada", None, None, None, None),
     ]
-    gaps = {"decision_maker": "silent", "budget_holder": "missing", "influencer": "thin", "champion": "covered"}
+    gaps = {
+        "decision_maker": "silent",
+        "budget_holder": "missing",
+        "influencer": "thin",
+        "champion": "covered",
+    }
     assert who_to_call(gaps, people, T) == [
         "Decision maker silent: call Jan Os (CEO) · jan@x.de · +49 30 1234 · last touch 80 d ago",
         "Budget holder missing: find one, look for CFO, Finance Director, Controller",

@@ -108,7 +108,10 @@ def test_salesforce_data_export(engine):
     ]
     assert audit_rows(summary, "Account.csv")[4] == ("skipped", "marked deleted in the CRM")
     phones = dict(q(engine, "SELECT name, phone FROM contact"))
-    assert (phones["Joost van der Berg"], phones["Eva Mulder"]) == ("(415) 555-0100", "(415) 555-0199")  # mobile
+    assert (phones["Joost van der Berg"], phones["Eva Mulder"]) == (
+        "(415) 555-0100",
+        "(415) 555-0199",
+    )  # mobile
     roles = dict(q(engine, "SELECT name, buying_role FROM contact"))
     assert roles == {
         "Joost van der Berg": "decision_maker",  # Algemeen Directeur (inferred)

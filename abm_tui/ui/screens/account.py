@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Header, Static
 
 from abm_tui.domain import local_time
 from abm_tui.metrics.accounts import ROLE_ORDER
-from abm_tui.review.rules import RULES, and_list
+from abm_tui.review.rules import RULES, and_list, follow_up_text
 from abm_tui.review.snapshot import AccountView, Snapshot
 from abm_tui.ui.format import GAP_STYLE, STAGE_STYLE, days_ago, money, role_name
 from abm_tui.ui.messages import AccountViewLoaded
@@ -227,11 +227,16 @@ class AccountScreen(ReviewScreen):
         decisions = view.details["decisions"]
         if not decisions:
             table.add_row(Text("Nothing decided yet.", style="dim"), "", "", "")
+        follows = view.details.get("follow_ups", {})
         for d in decisions:
             what = d.kind.replace("_", " ")
             if d.kind in ("retier", "target"):
                 what = f"Tier {d.from_tier or '–'} → {d.to_tier or 'off list'}"
-            table.add_row(f"{local_time(d.at):%Y-%m-%d %H:%M}", what, d.decided_by or "–", d.reason or "")
+            reason = d.reason or ""
+            f = follows.get(d.id)
+            if f is not None:  # who took it on, by when, and whether it is done
+                reason = follow_up_text(reason, f.owner, f.due_date) + (" — done" if f.done_at else "")
+            table.add_row(f"{local_time(d.at):%Y-%m-%d %H:%M}", what, d.decided_by or "–", reason)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -104,7 +104,9 @@ class ReviewScreen(Screen):
         owner = meeting.participants.split(",")[0] if meeting else ""
         snap = self.app.snapshot
         if snap is not None:
-            self.app.push_screen(FollowUpDialog(row.name, owner, snap.as_of), done)
+            self.app.push_screen(
+                FollowUpDialog(row.name, owner, snap.as_of, owner_required=meeting is not None), done
+            )
 
     def action_undo(self) -> None:
         self.app.decide(Undo())

@@ -53,11 +53,12 @@ class FollowUpDialog(ModalScreen[tuple[str, str, date | None] | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="follow.cancel")]
 
-    def __init__(self, account: str, owner: str, today: date) -> None:
+    def __init__(self, account: str, owner: str, today: date, *, owner_required: bool = False) -> None:
         super().__init__()
         self.account = account
         self.owner = owner
         self.today = today
+        self.owner_required = owner_required  # in a meeting somebody takes it on
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -75,6 +76,10 @@ class FollowUpDialog(ModalScreen[tuple[str, str, date | None] | None]):
         if not what:
             hint.update("[b]Say what has to happen.[/b]")
             self.set_focus(self.query_one("#what", Input))
+            return
+        if self.owner_required and not owner:
+            hint.update("[b]Who takes it on? In a meeting a follow-up needs an owner.[/b]")
+            self.set_focus(self.query_one("#owner", Input))
             return
         try:
             due = date.fromisoformat(due_text) if due_text else None
@@ -144,3 +149,32 @@ class ChoiceDialog(ModalScreen[str]):
                 event.stop()
                 self.dismiss(answer)
                 return
+
+
+class EditFollowUpDialog(ModalScreen[tuple[str, date | None] | None]):
+    """A follow-up's owner and due date."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="edit-follow.cancel")]
+
+    def __init__(self, text: str, owner: str, due: date | None) -> None:
+        super().__init__()
+        self.text, self.owner, self.due = text, owner, due
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"[b]{self.text}[/b]")
+            yield Input(self.owner, placeholder="owner", id="owner")
+            yield Input(self.due.isoformat() if self.due else "", placeholder="due YYYY-MM-DD", id="due")
+            yield Label("enter save · tab next field · escape cancel", id="edit-hint", classes="hint")
+
+    def on_input_submitted(self, _event: Input.Submitted) -> None:
+        due_text = self.query_one("#due", Input).value.strip()
+        try:
+            due = date.fromisoformat(due_text) if due_text else None
+        except ValueError:
+            self.query_one("#edit-hint", Label).update(f"[b]{due_text!r} is not a date (YYYY-MM-DD).[/b]")
+            return
+        self.dismiss((self.query_one("#owner", Input).value.strip(), due))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
