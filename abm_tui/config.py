@@ -1,7 +1,9 @@
-"""Where the database lives: `--db`, else `ABM_TUI_DB`, else one SQLite file in the user data dir."""
+"""Where the database lives: `--db`, else `ABM_TUI_DB`, else one SQLite file in the user data dir;
+and the person's own preferences (the theme), which belong to no database."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -17,6 +19,25 @@ def data_dir() -> Path:
 
 def log_dir() -> Path:
     return user_log_path(APP_NAME, appauthor=False)
+
+
+def preferences() -> dict[str, str]:
+    """The user's own preferences (`ui.json` in the data dir); none when missing or unreadable."""
+    try:
+        data = json.loads((data_dir() / "ui.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_preference(key: str, value: str) -> None:
+    """Remember one preference; a read-only data folder just means it is not remembered."""
+    prefs = preferences() | {key: value}
+    try:
+        data_dir().mkdir(parents=True, exist_ok=True)
+        (data_dir() / "ui.json").write_text(json.dumps(prefs, indent=2), encoding="utf-8")
+    except OSError:
+        pass
 
 
 def default_db_path() -> Path:

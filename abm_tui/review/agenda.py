@@ -203,7 +203,7 @@ def build_agenda(
     dupes = possible_duplicates(snap.rows)
     return Agenda(
         entries=entries,
-        warnings=hygiene_warnings(snap) + [text for text, _ in dupes],
+        warnings=hygiene_warnings(snap) + duplicates_warning(dupes),
         duplicates=frozenset(i for _, ids in dupes for i in ids),
         decided=len(decided_ids),
         skipped=len(set(skipped_ids)),
@@ -244,9 +244,20 @@ def name_key(name: str) -> str:
     return " ".join(core or words)
 
 
+def duplicates_warning(
+    dupes: list[tuple[str, frozenset[int]]], shown: int = 3, *, key_hint: bool = True
+) -> list[str]:
+    """One line for every group of possible duplicates (the first few named)."""
+    if not dupes:
+        return []
+    names = "; ".join(text for text, _ in dupes[:shown])
+    more = f"; and {len(dupes) - shown} more" if len(dupes) > shown else ""
+    return [f"Possible duplicates: {names}{more}" + (" ([b]D[/b] lists them)." if key_hint else ".")]
+
+
 def possible_duplicates(rows: list[TargetRow]) -> list[tuple[str, frozenset[int]]]:
     """Active targets that may be one company: the same domain, or the same name once legal forms are
-    left out. One warning per group, with its accounts."""
+    left out. Per group: its names in words ("Smit Zorg BV / Smit Zorg Groep") and its accounts."""
     active = [r for r in rows if r.is_target and r.status == "active"]
     groups: dict[tuple[str, str], list[TargetRow]] = {}
     for r in active:
@@ -259,7 +270,6 @@ def possible_duplicates(rows: list[TargetRow]) -> list[tuple[str, frozenset[int]
         if len(ids) < 2 or ids in seen:
             continue
         seen.add(ids)
-        names = " and ".join(sorted(r.name for r in members)[:3])
-        why = f"share {members[0].domain}" if kind == "domain" else "have one name"
-        out.append((f"Possible duplicates: {names} {why} ([b]D[/b] lists them).", ids))
+        names = " / ".join(sorted(r.name for r in members)[:3])
+        out.append((names + (f" (both {members[0].domain})" if kind == "domain" else ""), ids))
     return out

@@ -138,9 +138,10 @@ class MeetingDesk:
             names = account_names(session=session, ids=ids)
         warnings, states = None, {}
         if snap is not None:
-            from abm_tui.review.agenda import hygiene_warnings
+            from abm_tui.review.agenda import duplicates_warning, hygiene_warnings, possible_duplicates
 
-            warnings = hygiene_warnings(snap)
+            dupes = possible_duplicates(snap.rows)
+            warnings = hygiene_warnings(snap) + duplicates_warning(dupes, len(dupes), key_hint=False)
             states = {
                 d.account_id: state_after(snap, d.account_id) for d in made if d.kind in ("retier", "target")
             }

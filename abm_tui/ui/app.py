@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
+from abm_tui.config import preferences, save_preference
 from abm_tui.review.requests import Request, SetTiers
 from abm_tui.review.service import ReviewService
 from abm_tui.review.snapshot import Snapshot
@@ -68,6 +69,12 @@ class AbmApp(App):
         self.data_status = DataStatus(self.TITLE, "", ())
         """What the header says about the data (the database, the as-of date, what is missing)."""
         self._snapshots_since_collect = 0
+        theme = preferences().get("theme")
+        if theme in self.available_themes:  # the theme chosen last time (the palette's "Change theme")
+            self.theme = theme
+
+    def watch_theme(self, theme: str) -> None:
+        save_preference("theme", theme)
 
     def on_mount(self) -> None:
         self.push_screen(TargetsScreen())

@@ -108,3 +108,41 @@ def test_meeting_screen(snap_compare, make_app):
         await painted(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+SMALL = (80, 24)  # the smallest terminal the screens are laid out for (issue 16)
+
+
+def test_targets_screen_80x24(snap_compare, make_app):
+    """Tier, Account, Stage, Score and Top gap in view; ?, f and m in the footer."""
+
+    async def run_before(pilot):
+        await settle(pilot, lambda: loaded(pilot.app))
+        await painted(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=run_before)
+
+
+def test_account_screen_80x24(snap_compare, make_app):
+    async def run_before(pilot):
+        await settle(pilot, lambda: loaded(pilot.app))
+        await pilot.press("enter")
+        await settle(pilot, lambda: account_painted(pilot.app))
+        await painted(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=run_before)
+
+
+def test_meeting_screen_80x24(snap_compare, make_app):
+    from abm_tui.ui.screens.meeting import MeetingScreen
+
+    async def run_before(pilot):
+        await settle(pilot, lambda: loaded(pilot.app))
+        pilot.app.service.start_meeting(["Sam Jansen", "Mia de Vries"])
+        await pilot.press("m")
+        await settle(pilot, lambda: isinstance(pilot.app.screen, MeetingScreen) and pilot.app.screen.agenda)
+        headline = pilot.app.screen.query_one("#meeting-headline")
+        await settle(pilot, lambda: "Moved since" in str(headline.render()))
+        await painted(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=run_before)

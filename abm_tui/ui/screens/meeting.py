@@ -126,7 +126,13 @@ class MeetingScreen(ReviewScreen):
         if agenda.entries:
             table.move_cursor(row=min(position, table.row_count - 1), animate=False)
         warnings = self.query_one("#meeting-warnings", Static)
-        warnings.update("\n".join(f"[yellow]⚠[/yellow] {w}" for w in agenda.warnings))
+        room = 2 if self.app.size.height < 30 else 6  # the agenda itself must stay in view
+        shown = agenda.warnings[:room]
+        rest = len(agenda.warnings) - len(shown)
+        lines = [f"[yellow]⚠[/yellow] {w}" for w in shown]
+        if rest:
+            lines.append(f"[dim]… {rest} more in the minutes (List hygiene)[/dim]")
+        warnings.update("\n".join(lines))
         warnings.display = bool(agenda.warnings)
         self._paint_status()
         self._paint_entry()

@@ -39,10 +39,13 @@ COLUMNS = (
     ("top_gap", "Top gap"),
     ("pipeline", "Pipeline"),
     ("last_touch", "Last touch"),
-    ("agenda", "Agenda"),
     ("owners", "Owners"),
+    ("agenda", "Agenda"),  # last: its topics may run long
 )
 
+
+ALL_KEYS = tuple(key for key, _ in COLUMNS)
+NARROW_HIDDEN = ("icp_fit", "coverage")  # left out below 100 columns
 
 MAX_ROWS = 200
 
@@ -161,29 +164,44 @@ class TargetsScreen(ReviewScreen):
         yield Static("Loading accounts…", id="targets-summary")
         yield Static("", id="data-notes", classes="hidden")
         yield Input(placeholder="search name or domain", id="search", classes="hidden")
-        yield DataTable(id="targets", cursor_type="row", zebra_stripes=True)
+        # Tier and Account stay put when the table scrolls sideways.
+        yield DataTable(id="targets", cursor_type="row", zebra_stripes=True, fixed_columns=2)
         yield Static("", id="targets-empty", classes="hidden")
         yield Static("", id="column-hint")
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
-        self.set_focus(table)
+        self.set_focus(self.query_one(DataTable))
         self.fit_columns()
         if self.app.snapshot is not None:
             self.show_snapshot(self.app.snapshot)
 
     def on_resize(self) -> None:
-        self.fit_columns()
+        if self.fit_columns():
+            self.refresh_table()
 
-    def fit_columns(self) -> None:
-        """On a narrow terminal long names are cut, so the decision columns stay in view."""
-        column = self.query_one(DataTable).columns[ColumnKey("name")]
+    def visible_columns(self) -> tuple[str, ...]:
+        """Every column; below 100 columns without Fit and Engaged (the account screen has both), so
+        Tier, Account, Stage, Score and Top gap fit in 80."""
+        narrow = self.app.size.width < 100
+        return tuple(key for key, _ in COLUMNS if not (narrow and key in NARROW_HIDDEN))
+
+    def fit_columns(self) -> bool:
+        """The columns for the terminal's width (True when they changed: the rows are to be added
+        again); on a narrow terminal long names are cut, so the decision columns stay in view."""
+        table = self.query_one(DataTable)
+        wanted = self.visible_columns()
+        changed = tuple(str(k.value) for k in table.columns) != wanted
+        if changed:
+            table.clear(columns=True)
+            labels = dict(COLUMNS)
+            for key in wanted:
+                table.add_column(labels[key], key=key)
+        column = table.columns[ColumnKey("name")]
         width = self.app.size.width
         column.auto_width = width >= 180
         column.width = column.content_width if column.auto_width else (24 if width < 120 else 32)
+        return changed
 
     # -- painting -----------------------------------------------------------------------------------
 
@@ -229,8 +247,10 @@ class TargetsScreen(ReviewScreen):
         if not snap.complete:  # the first page of the default list: the other accounts are on their way
             matched = in_scope = snap.targets or 0
         table.clear()
+        visible = tuple(str(k.value) for k in table.columns)
         for r in self.shown:
-            table.add_row(*self._cells(r, snap), key=str(r.id))
+            cells = dict(zip(ALL_KEYS, self._cells(r, snap), strict=True))
+            table.add_row(*(cells[k] for k in visible), key=str(r.id))
         index = None if new_query else next((i for i, r in enumerate(self.shown) if r.id == keep), None)
         table.move_cursor(row=0 if new_query else position if index is None else index, animate=False)
         scope = {"targets": "targets", "all": "accounts", "none": "accounts not on the list"}.get(
@@ -304,8 +324,8 @@ class TargetsScreen(ReviewScreen):
             gap,
             Text(money(r.pipeline, snap.currency), justify="right"),
             days_ago(r.last_touch, snap.as_of),
-            agenda_cell(r),
             r.short_owners,
+            agenda_cell(r),
         ]
 
     # -- selection ----------------------------------------------------------------------------------

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+
+# Keys that stay in view when a narrow terminal cuts the footer: help, the funnel, the meeting.
+FIRST = ("help", "show_funnel", "meeting")
 
 
 class KeyFooter(Footer):
@@ -16,6 +20,11 @@ class KeyFooter(Footer):
     def __init__(self) -> None:
         super().__init__(compact=True)
         self._recompose_queued = False
+
+    def compose(self) -> ComposeResult:
+        """Footer's keys with ?, f and m first (stable otherwise): at 80 columns they are not cut."""
+        keys = list(super().compose())
+        yield from sorted(keys, key=lambda w: getattr(w, "action", None) not in FIRST)
 
     def bindings_changed(self, screen: Screen) -> None:
         """Pass on the first signal of a burst once the screen has refreshed; drop the rest."""
