@@ -252,7 +252,8 @@ def duplicates_warning(
         return []
     names = "; ".join(text for text, _ in dupes[:shown])
     more = f"; and {len(dupes) - shown} more" if len(dupes) > shown else ""
-    return [f"Possible duplicates: {names}{more}" + (" ([b]D[/b] lists them)." if key_hint else ".")]
+    end = " ([b]D[/b] lists them)." if key_hint else ("" if (names + more).endswith(".") else ".")
+    return [f"Possible duplicates: {names}{more}{end}"]
 
 
 def possible_duplicates(rows: list[TargetRow]) -> list[tuple[str, frozenset[int]]]:

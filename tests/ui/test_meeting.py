@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlmodel import Session
-from textual.widgets import DataTable, Label
+from textual.widgets import DataTable, Static
 
 from abm_tui.store.models import Decision, FollowUp, Meeting, MeetingSkip
 from abm_tui.ui.screens.meeting import MeetingScreen, MeetingSummaryScreen
@@ -98,7 +98,7 @@ async def test_a_whole_meeting(make_app, demo_engine, tmp_path):
 
         await pilot.press("e")
         await settle(pilot, lambda: isinstance(app.screen, ChoiceDialog))
-        assert "2 decided" in str(app.screen.query_one(Label).render())  # the counts, before it ends
+        assert "2 decided" in str(app.screen.query_one(Static).render())  # the counts, before it ends
         await pilot.press("e")
         await settle(pilot, lambda: isinstance(app.screen, MeetingSummaryScreen))
         minutes = app.screen.minutes

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Input, Label, Static
 
 
 class StartMeetingDialog(ModalScreen[list[str] | None]):
@@ -108,7 +108,7 @@ class ResumeMeetingDialog(ModalScreen[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.text)
+            yield Static(self.text)
             with Horizontal(classes="buttons"):
                 yield Button("Resume (r)", id="resume", variant="primary")
                 yield Button("End it now (e)", id="end")
@@ -132,7 +132,7 @@ class ChoiceDialog(ModalScreen[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.text)
+            yield Static(self.text)  # wraps at the dialog's width (a Label would be cut at 80 columns)
             with Horizontal(classes="buttons"):
                 for k, (_key, label, answer) in enumerate(self.choices):
                     yield Button(label, id=f"choice-{answer}", variant="primary" if k == 0 else "default")
