@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -161,7 +161,6 @@ def build_agenda(
     changes: pd.DataFrame | None = None,
     follow_ups: dict[int, list[str]] | None = None,
     stalled: dict[int, str] | None = None,
-    people: dict[int, list[Person]] | None = None,
     overdue: set[int] | None = None,
 ) -> Agenda:
     """Flagged active targets not yet decided in this meeting (skipped ones last), plus open follow-ups."""
@@ -188,7 +187,6 @@ def build_agenda(
                 changes=change_text(c),
                 follow_ups=tuple(follow_ups.get(r.id, ())),
                 skipped=r.id in skipped_ids,
-                call=tuple(who_to_call(r.gaps, people.get(r.id, []), snap.as_of)) if people else (),
             )
         )
     pipeline = {r.id: r.pipeline for r in snap.rows}
@@ -242,6 +240,16 @@ def name_key(name: str) -> str:
     words = re.sub(r"[^\w\s]", "", name.lower().replace("&", " ")).split()
     core = [w for w in words if w not in LEGAL_FORMS]
     return " ".join(core or words)
+
+
+def with_calls(agenda: Agenda, snap: Snapshot, people: dict[int, list[Person]], first: int) -> Agenda:
+    """The agenda with who to call next on its first `first` entries (the ones a screen lists)."""
+    entries = list(agenda.entries)
+    for i, e in enumerate(entries[:first]):
+        row = snap.row(e.account_id)
+        if row is not None and e.account_id in people:
+            entries[i] = replace(e, call=tuple(who_to_call(row.gaps, people[e.account_id], snap.as_of)))
+    return replace(agenda, entries=entries)
 
 
 def duplicates_warning(

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from abm_tui.store.models import Meeting
 
 
+LISTED = 200  # agenda entries a screen lists at most (and says who to call for)
+
+
 class MeetingDesk:
     """One database's meetings, and the one running in this window (`meeting`)."""
 
@@ -53,7 +56,7 @@ class MeetingDesk:
         """The agenda of the running meeting (or of a meeting that would start now)."""
         from abm_tui.exporters.minutes import net_decisions
         from abm_tui.metrics.changes import changes_since
-        from abm_tui.review.agenda import DECIDING_KINDS, build_agenda
+        from abm_tui.review.agenda import DECIDING_KINDS, build_agenda, with_calls
         from abm_tui.review.call_next import people
         from abm_tui.store import meetings
         from abm_tui.store.repo import people_to_call
@@ -73,9 +76,6 @@ class MeetingDesk:
                 follow.setdefault(f.account_id, []).append(follow_up_text(f.text, f.owner, f.due_date))
                 if f.due_date is not None and f.due_date < snap.as_of:
                     overdue.add(f.account_id)
-            flagged = {r.id for r in snap.rows if r.agenda} | set(follow)
-            with_gaps = {r.id for r in snap.rows if r.id in flagged and set(r.gaps.values()) - {"covered"}}
-            called = {i: people(p) for i, p in people_to_call(session=session, account_ids=with_gaps).items()}
         import pandas as pd
 
         from abm_tui.review.agenda import stalled_texts
@@ -102,16 +102,23 @@ class MeetingDesk:
                 changes = fresh if changes is None else pd.concat([changes, fresh])
             seen |= new_ids
             self._agenda_memo = (key, seen, stalled, changes)
-        return build_agenda(
+        agenda = build_agenda(
             snap,
             decided_ids=decided,
             skipped_ids=skipped,
             changes=changes,
             follow_ups=follow,
             stalled={i: t for i, t in stalled.items() if i in stalled_ids},
-            people=called,
             overdue=overdue,
         )
+        # Who to call next, for the entries a screen lists (not every flagged account of a long list).
+        listed = [e.account_id for e in agenda.entries[:LISTED]]
+        gaps = {
+            i for i in listed if (row := snap.row(i)) is not None and set(row.gaps.values()) - {"covered"}
+        }
+        with self.db.session() as session:
+            called = {i: people(p) for i, p in people_to_call(session=session, account_ids=gaps).items()}
+        return with_calls(agenda, snap, called, LISTED)
 
     def minutes(
         self, meeting_id: int, snap: Snapshot | None = None, headline: list[str] | None = None

@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Markdown, Static
 
 from abm_tui.review.agenda import Agenda, AgendaEntry
+from abm_tui.review.meeting import LISTED
 from abm_tui.review.requests import Retier, Skip
 from abm_tui.review.snapshot import Snapshot
 from abm_tui.review.targets import TargetQuery
@@ -43,7 +44,7 @@ MEETING_BINDINGS: list[BindingType] = [
 ]
 
 
-AGENDA_ROWS = 200  # entries listed at once (the status line counts them all)
+AGENDA_ROWS = LISTED  # entries listed at once (the status line counts them all)
 
 
 class MeetingScreen(ReviewScreen):
