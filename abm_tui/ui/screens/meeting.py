@@ -71,7 +71,11 @@ class MeetingScreen(ReviewScreen):
                 yield Static("", id="entry-detail")
         yield KeyFooter()
 
+    def on_resize(self) -> None:
+        self.set_class(self.app.size.width < 120, "-narrow")
+
     def on_mount(self) -> None:
+        self.on_resize()
         table = self.query_one("#agenda", DataTable)
         table.add_column("Tier", key="tier")
         table.add_column("Account", key="name", width=30)
