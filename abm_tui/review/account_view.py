@@ -22,7 +22,7 @@ def account_view(db: Database, snap: Snapshot, account_id: int, meeting_id: int 
     from abm_tui.metrics.accounts import engagement_per_role, role_gaps
     from abm_tui.metrics.dataset import as_timestamp
     from abm_tui.metrics.opportunities import opportunities_as_of
-    from abm_tui.store.repo import account_details, load_dataset
+    from abm_tui.store.repo import TABLES, account_details, load_dataset
 
     row = snap.row(account_id)
     if row is None:
@@ -32,15 +32,7 @@ def account_view(db: Database, snap: Snapshot, account_id: int, meeting_id: int 
         if details is None:
             return None
         session.expunge_all()
-    tables = (
-        "accounts",
-        "contacts",
-        "engagements",
-        "opportunities",
-        "stage_changes",
-        "requirements",
-        "intent_signals",
-    )
+    tables = tuple(t for t in TABLES if t != "spend")  # spend is not per account
     ds, T = load_dataset(db.engine, ids={account_id}, tables=tables), as_timestamp(snap.as_of)
     per_role = engagement_per_role(ds, account_id, snap.as_of)
     gaps = role_gaps(ds, T, snap.params)[["role", "min_contacts", "contacts", "engaged", "gap"]]

@@ -18,17 +18,6 @@ if TYPE_CHECKING:
 
     from abm_tui.metrics.dataset import Dataset
 
-# What the funnel and movement read of the whole portfolio (the accounts come from the snapshot).
-PORTFOLIO_TABLES = (
-    "accounts",
-    "contacts",
-    "engagements",
-    "opportunities",
-    "stage_changes",
-    "requirements",
-    "spend",
-)
-
 
 class Database:
     """A database URL (or an engine), with its engine made lazily."""
@@ -52,12 +41,15 @@ class Database:
     def portfolio(self) -> Dataset:
         """Every deal, stage change, touch and contact, read once and shared by the funnel and what
         moved (one read of the largest tables instead of two; `forget_portfolio` after an import)."""
-        from abm_tui.store.repo import load_dataset
+        from abm_tui.store.repo import TABLES, load_dataset
 
+        # Every table but the intent signals (the list rows carry what the funnel needs of them);
+        # the accounts come from the snapshot, so only their churn dates are read.
+        tables = tuple(t for t in TABLES if t != "intent_signals")
         with self._portfolio_lock:
             if self._portfolio is None:
                 self._portfolio = load_dataset(
-                    self.engine, tables=PORTFOLIO_TABLES, account_columns=("id", "churned_at")
+                    self.engine, tables=tables, account_columns=("id", "churned_at")
                 )
             return self._portfolio
 

@@ -47,12 +47,32 @@ async def painted(pilot, timeout: float = 10.0) -> None:
     raise AssertionError("the screen kept changing")
 
 
-def test_targets_screen(snap_compare, make_app):
-    async def run_before(pilot):
-        await settle(pilot, lambda: loaded(pilot.app))
-        await painted(pilot)
+async def open_account(pilot) -> None:
+    await settle(pilot, lambda: loaded(pilot.app))
+    await pilot.press("enter")
+    await settle(pilot, lambda: account_painted(pilot.app))
+    await painted(pilot)
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+async def open_meeting(pilot) -> None:
+    from abm_tui.ui.screens.meeting import MeetingScreen
+
+    await settle(pilot, lambda: loaded(pilot.app))
+    pilot.app.service.start_meeting(["Sam Jansen", "Mia de Vries"])
+    await pilot.press("m")
+    await settle(pilot, lambda: isinstance(pilot.app.screen, MeetingScreen) and pilot.app.screen.agenda)
+    headline = pilot.app.screen.query_one("#meeting-headline")
+    await settle(pilot, lambda: "Moved since" in str(headline.render()))  # worked out last
+    await painted(pilot)
+
+
+async def list_loaded(pilot) -> None:
+    await settle(pilot, lambda: loaded(pilot.app))
+    await painted(pilot)
+
+
+def test_targets_screen(snap_compare, make_app):
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=list_loaded)
 
 
 def test_targets_screen_filtered_small_terminal(snap_compare, make_app):
@@ -65,13 +85,7 @@ def test_targets_screen_filtered_small_terminal(snap_compare, make_app):
 
 
 def test_account_screen(snap_compare, make_app):
-    async def run_before(pilot):
-        await settle(pilot, lambda: loaded(pilot.app))
-        await pilot.press("enter")
-        await settle(pilot, lambda: account_painted(pilot.app))
-        await painted(pilot)
-
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_account)
 
 
 def test_funnel_screen(snap_compare, make_app):
@@ -86,28 +100,11 @@ def test_funnel_screen(snap_compare, make_app):
 
 
 def test_light_theme_account_screen(snap_compare, make_app):
-    async def run_before(pilot):
-        await settle(pilot, lambda: loaded(pilot.app))
-        await pilot.press("enter")
-        await settle(pilot, lambda: account_painted(pilot.app))
-        await painted(pilot)
-
-    assert snap_compare(make_app(theme="textual-light"), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(theme="textual-light"), terminal_size=SIZE, run_before=open_account)
 
 
 def test_meeting_screen(snap_compare, make_app):
-    from abm_tui.ui.screens.meeting import MeetingScreen
-
-    async def run_before(pilot):
-        await settle(pilot, lambda: loaded(pilot.app))
-        pilot.app.service.start_meeting(["Sam Jansen", "Mia de Vries"])
-        await pilot.press("m")
-        await settle(pilot, lambda: isinstance(pilot.app.screen, MeetingScreen) and pilot.app.screen.agenda)
-        headline = pilot.app.screen.query_one("#meeting-headline")
-        await settle(pilot, lambda: "Moved since" in str(headline.render()))  # worked out last
-        await painted(pilot)
-
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_meeting)
 
 
 SMALL = (80, 24)  # the smallest terminal the screens are laid out for (issue 16)
@@ -115,34 +112,12 @@ SMALL = (80, 24)  # the smallest terminal the screens are laid out for (issue 16
 
 def test_targets_screen_80x24(snap_compare, make_app):
     """Tier, Account, Stage, Score and Top gap in view; ?, f and m in the footer."""
-
-    async def run_before(pilot):
-        await settle(pilot, lambda: loaded(pilot.app))
-        await painted(pilot)
-
-    assert snap_compare(make_app(), terminal_size=SMALL, run_before=run_before)
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=list_loaded)
 
 
 def test_account_screen_80x24(snap_compare, make_app):
-    async def run_before(pilot):
-        await settle(pilot, lambda: loaded(pilot.app))
-        await pilot.press("enter")
-        await settle(pilot, lambda: account_painted(pilot.app))
-        await painted(pilot)
-
-    assert snap_compare(make_app(), terminal_size=SMALL, run_before=run_before)
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=open_account)
 
 
 def test_meeting_screen_80x24(snap_compare, make_app):
-    from abm_tui.ui.screens.meeting import MeetingScreen
-
-    async def run_before(pilot):
-        await settle(pilot, lambda: loaded(pilot.app))
-        pilot.app.service.start_meeting(["Sam Jansen", "Mia de Vries"])
-        await pilot.press("m")
-        await settle(pilot, lambda: isinstance(pilot.app.screen, MeetingScreen) and pilot.app.screen.agenda)
-        headline = pilot.app.screen.query_one("#meeting-headline")
-        await settle(pilot, lambda: "Moved since" in str(headline.render()))
-        await painted(pilot)
-
-    assert snap_compare(make_app(), terminal_size=SMALL, run_before=run_before)
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=open_meeting)

@@ -42,43 +42,7 @@ ACCOUNT_KEYS = {
     "surging_topics",
     "surging",
 }
-FUNNEL_KEYS = {
-    "as_of",
-    "stage_counts",
-    "conversion",
-    "reach_by_tier",
-    "mqa_count",
-    "marketing_sourced_pipeline",
-    "marketing_influenced_pipeline",
-    "pipeline_coverage",
-    "win_rate",
-    "avg_deal_size",
-    "sales_cycle_days",
-    "velocity_days",
-    "churn_rate",
-    # revenue outcomes, each {abm, non_abm}
-    "new_customers",
-    "repeat_wins",
-    "expansion_revenue",
-    "order_frequency",
-    "churn_rate_by_group",
-    "customer_lifetime_years",
-    "ltv",
-    "spend",
-    "cac",
-    "roi",
-    "ltv_to_cac",
-    "marketing_sourced_revenue",
-    # single numbers
-    "retention_rate",
-    "tam",
-    "intent_surging",
-    "marketing_share_of_pipeline",
-    "win_rate_by_quarter",
-    "loss_reasons",
-    "movement",
-    "trend",
-}
+# Revenue outcomes, each {abm, non_abm}.
 PAIRS = (
     "new_customers",
     "repeat_wins",
@@ -93,6 +57,31 @@ PAIRS = (
     "ltv_to_cac",
     "marketing_sourced_revenue",
 )
+FUNNEL_KEYS = {
+    "as_of",
+    "stage_counts",
+    "conversion",
+    "reach_by_tier",
+    "mqa_count",
+    "marketing_sourced_pipeline",
+    "marketing_influenced_pipeline",
+    "pipeline_coverage",
+    "win_rate",
+    "avg_deal_size",
+    "sales_cycle_days",
+    "velocity_days",
+    "churn_rate",
+    *PAIRS,
+    # single numbers
+    "retention_rate",
+    "tam",
+    "intent_surging",
+    "marketing_share_of_pipeline",
+    "win_rate_by_quarter",
+    "loss_reasons",
+    "movement",
+    "trend",
+}
 ERROR_LINE = re.compile(r"^[\w.]+\.csv:\d+: [\w-]+: \S.*$")
 
 
