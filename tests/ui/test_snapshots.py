@@ -88,15 +88,16 @@ def test_account_screen(snap_compare, make_app):
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_account)
 
 
-def test_funnel_screen(snap_compare, make_app):
-    async def run_before(pilot):
-        await settle(pilot, lambda: loaded(pilot.app))
-        await pilot.press("f")
-        await settle(pilot, lambda: isinstance(pilot.app.screen, FunnelScreen) and pilot.app.screen.lines)
-        await settle(pilot, lambda: pilot.app.screen.movement is not None)  # what moved, worked out last
-        await painted(pilot)
+async def open_funnel(pilot) -> None:
+    await settle(pilot, lambda: loaded(pilot.app))
+    await pilot.press("f")
+    await settle(pilot, lambda: isinstance(pilot.app.screen, FunnelScreen) and pilot.app.screen.lines)
+    await settle(pilot, lambda: pilot.app.screen.movement is not None)  # what moved, worked out last
+    await painted(pilot)
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+def test_funnel_screen(snap_compare, make_app):
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_funnel)
 
 
 def test_light_theme_account_screen(snap_compare, make_app):
@@ -121,3 +122,19 @@ def test_account_screen_80x24(snap_compare, make_app):
 
 def test_meeting_screen_80x24(snap_compare, make_app):
     assert snap_compare(make_app(), terminal_size=SMALL, run_before=open_meeting)
+
+
+def test_funnel_screen_80x24(snap_compare, make_app):
+    """The numbers at full width (`c` shows the charts instead)."""
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=open_funnel)
+
+
+def test_funnel_charts_80x24(snap_compare, make_app):
+    """The charts one per row, each with its legend under it."""
+
+    async def run_before(pilot):
+        await open_funnel(pilot)
+        await pilot.press("c")
+        await painted(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=run_before)

@@ -89,8 +89,7 @@ class AccountScreen(ReviewScreen):
         return self.account_id
 
     def on_resize(self) -> None:
-        """Side-by-side panels on a wide terminal, stacked on a narrow one."""
-        self.set_class(self.app.size.width < 120, "-narrow")
+        self.stack_if_narrow()
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.load_view(snapshot)

@@ -32,10 +32,18 @@ DECISION_BINDINGS = [
 ]
 
 
+STACK_BELOW = 120  # columns: below this, side-by-side panels stack (account, meeting, funnel)
+
+
 class ReviewScreen(Screen):
     """A screen that may have an account selected, and so offers the decision keys."""
 
     app: AbmApp
+
+    def stack_if_narrow(self) -> None:
+        """Side-by-side panels on a wide terminal; on a narrow one the screen gets `-narrow` and its
+        CSS stacks them."""
+        self.set_class(self.app.size.width < STACK_BELOW, "-narrow")
 
     def selected_account_id(self) -> int | None:
         raise NotImplementedError

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import DataTable, Header, Static
 
 from abm_tui.domain import STAGES
@@ -43,9 +43,16 @@ class FunnelScreen(ReviewScreen):
     """Funnel: portfolio overview."""
 
     BINDINGS = [
-        Binding("enter", "open_count", "Show accounts", id="funnel.open"),
-        Binding("t", "cycle_tier", "Tier filter", id="funnel.tier"),
-        Binding("w", "cycle_owner", "Owner filter", id="funnel.owner"),
+        Binding(
+            "enter", "open_count", "Accounts", tooltip="Show the accounts of this count", id="funnel.open"
+        ),
+        Binding(
+            "c", "toggle_charts", "Charts", tooltip="Charts or numbers (narrow terminal)", id="funnel.charts"
+        ),
+        Binding("t", "cycle_tier", "Tier", tooltip="Tier filter: all, 1, 2, 3", id="funnel.tier"),
+        Binding(
+            "w", "cycle_owner", "Owner", tooltip="Owner filter: everyone, then each owner", id="funnel.owner"
+        ),
         Binding("u,ctrl+z", "undo", "Undo", id="funnel.undo"),
         Binding("escape,q", "back", "Back", id="funnel.back"),
     ]
@@ -64,7 +71,7 @@ class FunnelScreen(ReviewScreen):
         yield Static("Loading…", id="funnel-summary")
         with Horizontal(id="funnel"):
             yield DataTable(id="numbers", cursor_type="row")
-            with Grid(id="charts") as charts:
+            with VerticalScroll(id="charts-pane"), Grid(id="charts") as charts:
                 charts.display = False  # drawn once, with their data (an empty plot costs as much)
                 yield BarChart(id="chart-stages")
                 yield BarChart(id="chart-reach")
@@ -74,7 +81,25 @@ class FunnelScreen(ReviewScreen):
                 yield BarChart(id="chart-velocity")
         yield KeyFooter()
 
+    def on_resize(self) -> None:
+        self.stack_if_narrow()
+        self.refresh_bindings()  # `c` is offered on a narrow terminal only
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_charts":
+            return self.has_class("-narrow")
+        if action == "open_count":  # the counts are in the table, not in the charts
+            return not (self.has_class("-narrow") and self.has_class("-charts"))
+        return True
+
+    def action_toggle_charts(self) -> None:
+        """Narrow terminal: the numbers and the charts (one under the other, scrolling) take turns."""
+        self.toggle_class("-charts")
+        self.refresh_bindings()
+        self.query_one("#charts-pane" if self.has_class("-charts") else "#numbers").focus()
+
     def on_mount(self) -> None:
+        self.on_resize()
         table = self.query_one("#numbers", DataTable)
         table.add_column("Metric", key="label")
         table.add_column("Value", key="value")

@@ -72,7 +72,7 @@ class MeetingScreen(ReviewScreen):
         yield KeyFooter()
 
     def on_resize(self) -> None:
-        self.set_class(self.app.size.width < 120, "-narrow")
+        self.stack_if_narrow()
 
     def on_mount(self) -> None:
         self.on_resize()

@@ -17,6 +17,12 @@ class KeyFooter(Footer):
     in a row (mount, focus, stack): one rebuild per burst shows the same keys for less start-up work.
     """
 
+    DEFAULT_CSS = """
+    /* Compact footers give every key a right margin, the palette key docked right too: through that
+       last column the key list scrolled under it showed a stray character at 80 and 100 columns. */
+    KeyFooter.-compact FooterKey.-command-palette { margin-right: 0; padding-right: 1; }
+    """
+
     def __init__(self) -> None:
         super().__init__(compact=True)
         self._recompose_queued = False
