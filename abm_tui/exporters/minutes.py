@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 
 from abm_tui.domain import local_time
 from abm_tui.store.models import Decision, FollowUp, Meeting
+
+
+WIDTH = 80  # the minutes read in an 80-column terminal as well as in a Markdown viewer
+
+
+def _fold(line: str) -> str:
+    """A long list item continues on lines indented under its text (Markdown reads them as one)."""
+    if not line.startswith("- ") or len(line) <= WIDTH:
+        return line
+    return textwrap.fill(
+        line, WIDTH, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False
+    )
 
 
 def _cell(text: str | None) -> str:
@@ -70,7 +83,7 @@ def minutes_markdown(
         lines.append(f"- {corrected} decision(s) taken back during the meeting (not listed below).")
     lines.append("")
 
-    # Lists, not tables: they read in 80 columns and in any Markdown viewer.
+    # Lists, not tables, folded at 80 columns: they read in a terminal and in any Markdown viewer.
     moves = [d for d in kept if d.kind in ("retier", "target")]
     if moves:
         lines += ["## Tier changes", ""]
@@ -117,4 +130,4 @@ def minutes_markdown(
     if warnings:
         lines += ["## List hygiene", ""] + [f"- {w}" for w in warnings] + [""]
     lines.append(f"_Recorded with abm-tui; meeting #{meeting.id}._")
-    return "\n".join(lines) + "\n"
+    return "\n".join(_fold(line) for line in lines) + "\n"

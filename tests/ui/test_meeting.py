@@ -131,6 +131,9 @@ async def test_a_whole_meeting(make_app, demo_engine, tmp_path):
     assert f"- **{follow_entry.name}**: find the budget holder (Sam, due 2026-12-01)" in minutes
     assert f"- **{follow_entry.name}**: champion left" in minutes
     assert f"## Skipped (on the agenda next time)\n\n- {first.name}" in minutes
+    # Laid out for an 80-column terminal: long items continue on indented lines (one Markdown item).
+    assert max(len(line) for line in minutes.splitlines()) <= 80
+    assert any(line.startswith("  ") and line.strip() for line in minutes.splitlines())
 
 
 async def test_meeting_needs_two_names(make_app, demo_engine):
