@@ -8,7 +8,6 @@ from collections import Counter
 from abm_tui.domain import local_time
 from abm_tui.store.models import Decision, FollowUp, Meeting
 
-
 WIDTH = 80  # the minutes read in an 80-column terminal as well as in a Markdown viewer
 
 
@@ -16,9 +15,7 @@ def _fold(line: str) -> str:
     """A long list item continues on lines indented under its text (Markdown reads them as one)."""
     if not line.startswith("- ") or len(line) <= WIDTH:
         return line
-    return textwrap.fill(
-        line, WIDTH, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False
-    )
+    return textwrap.fill(line, WIDTH, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
 
 
 def _cell(text: str | None) -> str:
@@ -54,8 +51,12 @@ def minutes_markdown(
     name = lambda d: _cell(names.get(d.account_id, f"account {d.account_id}"))  # noqa: E731
 
     lines = [f"# ABM review, {start:%A %d %B %Y}", ""]
+    # Minutes between the clock times shown (19:57–19:59 reads "2 min", whatever the seconds were).
+    minutes = lambda t: t.hour * 60 + t.minute  # noqa: E731
     when = f"{start:%H:%M}" + (
-        f"–{end:%H:%M} ({int((end - start).total_seconds() // 60)} min)" if end else " (not ended)"
+        f"–{end:%H:%M} ({(end.date() - start.date()).days * 1440 + minutes(end) - minutes(start)} min)"
+        if end
+        else " (not ended)"
     )
     lines += [f"**Participants:** {meeting.participants}  ", f"**Time:** {when}", ""]
     if headline:
@@ -80,7 +81,8 @@ def minutes_markdown(
             f"- {len(skipped)} agenda item{'s' if len(skipped) > 1 else ''} skipped, kept for the next meeting."
         )
     if corrected:
-        lines.append(f"- {corrected} decision(s) taken back during the meeting (not listed below).")
+        taken = "1 decision" if corrected == 1 else f"{corrected} decisions"
+        lines.append(f"- {taken} taken back during the meeting (not listed below).")
     lines.append("")
 
     # Lists, not tables, folded at 80 columns: they read in a terminal and in any Markdown viewer.

@@ -120,7 +120,7 @@ def test_minutes_list_net_decisions():
         m, made, {1: "Acme", 2: "Beta", 3: "Gamma"}, follows, ["Delta"], ["Tier 1 over capacity"]
     )
     assert "1 tier change, 1 drop, 1 follow-up." in text
-    assert "1 decision(s) taken back during the meeting" in text
+    assert "1 decision taken back during the meeting" in text
     assert "- **Acme**, Tier 3 → Tier 1: hot" in text
     assert "Gamma" not in text  # its retier was undone
     assert "- **Beta** (was Tier 2): no budget" in text
@@ -128,6 +128,23 @@ def test_minutes_list_net_decisions():
     assert "|" not in text  # lists, not tables: they read in 80 columns and in any viewer
     assert "- Delta" in text and "- Tier 1 over capacity" in text
     assert "(45 min)" in text
+
+
+def test_minutes_read_in_80_columns_and_count_the_minutes_shown():
+    from abm_tui.domain import local_time
+    from abm_tui.store.models import Decision, Meeting
+
+    start = datetime(2026, 11, 20, 8, 57, 50)  # 80 s long, across two clock minutes
+    m = Meeting(id=8, participants="Sam, Mia", started_at=start, ended_at=datetime(2026, 11, 20, 8, 59, 10))
+    why = "no reply since spring, retry in Q2 once the new CFO has settled in and the budget is known"
+    made = [Decision(id=1, account_id=1, kind="retier", from_tier=1, to_tier=3, reason=why)]
+    text = minutes_markdown(m, made, {1: "Lehmann Präzisionsteile GmbH"}, [], [])
+    shown = f"{local_time(m.started_at):%H:%M}–{local_time(m.ended_at):%H:%M}"
+    assert f"**Time:** {shown} (2 min)" in text  # the minutes between the times shown
+    item = text[text.index("- **Lehmann") :].split("\n\n")[0].splitlines()
+    assert len(item) > 1 and all(len(line) <= 80 for line in item)
+    assert all(line.startswith("  ") for line in item[1:])  # one Markdown item, continued
+    assert " ".join(line.strip() for line in item).endswith(why)
 
 
 def test_each_database_keeps_its_own_minutes(tmp_path):

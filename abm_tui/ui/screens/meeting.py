@@ -257,11 +257,14 @@ class MeetingScreen(ReviewScreen):
         )
 
     def action_duplicates(self) -> None:
-        """The targets that may be one company, side by side in the list (escape/m comes back)."""
+        """The targets that may be one company, side by side in the list (by name: a name without its
+        legal form sorts next to its twin; escape/m comes back)."""
         if not self.agenda or not self.agenda.duplicates:
             self.notify("No possible duplicates among the targets.", severity="information")
             return
-        query = TargetQuery(ids=self.agenda.duplicates, ids_label="possible duplicates", tier="targets")
+        query = TargetQuery(
+            ids=self.agenda.duplicates, ids_label="possible duplicates", tier="targets", sort="name"
+        )
         self.post_message(TargetQueryChosen(query))
 
     def action_toggle_all(self) -> None:

@@ -11,6 +11,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 
+def field(value: str, placeholder: str, key: str, title: str) -> Input:
+    """An input that keeps saying what it is for once filled in (its title sits in its top border)."""
+    box = Input(value, placeholder=placeholder, id=key)
+    box.border_title = title
+    return box
+
+
 class StartMeetingDialog(ModalScreen[list[str] | None]):
     """Who is present: a sales and a marketing name at least (remembered from last time)."""
 
@@ -23,12 +30,13 @@ class StartMeetingDialog(ModalScreen[list[str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("[b]Start a review meeting[/b]: who is present?")
-            yield Input(self.names[0], placeholder="sales (e.g. Sam Jansen)", id="sales")
-            yield Input(self.names[1], placeholder="marketing (e.g. Mia de Vries)", id="marketing")
-            yield Input(
+            yield field(self.names[0], "sales (e.g. Sam Jansen)", "sales", "sales")
+            yield field(self.names[1], "marketing (e.g. Mia de Vries)", "marketing", "marketing")
+            yield field(
                 ", ".join(self.names[2:]).strip(", "),
-                placeholder="others (optional, comma separated)",
-                id="others",
+                "others (optional, comma separated)",
+                "others",
+                "others",
             )
             yield Label("enter start · tab next field · escape cancel", id="start-hint", classes="hint")
 
@@ -63,9 +71,9 @@ class FollowUpDialog(ModalScreen[tuple[str, str, date | None] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(f"[b]Follow-up on {self.account}[/b]")
-            yield Input(placeholder="what (e.g. find the budget holder via the CFO)", id="what")
-            yield Input(self.owner, placeholder="owner", id="owner")
-            yield Input((self.today + timedelta(days=7)).isoformat(), placeholder="due YYYY-MM-DD", id="due")
+            yield field("", "what (e.g. find the budget holder via the CFO)", "what", "what")
+            yield field(self.owner, "owner", "owner", "owner (who does it)")
+            yield field((self.today + timedelta(days=7)).isoformat(), "due YYYY-MM-DD", "due", "due")
             yield Label("enter save · tab next field · escape cancel", id="follow-hint", classes="hint")
 
     def on_input_submitted(self, _event: Input.Submitted) -> None:
@@ -163,8 +171,8 @@ class EditFollowUpDialog(ModalScreen[tuple[str, date | None] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(f"[b]{self.text}[/b]")
-            yield Input(self.owner, placeholder="owner", id="owner")
-            yield Input(self.due.isoformat() if self.due else "", placeholder="due YYYY-MM-DD", id="due")
+            yield field(self.owner, "owner", "owner", "owner (who does it)")
+            yield field(self.due.isoformat() if self.due else "", "due YYYY-MM-DD", "due", "due")
             yield Label("enter save · tab next field · escape cancel", id="edit-hint", classes="hint")
 
     def on_input_submitted(self, _event: Input.Submitted) -> None:
