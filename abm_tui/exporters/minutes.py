@@ -120,8 +120,9 @@ def minutes_markdown(
             lines += [f"## {title}", ""]
             for f in items:
                 due = f", due {f.due_date.isoformat()}" if f.due_date else ""
+                done = " — done" if title == "Follow-ups agreed" and f.done_at else ""  # in the meeting
                 lines.append(
-                    f"- **{_cell(names.get(f.account_id))}**: {_cell(f.text)} ({_cell(f.owner) or 'no owner'}{due})"
+                    f"- **{_cell(names.get(f.account_id))}**: {_cell(f.text)} ({_cell(f.owner) or 'no owner'}{due}){done}"
                 )
             lines.append("")
     notes = [d for d in kept if d.kind == "note"]

@@ -161,10 +161,11 @@ def build_agenda(
     changes: pd.DataFrame | None = None,
     follow_ups: dict[int, list[str]] | None = None,
     stalled: dict[int, str] | None = None,
-    overdue: set[int] | None = None,
+    overdue: dict[int, str] | None = None,
 ) -> Agenda:
-    """Flagged active targets not yet decided in this meeting (skipped ones last), plus open follow-ups."""
-    follow_ups = follow_ups or {}
+    """Flagged active targets not yet decided in this meeting (skipped ones last), plus open follow-ups;
+    `overdue`: account → its most overdue follow-up (the entry's first reason, and the entry first)."""
+    follow_ups, overdue = follow_ups or {}, overdue or {}
     stalled, missing = stalled or {}, _missing_roles(snap)
     # Active targets the rules flag, and accounts off the list the `add` rule proposes.
     flagged = [
@@ -182,8 +183,8 @@ def build_agenda(
                 name=r.name,
                 tier=r.tier,
                 rules=r.agenda,
-                reasons=tuple(reasons_for(r, snap.as_of, stalled, missing, snap.currency, snap.params))
-                or ("Open follow-up: check it",),
+                reasons=follow_up_reasons(r.id, follow_ups, overdue, flagged=bool(r.agenda))
+                + tuple(reasons_for(r, snap.as_of, stalled, missing, snap.currency, snap.params)),
                 changes=change_text(c),
                 follow_ups=tuple(follow_ups.get(r.id, ())),
                 skipped=r.id in skipped_ids,
@@ -194,7 +195,7 @@ def build_agenda(
     def order(e: AgendaEntry):
         """Overdue follow-ups first, then what is at stake: open pipeline, tier, how urgent the rule is."""
         urgency = min((URGENCY[x] for x in e.rules), default=5)
-        late = e.account_id in (overdue or set())
+        late = e.account_id in overdue
         return (e.skipped, not late, -pipeline.get(e.account_id, 0), e.tier or 9, urgency, e.name.lower())
 
     entries.sort(key=order)
@@ -207,6 +208,18 @@ def build_agenda(
         skipped=len(set(skipped_ids)),
         total_flagged=len(flagged),
     )
+
+
+def follow_up_reasons(
+    account_id: int, follow_ups: dict[int, list[str]], overdue: dict[int, str], *, flagged: bool
+) -> tuple[str, ...]:
+    """An overdue follow-up is the first reason to talk about an account; an open one is the reason when
+    no rule flags it."""
+    if account_id in overdue:
+        return (f"Follow-up overdue: {overdue[account_id]}: done, or a new date?",)
+    if account_id in follow_ups and not flagged:
+        return (f"Open follow-up: {follow_ups[account_id][0]}",)
+    return ()
 
 
 def hygiene_warnings(snap: Snapshot, biggest: int = 3) -> list[str]:

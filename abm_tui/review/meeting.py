@@ -71,11 +71,12 @@ class MeetingDesk:
                 skipped = meetings.skipped(session=session, meeting_id=meeting_id)
             last = meetings.last_ended_meeting(session=session, before=meeting_id)
             follow: dict[int, list[str]] = {}
-            overdue: set[int] = set()
+            overdue: dict[int, str] = {}  # account → its most overdue follow-up
             for f in meetings.open_follow_ups(session=session):
-                follow.setdefault(f.account_id, []).append(follow_up_text(f.text, f.owner, f.due_date))
+                text = follow_up_text(f.text, f.owner, f.due_date)
+                follow.setdefault(f.account_id, []).append(text)
                 if f.due_date is not None and f.due_date < snap.as_of:
-                    overdue.add(f.account_id)
+                    overdue.setdefault(f.account_id, text)
         import pandas as pd
 
         from abm_tui.review.agenda import stalled_texts

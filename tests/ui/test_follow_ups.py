@@ -47,7 +47,13 @@ async def test_the_follow_ups_screen_lists_marks_done_and_edits(make_app, demo_e
         await settle(pilot, lambda: screen.shown and screen.shown[0].owner == "Sam")
         [case] = [f for f in follow_ups(demo_engine) if f.text == "send the case study"]
         assert (case.owner, case.due_date) == ("Sam", date(2026, 12, 11))
-        await pilot.press("v", "v", "v")  # open → overdue → mine → done
+        await pilot.press("v")  # overdue: none left, and the empty view says so
+        await settle(pilot, lambda: screen.view == "overdue")
+        table = screen.query_one(DataTable)
+        assert screen.shown == [] and table.row_count == 1
+        assert str(table.get_row_at(0)[1]).startswith("No overdue follow-ups (v: open, mine, done, all)")
+        await pilot.press("x")  # nothing to mark
+        await pilot.press("v", "v")  # → mine → done
         await settle(pilot, lambda: screen.view == "done")
         assert [r.text for r in screen.shown] == ["call the CFO"]
         await pilot.press("enter")  # its account, whose history says who and by when
@@ -67,7 +73,11 @@ async def test_in_a_meeting_overdue_follow_ups_come_first_need_an_owner_and_reac
         quiet = next(r for r in app.snapshot.rows if r.is_target and not r.agenda and r.pipeline == 0)
         app.service.decide(AddFollowUp(quiet.id, "chase the signed NDA", "Sam", date(2026, 11, 1)))
         await start(pilot, app)
-        assert app.screen.agenda.entries[0].account_id == quiet.id  # overdue: first
+        first = app.screen.agenda.entries[0]
+        assert first.account_id == quiet.id  # overdue: first, and its Why says so
+        assert first.reasons == (
+            "Follow-up overdue: chase the signed NDA (Sam, due 01 Nov): done, or a new date?",
+        )
         await pilot.press("F")
         await settle(pilot, lambda: isinstance(app.screen, FollowUpDialog))
         await pilot.press(*"book a demo", "tab", "ctrl+u", "enter")  # no owner
@@ -87,3 +97,23 @@ async def test_in_a_meeting_overdue_follow_ups_come_first_need_an_owner_and_reac
     assert (
         f"## Follow-ups overdue\n\n- **{quiet.name}**: chase the signed NDA (Sam, due 2026-11-01)" in minutes
     )
+
+
+async def test_a_follow_up_done_during_the_meeting_leaves_its_agenda(make_app, demo_engine):
+    """Marked done on the Follow-ups screen (no decision, no new snapshot): back in the meeting, the
+    entry it put on the agenda is gone, so nobody decides on a stale reason."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        quiet = next(r for r in app.snapshot.rows if r.is_target and not r.agenda and r.pipeline == 0)
+        app.service.decide(AddFollowUp(quiet.id, "chase the signed NDA", "Sam", date(2026, 11, 1)))
+        await start(pilot, app)
+        meeting = app.screen
+        assert meeting.agenda.entries[0].account_id == quiet.id
+        await pilot.press("l")
+        await settle(pilot, lambda: isinstance(app.screen, FollowUpsScreen) and app.screen.shown)
+        await pilot.press("x")
+        await settle(pilot, lambda: follow_ups(demo_engine)[0].done_at is not None)
+        await pilot.press("escape")
+        await settle(pilot, lambda: app.screen is meeting)
+        await settle(pilot, lambda: quiet.id not in [e.account_id for e in meeting.agenda.entries])

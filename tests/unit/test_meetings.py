@@ -147,6 +147,19 @@ def test_minutes_read_in_80_columns_and_count_the_minutes_shown():
     assert " ".join(line.strip() for line in item).endswith(why)
 
 
+def test_a_follow_up_agreed_and_done_in_the_same_meeting_says_so():
+    from abm_tui.store.models import FollowUp, Meeting
+
+    m = Meeting(id=9, participants="Sam, Mia", started_at=datetime(2026, 11, 20, 9, 0))
+    agreed = [
+        FollowUp(account_id=1, text="book a workshop", owner="Sam", due_date=date(2026, 11, 30)),
+        FollowUp(account_id=2, text="send the deck", owner="Mia", done_at=datetime(2026, 11, 20, 9, 20)),
+    ]
+    text = minutes_markdown(m, [], {1: "Acme", 2: "Beta"}, agreed, [])
+    assert "- **Acme**: book a workshop (Sam, due 2026-11-30)\n" in text
+    assert "- **Beta**: send the deck (Mia) — done\n" in text
+
+
 def test_each_database_keeps_its_own_minutes(tmp_path):
     """Issue 16: two databases' "meeting 1" never share a folder."""
     from abm_tui.review.database import Database

@@ -86,6 +86,9 @@ class FollowUpsScreen(ReviewScreen):
                 r.owner or Text("no owner", style="dim"),
                 key=str(r.id),
             )
+        if self.rows and not self.shown:  # an empty view says so, and where the others are
+            others = ", ".join(v for v in VIEWS if v != self.view)
+            table.add_row("", Text(f"No {self.view} follow-ups (v: {others}).", style="dim"), "", "", "")
         table.move_cursor(row=min(keep, max(len(self.shown) - 1, 0)), animate=False)
         counts = {v: len(select(self.rows, v, today, self.me)) for v in VIEWS}
         self.query_one("#follow-summary", Static).update(

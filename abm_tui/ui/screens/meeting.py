@@ -93,6 +93,12 @@ class MeetingScreen(ReviewScreen):
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.load_agenda(snapshot)
 
+    def on_screen_resume(self) -> None:
+        """Back from another screen: follow-ups may have been marked done or moved there (no decision,
+        so no new snapshot), and an entry's reasons with them."""
+        if self.agenda is not None and self.app.snapshot is not None:
+            self.load_agenda(self.app.snapshot)
+
     @work(thread=True, exclusive=True, group="agenda", exit_on_error=False)
     def load_agenda(self, snapshot: Snapshot) -> None:
         self.post_message(AgendaLoaded(self.app.service.agenda(snapshot)))

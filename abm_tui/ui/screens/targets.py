@@ -200,7 +200,9 @@ class TargetsScreen(ReviewScreen):
         column = table.columns[ColumnKey("name")]
         width = self.app.size.width
         column.auto_width = width >= 180
-        column.width = column.content_width if column.auto_width else (24 if width < 120 else 32)
+        column.width = (
+            column.content_width if column.auto_width else 24 if width < 120 else 32 if width < 150 else 36
+        )
         return changed
 
     # -- painting -----------------------------------------------------------------------------------
@@ -309,6 +311,7 @@ class TargetsScreen(ReviewScreen):
         name = Text(r.name, style="strike dim" if dropped else "bold" if r.agenda else "")
         if r.id in self.marked:
             name = Text("● ", style="bold cyan") + name
+        name.overflow, name.no_wrap = "ellipsis", True  # a name cut to the column ends in "…"
         gap = Text("–", style="dim")
         if r.top_gap:
             role, kind = r.top_gap.rsplit(" ", 1)
