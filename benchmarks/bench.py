@@ -1,11 +1,16 @@
 """Speed at scale: generate, import, start, decide, search, open, funnel, memory — medians of several runs.
 
-    python benchmarks/bench.py [--sizes 10000 100000] [--runs 3] [--out benchmarks/results/latest.json]
+    python benchmarks/bench.py [--sizes 10000 100000] [--runs 3] [--backends sqlite postgresql]
+                               [--out benchmarks/results/latest.json]
 
 Start-up is measured on the real `abm-tui` process in tmux (time until the list is on screen) and
 reported as a ratio to a bare Textual app with a 100-row DataTable, measured in the same run.
 Everything else is measured in-process with Textual's Pilot, from the key press until the state
 is committed (database) or repainted (the widget shows it).
+
+The PostgreSQL run starts a throwaway server on loopback the way the tests do (tests/pg.py: initdb and
+pg_ctl from the machine) and measures the same things on a fresh database per import; without the
+server binaries it is left out with the reason.
 """
 
 from __future__ import annotations
@@ -17,12 +22,12 @@ import json
 import os
 import resource
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -78,18 +83,19 @@ def peak_rss_kb(pid: str) -> int | None:
     return None
 
 
-async def interactive(db: Path, runs: int) -> dict[str, float]:
+async def interactive(url: str, runs: int) -> dict[str, float]:
     """Retier, search, open account, funnel: in-process with the Pilot, medians in milliseconds."""
     os.environ["TEXTUAL_ANIMATIONS"] = "none"
+    from sqlalchemy import text
     from textual import events
     from textual.widgets import DataTable
 
-    from abm_tui.store.db import open_store
+    from abm_tui.store.db import make_engine, open_store
     from abm_tui.ui.app import AbmApp
     from abm_tui.ui.screens.account import AccountScreen
     from abm_tui.ui.screens.funnel import FunnelScreen
 
-    engine, _ = open_store(f"sqlite:///{db}")
+    engine, _ = open_store(url)
     app = AbmApp(engine, as_of=AS_OF)
     out: dict[str, list[float]] = {k: [] for k in ("retier_commit_ms", "retier_repaint_ms", "search_ms",
                                                      "open_account_ms", "funnel_ms")}  # fmt: skip
@@ -115,10 +121,14 @@ async def interactive(db: Path, runs: int) -> dict[str, float]:
         score = app.screen.query("#score")
         return bool(score) and "Engagement score" in str(score.first().render())
 
-    reader = sqlite3.connect(db)  # one connection for polling (a new one per poll slowed the app down)
+    # One connection for polling (a new one per poll slowed the app down); each read ends its
+    # transaction so the next one sees what the app committed since.
+    reader = make_engine(url).connect()
 
     def db_tier(account_id: int) -> int | None:
-        return reader.execute("SELECT tier FROM account WHERE id = ?", (account_id,)).fetchone()[0]
+        tier = reader.execute(text("SELECT tier FROM account WHERE id = :i"), {"i": account_id}).scalar()
+        reader.rollback()
+        return tier
 
     async with app.run_test(size=(160, 48)) as pilot:
         await until(lambda: app.snapshot is not None and app.snapshot.complete, 600)
@@ -169,13 +179,15 @@ async def interactive(db: Path, runs: int) -> dict[str, float]:
     return result
 
 
-def bench_size(n: int, runs: int, work: Path, bare_s: float) -> dict:
-    data, db = work / f"data-{n}", work / f"abm-{n}.sqlite"
-    counts = generate(data, n)
+def bench_size(n: int, runs: int, work: Path, bare_s: float, new_database: Callable[[], str]) -> dict:
+    """Every measure at `n` accounts; `new_database()` gives the URL of an empty database."""
+    data, counted = work / f"data-{n}", work / f"counts-{n}.json"  # generated once for every backend
+    counts = json.loads(counted.read_text()) if counted.exists() else generate(data, n)
+    counted.write_text(json.dumps(counts))
     rows = sum(counts.values())
     imports = []
     for _ in range(1 if n >= 50_000 else runs):
-        db.unlink(missing_ok=True)
+        db = new_database()
         t0 = time.perf_counter()
         subprocess.run([BIN / "abm-tui", "import", data, "--db", db], check=True, capture_output=True)
         imports.append(time.perf_counter() - t0)
@@ -206,12 +218,24 @@ def bench_size(n: int, runs: int, work: Path, bare_s: float) -> dict:
     return result
 
 
+def sqlite_databases(work: Path, n: int) -> Callable[[], str]:
+    path = work / f"abm-{n}.sqlite"
+
+    def new_database() -> str:
+        for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+
+    return new_database
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")
     args = parser.parse_args()
     if not shutil.which("tmux"):
@@ -222,10 +246,32 @@ def main() -> None:
         bare = [tmux_time_to(f"{sys.executable} {ROOT / 'benchmarks' / 'bare_app.py'}", "bare ready")[0]
                 for _ in range(args.runs)]  # fmt: skip
         bare_s = statistics.median(bare)
-        results = {"machine": f"{os.cpu_count()} cores", "bare_textual_s": round(bare_s, 3), "sizes": []}
-        for n in args.sizes:
-            print(f"… {n:,} accounts", file=sys.stderr, flush=True)
-            results["sizes"].append(bench_size(n, args.runs, work, bare_s))
+        results: dict = {
+            "machine": f"{os.cpu_count()} cores",
+            "bare_textual_s": round(bare_s, 3),
+            "sizes": [],
+        }
+        for backend in args.backends:
+            server = None
+            if backend == "postgresql":
+                sys.path.insert(0, str(ROOT))
+                from tests.pg import PostgresServer
+
+                try:
+                    server = PostgresServer()
+                except RuntimeError as exc:
+                    results["postgresql_left_out"] = str(exc)
+                    print(f"PostgreSQL left out: {exc}", file=sys.stderr)
+                    continue
+            try:
+                for n in args.sizes:
+                    print(f"… {backend}, {n:,} accounts", file=sys.stderr, flush=True)
+                    databases = server.new_database if server else sqlite_databases(work, n)
+                    size = bench_size(n, args.runs, work, bare_s, databases)
+                    results["sizes"].append({"backend": backend, **size})
+            finally:
+                if server:
+                    server.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -233,6 +279,7 @@ def main() -> None:
     print(table(results))
 
 
+BACKENDS = ("sqlite", "postgresql")
 TARGETS = {
     "import_rows_per_s": "≥ 50,000", "first_screen_vs_bare": "≤ 3× (≤ 2× at 10k)", "retier_commit_ms": "≤ 50",
     "retier_repaint_ms": "≤ 100", "search_ms": "≤ 100", "open_account_ms": "≤ 200", "funnel_ms": "≤ 500",
@@ -244,7 +291,7 @@ TARGETS = {
 def table(results: dict) -> str:
     sizes = results["sizes"]
     lines = [f"bare Textual app, 100-row DataTable: {results['bare_textual_s']} s to first screen", "",
-             "| measure | target | " + " | ".join(f"{s['accounts']:,} accounts" for s in sizes) + " |",
+             "| measure | target | " + " | ".join(f"{s['backend']}, {s['accounts']:,}" for s in sizes) + " |",
              "|---|---|" + "---|" * len(sizes)]  # fmt: skip
     for key in ("rows", "import_rows_per_s", "first_screen_s", "first_screen_vs_bare", "first_screen_after_import_s",
                 "retier_commit_ms", "retier_repaint_ms", "search_ms", "open_account_ms", "funnel_ms",

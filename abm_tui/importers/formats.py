@@ -123,7 +123,7 @@ def read_table(
         line = reader.line_num
         for cells in reader:
             start, line = line + 1, reader.line_num
-            if not any(c.strip() for c in cells):
+            if not "".join(cells).strip():  # a row of empty cells (one C call, not one per cell)
                 continue
             if len(cells) > width:
                 if any(c.strip() for c in cells[width:]):

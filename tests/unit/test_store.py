@@ -473,3 +473,43 @@ def test_one_reading_of_sqlite_urls(url, path):
     from abm_tui.config import sqlite_file
 
     assert sqlite_file(url) == (Path(path) if path else None)
+
+
+def _plain_indexes(engine, table: str) -> set[str]:
+    return {ix["name"] for ix in inspect(engine).get_indexes(table) if not ix.get("unique")}
+
+
+def test_a_bulk_insert_keeps_every_row_and_index_and_a_failed_one_keeps_nothing(db_url):
+    """`insert_many` from BULK_ROWS rows: SQLite rebuilds the plain indexes after the rows,
+    PostgreSQL copies them (COPY); both inside the caller's transaction."""
+    from sqlalchemy import func, select
+
+    from abm_tui.store.db import BULK_ROWS, insert_many, open_store
+    from abm_tui.store.models import Account
+
+    engine, _ = open_store(db_url)
+    account = Account.__table__
+    before = _plain_indexes(engine, "account")
+    assert {"ix_account_name", "ix_account_domain"} <= before
+    n = BULK_ROWS + 5
+    rows = [
+        {"source_id": f"A{i}", "name": f"Company {i}", "domain": f"c{i}.example", "is_target": i % 2 == 0}
+        for i in range(n)
+    ]
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        insert_many(conn, account, rows)
+        raise RuntimeError("the import failed after writing")  # rolls back rows and index changes
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(account)).scalar() == 0
+    assert _plain_indexes(engine, "account") == before
+    with engine.begin() as conn:
+        insert_many(conn, account, rows)
+    assert _plain_indexes(engine, "account") == before
+    with engine.connect() as conn:
+        got = conn.execute(
+            select(account.c.name, account.c.is_target, account.c.status, account.c.version).where(
+                account.c.domain == f"c{n - 1}.example"
+            )
+        ).one()
+        assert tuple(got) == (f"Company {n - 1}", (n - 1) % 2 == 0, "active", 1)  # defaults filled in
+        assert conn.execute(select(func.count()).select_from(account)).scalar() == n
