@@ -214,7 +214,10 @@ def bench_size(n: int, runs: int, work: Path, bare_s: float, new_database: Calla
     subprocess.run([BIN / "abm-tui", "funnel", "--json", "--db", db, "--as-of", str(AS_OF)], check=True,
                    capture_output=True)  # fmt: skip
     result["funnel_json_s"] = round(time.perf_counter() - t0, 2)  # with revenue, movement and trend
-    result.update(asyncio.run(interactive(db, runs)))
+    # In a process of its own: a process's peak memory counts every earlier run in it.
+    review = subprocess.run([sys.executable, __file__, "--interactive", db, "--runs", str(runs)],
+                            check=True, capture_output=True, text=True)  # fmt: skip
+    result.update(json.loads(review.stdout.splitlines()[-1]))
     return result
 
 
@@ -237,7 +240,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")
+    parser.add_argument("--interactive", metavar="URL", help=argparse.SUPPRESS)  # one review, as JSON
     args = parser.parse_args()
+    if args.interactive:
+        print(json.dumps(asyncio.run(interactive(args.interactive, args.runs))))
+        return
     if not shutil.which("tmux"):
         sys.exit("the benchmark needs tmux (apt-get install tmux)")
     work = Path(tempfile.mkdtemp(prefix="abm-bench-"))
