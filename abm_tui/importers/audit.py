@@ -139,9 +139,12 @@ class Audit:
             out.writerow(["file", "line", "status", "reason"])
             for file, line, reason in self.file_problems:
                 out.writerow([neutralise(file), line, "error", neutralise(reason)])
-            for file in self.read:
-                for line, status, mark in self.rows(file):
-                    out.writerow([neutralise(file), line, status, neutralise(mark.text())])
+            for file in self.read:  # rows without a mark (most of them) say nothing: no text to make
+                name = neutralise(file)
+                out.writerows(
+                    (name, line, status, neutralise(mark.text()) if mark is not NO_MARK else "")
+                    for line, status, mark in self.rows(file)
+                )
 
 
 @dataclass
