@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from abm_tui.config import sqlite_file
 from abm_tui.domain import Params
@@ -37,16 +38,23 @@ class ListLoader:
 
     def first_page(self, size: int) -> Snapshot | None:
         """The first `size` rows of the default list (targets by tier), straight from the stored metrics
-        of a long list on SQLite; None when those are stale or the list is short (`load` is as quick)."""
+        of a long list; None when those are stale or the list is short (`load` is as quick)."""
         path = sqlite_file(self.db.url)
-        conn = metric_cache.connect_current(path) if path is not None else None
-        if conn is None:
-            return None
+        conn: Any
+        if path is not None:
+            conn = metric_cache.connect_current(path)  # None: missing, new or at an older schema
+            if conn is None:
+                return None
+        else:  # PostgreSQL: the same queries through the engine's connection
+            conn = self.db.engine.raw_connection()
+            if not metric_cache.at_current_schema(conn):
+                conn.close()
+                return None
         try:
             settings, as_of, params, state = self._stored_state(conn)
             if state is None:
                 return None
-            if conn.execute("SELECT count(*) FROM account").fetchone()[0] < FIRST_PAGE_FROM:
+            if metric_cache.count_accounts(conn) < FIRST_PAGE_FROM:
                 return None
             page = metric_cache.read_first_page(conn, size)
         finally:

@@ -121,22 +121,43 @@ def read_list(conn: Any) -> list[tuple]:
         cur.close()
 
 
-def read_first_page(conn: sqlite3.Connection, size: int) -> tuple[list[tuple], int] | None:
+def _query(conn: Any, sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows of one query through any DB-API connection (`?` placeholders; `%s` for psycopg)."""
+    if not isinstance(conn, sqlite3.Connection):
+        sql = sql.replace("?", "%s")
+    cur = conn.cursor()
+    try:
+        cur.execute(sql, params)
+        return cur.fetchall()
+    finally:
+        cur.close()
+
+
+def at_current_schema(conn: Any) -> bool:
+    """Whether the database behind a DB-API connection is at the schema these queries are for."""
+    return _query(conn, "SELECT version_num FROM alembic_version") == [(schema_head(),)]
+
+
+def count_accounts(conn: Any) -> int:
+    return _query(conn, "SELECT count(*) FROM account")[0][0]
+
+
+def read_first_page(conn: Any, size: int) -> tuple[list[tuple], int] | None:
     """The rows that can be among the first `size` of the default list, and how many targets there are:
     every row up to the `size`-th one's tier and score, ties included (so sorting them by name in
-    Python gives exactly the first rows of the whole list). None if some stored metrics are stale."""
-    stale = conn.execute(
+    Python gives exactly the first rows of the whole list). None if some stored metrics are stale.
+    Plain SQL that SQLite and PostgreSQL both read."""
+    stale = _query(
+        conn,
         "SELECT count(*) FROM account a LEFT JOIN accountmetric m ON m.account_id = a.id"
-        " WHERE m.version IS NULL OR m.version <> a.version"
-    ).fetchone()[0]
+        " WHERE m.version IS NULL OR m.version <> a.version",
+    )[0][0]
     if stale:
         return None
-    targets = conn.execute("SELECT count(*)" + TARGETS).fetchone()[0]
-    edge = conn.execute(
-        f"SELECT {TIER_ORDER}{TARGETS} ORDER BY 1, 2, 3 LIMIT 1 OFFSET ?", (size - 1,)
-    ).fetchone()
-    where = "" if edge is None else f" AND ({TIER_ORDER}) <= (?, ?, ?)"
-    return conn.execute(SELECT_LIST + TARGETS + where, edge or ()).fetchall(), targets
+    targets = _query(conn, "SELECT count(*)" + TARGETS)[0][0]
+    edge = _query(conn, f"SELECT {TIER_ORDER}{TARGETS} ORDER BY 1, 2, 3 LIMIT 1 OFFSET ?", (size - 1,))
+    where = "" if not edge else f" AND ({TIER_ORDER}) <= (?, ?, ?)"
+    return _query(conn, SELECT_LIST + TARGETS + where, tuple(edge[0]) if edge else ()), targets
 
 
 # -- writing (SQLAlchemy) -----------------------------------------------------------------------------

@@ -70,3 +70,25 @@ def test_decision_log_is_append_only_on_postgres(postgres_server):
         ]
         assert conn.execute(text("SELECT tier FROM account")).scalar() == 2
     engine.dispose()
+
+
+def test_the_first_page_comes_from_the_stored_metrics_on_postgres(postgres_server, monkeypatch):
+    """Issue 17: a long list on PostgreSQL shows its first page (the same rows as the whole list's
+    first ones) before every account is read, as on SQLite."""
+    from datetime import date
+
+    from abm_tui.review import loading
+    from abm_tui.review.service import ReviewService
+    from abm_tui.review.targets import TargetQuery, select_rows
+
+    url = postgres_server.new_database()
+    assert main(["import", str(demo_folder()), "--db", url]) == 0
+    monkeypatch.setattr(loading, "FIRST_PAGE_FROM", 10)
+    as_of = date(2026, 11, 20)
+    assert ReviewService(url, as_of=as_of).first_page(20) is None  # nothing stored yet
+    full = ReviewService(url, as_of=as_of).load()
+    page = ReviewService(url, as_of=as_of).first_page(20)
+    assert page is not None and not page.complete
+    shown, matched, _ = select_rows(full.scoped(TargetQuery()), TargetQuery(), limit=20)
+    assert select_rows(page.scoped(TargetQuery()), TargetQuery(), limit=20)[0] == shown
+    assert page.targets == matched and 20 <= len(page.rows) < matched
