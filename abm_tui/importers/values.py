@@ -86,6 +86,10 @@ def integer(raw: str, lo: int | None = None, hi: int | None = None) -> int | Non
     if not number.is_integer():
         raise ValueError(f"{value!r} is not a whole number")
     if (lo is not None and number < lo) or (hi is not None and number > hi):
+        if hi is None:
+            raise ValueError(f"{value} is below {lo}" if lo else f"{value} is negative")
+        if lo is None:
+            raise ValueError(f"{value} is above {hi}")
         raise ValueError(f"{value} is outside {lo}–{hi}")
     return int(number)
 

@@ -720,3 +720,14 @@ def test_a_domain_two_new_rows_share_matches_neither(engine, tmp_path):
         ("B1", "Acme NL"),
         ("B2", "Acme DE"),
     ]
+
+
+def test_a_whole_number_out_of_range_says_which_way():
+    from abm_tui.importers import values as v
+
+    messages = []
+    for raw, lo, hi in (("-3", 0, None), ("1", 2, None), ("9", None, 5), ("9", 1, 5)):
+        with pytest.raises(ValueError) as exc:
+            v.integer(raw, lo, hi)
+        messages.append(str(exc.value))
+    assert messages == ["-3 is negative", "1 is below 2", "9 is above 5", "9 is outside 1–5"]  # not "0–None"
