@@ -187,13 +187,15 @@ def _open(args: argparse.Namespace, *, must_exist: bool = False):
 
 def cmd_run(args: argparse.Namespace) -> int:
     from abm_tui.config import sqlite_file
-    from abm_tui.store.metric_cache import connect_current
+    from abm_tui.store.metric_cache import connect_current_url
 
     url = resolve_db_url(args.db)
     path = sqlite_file(url)
-    current = connect_current(path) if path is not None else None
+    current = connect_current_url(url)
     chosen = bool(args.db or os.environ.get(ENV_DB))  # not the default location
-    if current is not None:  # the everyday case: the app reads its first screen without SQLAlchemy
+    if (
+        current is not None
+    ):  # the everyday case: the app reads its first screen without SQLAlchemy (or Alembic)
         current.close()
         store = url
     else:  # new, older-schema or PostgreSQL database: create or upgrade it first

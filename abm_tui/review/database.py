@@ -58,9 +58,11 @@ class Database:
             self._portfolio = None
 
     def read_connection(self) -> Any:
-        """A DB-API connection: plain sqlite3 for a SQLite file at the current schema (no SQLAlchemy)."""
-        path = sqlite_file(self.url)
-        conn = metric_cache.connect_current(path) if path is not None else None
+        """A DB-API connection: plain sqlite3 for a SQLite file at the current schema, and psycopg for
+        PostgreSQL until the engine is made (no SQLAlchemy: the start's reading thread must not import
+        it while the warm-up thread does — two threads importing it at once failed); else the engine's."""
+        plain = sqlite_file(self.url) is not None or self._engine is None
+        conn = metric_cache.connect_current_url(self.url) if plain else None
         return conn if conn is not None else self.engine.raw_connection()
 
     def session(self, **kw: Any) -> Session:

@@ -6,9 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import date
-from typing import Any
 
-from abm_tui.config import sqlite_file
 from abm_tui.domain import Params
 from abm_tui.review.database import Database
 from abm_tui.review.snapshot import Snapshot, has_engagement
@@ -39,17 +37,11 @@ class ListLoader:
     def first_page(self, size: int) -> Snapshot | None:
         """The first `size` rows of the default list (targets by tier), straight from the stored metrics
         of a long list; None when those are stale or the list is short (`load` is as quick)."""
-        path = sqlite_file(self.db.url)
-        conn: Any
-        if path is not None:
-            conn = metric_cache.connect_current(path)  # None: missing, new or at an older schema
-            if conn is None:
-                return None
-        else:  # PostgreSQL: the same queries through the engine's connection
-            conn = self.db.engine.raw_connection()
-            if not metric_cache.at_current_schema(conn):
-                conn.close()
-                return None
+        # sqlite3 or psycopg straight away, before SQLAlchemy is imported; None: missing, new or at an
+        # older schema (then `load` goes through the store).
+        conn = metric_cache.connect_current_url(self.db.url)
+        if conn is None:
+            return None
         try:
             settings, as_of, params, state = self._stored_state(conn)
             if state is None:

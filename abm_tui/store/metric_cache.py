@@ -16,6 +16,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from abm_tui.config import sqlite_file
 from abm_tui.store.list_row import METRIC_PART, METRIC_VERSION, SELECT_LIST, as_date
 
 if TYPE_CHECKING:
@@ -87,6 +88,39 @@ def connect_current(path: Path) -> sqlite3.Connection | None:
         conn.close()
         return None
     return conn
+
+
+def postgres_conninfo(url: str) -> str | None:
+    """A libpq URI for a PostgreSQL URL (`postgresql+psycopg://…`); None for any other database."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+")[0] not in ("postgresql", "postgres"):
+        return None
+    return f"postgresql://{rest}"
+
+
+def connect_current_url(url: str) -> Any | None:
+    """A plain DB-API connection (sqlite3, or psycopg without SQLAlchemy) to a database already at the
+    current schema; None when it is not, or cannot be reached: then the full store opens it."""
+    path = sqlite_file(url)
+    if path is not None:
+        return connect_current(path)
+    conninfo = postgres_conninfo(url)
+    if conninfo is None:
+        return None
+    try:
+        import psycopg
+
+        conn = psycopg.connect(conninfo, connect_timeout=10)
+    except Exception:  # the driver missing, the server down: the store says so in its own words
+        return None
+    try:
+        if at_current_schema(conn):
+            conn.rollback()  # leave no transaction open on the server
+            return conn
+    except psycopg.Error:
+        pass
+    conn.close()
+    return None
 
 
 def read_settings(conn: Any) -> dict[str, str]:

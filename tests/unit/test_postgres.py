@@ -92,3 +92,45 @@ def test_the_first_page_comes_from_the_stored_metrics_on_postgres(postgres_serve
     shown, matched, _ = select_rows(full.scoped(TargetQuery()), TargetQuery(), limit=20)
     assert select_rows(page.scoped(TargetQuery()), TargetQuery(), limit=20)[0] == shown
     assert page.targets == matched and 20 <= len(page.rows) < matched
+
+
+def test_a_current_postgres_database_is_read_without_sqlalchemy(postgres_server):
+    """The start checks the schema and reads the first page through psycopg alone (as SQLite through
+    sqlite3); a new database, an unreachable server or another database type are left to the store."""
+    import psycopg
+
+    from abm_tui.store.metric_cache import connect_current_url, postgres_conninfo
+
+    assert postgres_conninfo("postgresql+psycopg://sam:pw@db:5433/abm?sslmode=require") == (
+        "postgresql://sam:pw@db:5433/abm?sslmode=require"
+    )
+    assert postgres_conninfo("sqlite:////tmp/x.sqlite") is None
+    empty = postgres_server.new_database()
+    assert connect_current_url(empty) is None  # no schema yet: the store creates it
+    url = postgres_server.new_database()
+    open_store(url)
+    conn = connect_current_url(url)
+    assert isinstance(conn, psycopg.Connection)
+    assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE  # nothing left open
+    conn.close()
+    unreachable = url.rsplit(":", 1)[0] + ":1/nothing"
+    assert connect_current_url(unreachable) is None
+
+
+def test_the_start_reads_postgres_without_making_the_engine(postgres_server):
+    """Until the engine exists (the warm-up thread makes it), reading goes through psycopg alone:
+    the start's reading thread importing SQLAlchemy while the warm-up thread did crashed the app."""
+    import psycopg
+
+    from abm_tui.review.database import Database
+
+    url = postgres_server.new_database()
+    open_store(url)
+    db = Database(url)
+    first = db.read_connection()
+    assert isinstance(first, psycopg.Connection) and db._engine is None
+    first.close()
+    db.engine  # noqa: B018  (the warm-up makes it)
+    later = db.read_connection()
+    assert not isinstance(later, psycopg.Connection)  # the engine's pooled connection from now on
+    later.close()
