@@ -193,12 +193,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     path = sqlite_file(url)
     current = connect_current_url(url)
     chosen = bool(args.db or os.environ.get(ENV_DB))  # not the default location
-    if (
-        current is not None
-    ):  # the everyday case: the app reads its first screen without SQLAlchemy (or Alembic)
+    # The everyday case: a database at the current schema, whose first screen the app reads through
+    # sqlite3 or psycopg before SQLAlchemy and Alembic are loaded.
+    if current is not None:
         current.close()
         store = url
-    else:  # new, older-schema or PostgreSQL database: create or upgrade it first
+    else:  # new or older-schema database (or an unreachable server): the store creates, upgrades or says why
         from abm_tui.store.demo import load_demo
 
         demo = not chosen  # the demo comes by itself only on the very first run at the default location
