@@ -14,7 +14,9 @@ from abm_tui.store import metric_cache
 from abm_tui.store.list_row import ACCOUNT_VERSION, METRIC_VERSION, target_row
 from abm_tui.store.metric_cache import State
 
-CHUNK = 20_000  # accounts computed at a time when every metric is recomputed (bounds the memory)
+# Accounts computed at a time when every metric is recomputed: bounds the memory (at 100,000 accounts
+# chunks of 20,000 peaked 36 MB higher for 0.2 s less; smaller ones saved no more).
+CHUNK = 10_000
 FIRST_PAGE_FROM = 5_000  # lists this long show their first page before every account is read
 Progress = Callable[[int, int], None]
 
