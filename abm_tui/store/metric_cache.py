@@ -81,13 +81,12 @@ def connect_current(path: Path) -> sqlite3.Connection | None:
         return None
     conn = sqlite3.connect(path, timeout=5)
     try:
-        revision = conn.execute("SELECT version_num FROM alembic_version").fetchall()
-    except sqlite3.Error:
-        revision = None
-    if revision != [(schema_head(),)]:
-        conn.close()
-        return None
-    return conn
+        if at_current_schema(conn):
+            return conn
+    except sqlite3.Error:  # no alembic_version table: new or foreign
+        pass
+    conn.close()
+    return None
 
 
 def postgres_conninfo(url: str) -> str | None:
@@ -124,35 +123,21 @@ def connect_current_url(url: str) -> Any | None:
 
 
 def read_settings(conn: Any) -> dict[str, str]:
-    cur = conn.cursor()
-    try:
-        cur.execute("SELECT key, value FROM setting")
-        return dict(cur.fetchall())
-    finally:
-        cur.close()
+    return dict(_query(conn, "SELECT key, value FROM setting"))
 
 
 def read_state(conn: Any) -> State | None:
-    cur = conn.cursor()
-    try:
-        cur.execute("SELECT as_of, params_key, velocity FROM metricstate WHERE id = 1")
-        row = cur.fetchone()
-    finally:
-        cur.close()
-    if row is None:
+    rows = _query(conn, "SELECT as_of, params_key, velocity FROM metricstate WHERE id = 1")
+    if not rows:
         return None
-    as_of = as_date(row[0])
-    return None if as_of is None else State(as_of, row[1], json.loads(row[2]))
+    stored_day, params_key, velocity = rows[0]
+    as_of = as_date(stored_day)
+    return None if as_of is None else State(as_of, params_key, json.loads(velocity))
 
 
 def read_list(conn: Any) -> list[tuple]:
     """Every account with its stored metrics, in `list_row.COLUMNS` order, by id."""
-    cur = conn.cursor()
-    try:
-        cur.execute(LIST_QUERY)
-        return cur.fetchall()
-    finally:
-        cur.close()
+    return _query(conn, LIST_QUERY)
 
 
 def _query(conn: Any, sql: str, params: tuple = ()) -> list[tuple]:
