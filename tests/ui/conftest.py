@@ -36,3 +36,14 @@ async def settle(pilot, condition=None, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await pilot.pause(0.05)
+
+
+async def open_funnel(pilot, *, moved: bool = False):
+    """`f`, until the funnel screen shows its numbers (`moved`: and what moved, worked out last)."""
+    from abm_tui.ui.screens.funnel import FunnelScreen
+
+    await pilot.press("f")
+    await settle(pilot, lambda: isinstance(pilot.app.screen, FunnelScreen) and pilot.app.screen.lines)
+    if moved:
+        await settle(pilot, lambda: pilot.app.screen.movement is not None)
+    return pilot.app.screen

@@ -7,11 +7,10 @@ import pytest
 from textual.widgets import DataTable, Footer
 
 from abm_tui.ui.app import AbmApp
-from abm_tui.ui.screens.funnel import FunnelScreen
 from abm_tui.ui.screens.targets import TargetsScreen
 from abm_tui.ui.widgets.charts import BarChart, Legend
 from tests.conftest import DEMO_TODAY
-from tests.ui.conftest import SIZE, settle
+from tests.ui.conftest import SIZE, open_funnel, settle
 
 
 def column_labels(table: DataTable) -> list[str]:
@@ -80,8 +79,7 @@ async def test_the_funnel_at_80_columns_shows_numbers_then_charts_one_per_row(ma
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, lambda: app.snapshot is not None)
-        await pilot.press("f")
-        await settle(pilot, lambda: isinstance(app.screen, FunnelScreen) and app.screen.lines)
+        await open_funnel(pilot)
         screen = app.screen
         numbers, pane = screen.query_one("#numbers"), screen.query_one("#charts-pane")
         assert screen.has_class("-narrow") and numbers.region.width == 80 and not pane.display
@@ -101,8 +99,7 @@ async def test_the_funnel_at_160_columns_has_numbers_and_charts_side_by_side(mak
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda: app.snapshot is not None)
-        await pilot.press("f")
-        await settle(pilot, lambda: isinstance(app.screen, FunnelScreen) and app.screen.lines)
+        await open_funnel(pilot)
         screen = app.screen
         assert not screen.has_class("-narrow")
         assert screen.query_one("#numbers").region.right <= screen.query_one("#charts-pane").region.x
@@ -116,8 +113,7 @@ async def test_a_legend_sits_under_its_chart_and_keeps_each_entry_whole(make_app
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda: app.snapshot is not None)
-        await pilot.press("f")
-        await settle(pilot, lambda: isinstance(app.screen, FunnelScreen) and app.screen.movement is not None)
+        await open_funnel(pilot, moved=True)
         chart = app.screen.query_one("#chart-trend", BarChart)
         legend = chart.query_one(Legend)
         assert legend.display and legend.region.y >= chart.query_one("PlotextPlot").region.bottom

@@ -64,15 +64,22 @@ async def test_the_follow_ups_screen_lists_marks_done_and_edits(make_app, demo_e
         assert any("call the CFO (Sam, due 10 Nov) — done" in c for c in cells)
 
 
+async def meeting_with_an_overdue_follow_up(pilot):
+    """A quiet target (no rule flags it, no pipeline) with a follow-up due 01 Nov, then a meeting."""
+    app = pilot.app
+    await settle(pilot, lambda: app.snapshot is not None)
+    quiet = next(r for r in app.snapshot.rows if r.is_target and not r.agenda and r.pipeline == 0)
+    app.service.decide(AddFollowUp(quiet.id, "chase the signed NDA", "Sam", date(2026, 11, 1)))
+    await start(pilot, app)
+    return quiet
+
+
 async def test_in_a_meeting_overdue_follow_ups_come_first_need_an_owner_and_reach_the_minutes(
     make_app, demo_engine
 ):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, lambda: app.snapshot is not None)
-        quiet = next(r for r in app.snapshot.rows if r.is_target and not r.agenda and r.pipeline == 0)
-        app.service.decide(AddFollowUp(quiet.id, "chase the signed NDA", "Sam", date(2026, 11, 1)))
-        await start(pilot, app)
+        quiet = await meeting_with_an_overdue_follow_up(pilot)
         first = app.screen.agenda.entries[0]
         assert first.account_id == quiet.id  # overdue: first, and its Why says so
         assert first.reasons == (
@@ -104,10 +111,7 @@ async def test_a_follow_up_done_during_the_meeting_leaves_its_agenda(make_app, d
     entry it put on the agenda is gone, so nobody decides on a stale reason."""
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, lambda: app.snapshot is not None)
-        quiet = next(r for r in app.snapshot.rows if r.is_target and not r.agenda and r.pipeline == 0)
-        app.service.decide(AddFollowUp(quiet.id, "chase the signed NDA", "Sam", date(2026, 11, 1)))
-        await start(pilot, app)
+        quiet = await meeting_with_an_overdue_follow_up(pilot)
         meeting = app.screen
         assert meeting.agenda.entries[0].account_id == quiet.id
         await pilot.press("l")

@@ -11,7 +11,7 @@ from abm_tui.ui.screens.account import AccountScreen
 from abm_tui.ui.screens.funnel import FunnelScreen
 from abm_tui.ui.screens.prompt import TextPrompt
 from abm_tui.ui.screens.targets import TargetsScreen
-from tests.ui.conftest import SIZE, settle
+from tests.ui.conftest import SIZE, open_funnel, settle
 
 
 def decisions(engine) -> list[Decision]:
@@ -197,8 +197,7 @@ async def test_funnel_count_opens_exactly_those_accounts(make_app):
         await settle(pilot, lambda: app.snapshot is not None)
         await pilot.press("slash", *"smit", "enter")  # a search that the drill-down must replace
         await settle(pilot, lambda: '"smit"' in summary(app))
-        await pilot.press("f")
-        await settle(pilot, lambda: isinstance(app.screen, FunnelScreen) and app.screen.lines)
+        await open_funnel(pilot)
         screen = app.screen
         mqa_index = next(i for i, line in enumerate(screen.lines) if line.label.strip() == "MQAs")
         expected = screen.lines[mqa_index].ids
@@ -417,8 +416,7 @@ async def test_movement_and_loss_reason_counts_open_exactly_those_accounts(make_
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda: app.snapshot is not None)
-        await pilot.press("f")
-        await settle(pilot, lambda: isinstance(app.screen, FunnelScreen) and app.screen.movement is not None)
+        await open_funnel(pilot, moved=True)
         screen = app.screen
         labels = [line.label.strip() for line in screen.lines]
         assert labels[:4] == ["Movement since 23 Oct", "progressed", "regressed", "unchanged"]
@@ -434,8 +432,7 @@ async def test_movement_and_loss_reason_counts_open_exactly_those_accounts(make_
         assert {r.id for r in app.screen.shown} == set(moved.regressed)
         assert summary(app).startswith(f"{len(moved.regressed)} of 200 targets")
 
-        await pilot.press("f")
-        await settle(pilot, lambda: isinstance(app.screen, FunnelScreen) and app.screen.movement is not None)
+        await open_funnel(pilot, moved=True)
         screen = app.screen
         price = next(i for i, line in enumerate(screen.lines) if line.label.strip() == "Price")
         expected = screen.lines[price].ids
@@ -488,8 +485,7 @@ async def test_the_columns_and_words_are_explained(make_app):
         assert "## What the columns and words mean" in text
         assert "- **Fit**: ICP fit 1–5" in text and "- **Top gap**: " in text and "silent (nobody" in text
         await pilot.press("escape")
-        await pilot.press("f")
-        await settle(pilot, lambda: isinstance(app.screen, FunnelScreen))
+        await open_funnel(pilot)
         await pilot.press("question_mark")
         await settle(pilot, lambda: isinstance(app.screen, HelpScreen))
         assert "- **→ next**: Conversion" in app.screen.text and "- **LTV**: " in app.screen.text

@@ -11,8 +11,7 @@ import time
 from textual.widgets import DataTable
 
 from abm_tui.ui.screens.account import AccountScreen
-from abm_tui.ui.screens.funnel import FunnelScreen
-from tests.ui.conftest import SIZE, settle
+from tests.ui.conftest import SIZE, open_funnel, settle
 
 
 def loaded(app) -> bool:
@@ -88,16 +87,14 @@ def test_account_screen(snap_compare, make_app):
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_account)
 
 
-async def open_funnel(pilot) -> None:
+async def funnel_painted(pilot) -> None:
     await settle(pilot, lambda: loaded(pilot.app))
-    await pilot.press("f")
-    await settle(pilot, lambda: isinstance(pilot.app.screen, FunnelScreen) and pilot.app.screen.lines)
-    await settle(pilot, lambda: pilot.app.screen.movement is not None)  # what moved, worked out last
+    await open_funnel(pilot, moved=True)
     await painted(pilot)
 
 
 def test_funnel_screen(snap_compare, make_app):
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_funnel)
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=funnel_painted)
 
 
 def test_light_theme_account_screen(snap_compare, make_app):
@@ -126,14 +123,14 @@ def test_meeting_screen_80x24(snap_compare, make_app):
 
 def test_funnel_screen_80x24(snap_compare, make_app):
     """The numbers at full width (`c` shows the charts instead)."""
-    assert snap_compare(make_app(), terminal_size=SMALL, run_before=open_funnel)
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=funnel_painted)
 
 
 def test_funnel_charts_80x24(snap_compare, make_app):
     """The charts one per row, each with its legend under it."""
 
     async def run_before(pilot):
-        await open_funnel(pilot)
+        await funnel_painted(pilot)
         await pilot.press("c")
         await painted(pilot)
 
