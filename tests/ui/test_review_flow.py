@@ -5,12 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session
 from textual.widgets import DataTable, Input
+from textual_plotext import PlotextPlot
 
 from abm_tui.store.models import Account, Decision
 from abm_tui.ui.screens.account import AccountScreen
 from abm_tui.ui.screens.funnel import FunnelScreen
 from abm_tui.ui.screens.prompt import TextPrompt
 from abm_tui.ui.screens.targets import TargetsScreen
+from abm_tui.ui.widgets.charts import BarChart, Legend
 from tests.ui.conftest import SIZE, open_funnel, settle
 
 
@@ -253,6 +255,12 @@ async def test_empty_database_shows_an_empty_state(tmp_path):
         await pilot.press("enter", "1", "d", "f")
         await settle(pilot)
         assert isinstance(app.screen, FunnelScreen)
+        await settle(pilot, lambda: app.screen.lines)
+        # No accounts: the stages chart says so rather than drawing an axis from -1 to 1 and a legend
+        # for bars that are not there.
+        stages = app.screen.query_one("#chart-stages", BarChart)
+        assert not stages.query_one(Legend).display
+        assert "all zero" in stages.query_one(PlotextPlot).render().plain
         await pilot.press("escape", "u")
         await settle(pilot)
         assert isinstance(app.screen, TargetsScreen)

@@ -81,8 +81,9 @@ class BarChart(Vertical):
         orientation = "horizontal" if horizontal else "vertical"
         names = list(series)
         colours = [SERIES_COLOURS[i % len(SERIES_COLOURS)] for i in range(len(names))]
-        if not labels or not names:
-            plt.text("no data", 0, 0)
+        empty = not labels or not any(any(values) for values in series.values())
+        if empty:  # a flat plot would draw an axis from -1 to 1 and a legend for no bar
+            plt.text("no data" if not labels else "all zero", 0, 0)
         elif len(names) == 1:
             plt.bar(
                 list(labels), list(series[names[0]]), orientation=orientation, width=0.6, color=colours[0]
@@ -95,12 +96,12 @@ class BarChart(Vertical):
             plt.multiple_bar(
                 list(labels), [list(series[n]) for n in names], orientation=orientation, color=colours
             )
-        if label_every > 1 and labels and names:
+        if label_every > 1 and not empty:
             shown = range(0, len(labels), label_every)
             plt.xticks([i + 1 for i in shown], [labels[i] for i in shown])
         if ylabel:
             plt.ylabel(ylabel)
         key = self.query_one(Legend)
-        key.display = len(names) > 1 and bool(labels)
+        key.display = len(names) > 1 and not empty
         key.show(names)
         plot.refresh()
