@@ -77,8 +77,7 @@ def reasons_for(
         if rule == "promote":
             # A Tier 3 below the promote score was promoted for its open deal, not its score.
             if row.tier == 3 and row.score < params.promote_score:
-                amount = money(row.pipeline, currency) if row.pipeline else "no amount given"
-                out.append(f"Tier 3 with an open deal ({amount}): promote?")
+                out.append(f"Tier 3 with an open deal ({deal_amount(row, currency)}): promote?")
             else:
                 out.append(f"Tier {row.tier}, score {row.score}, {engaged}: promote?")
         elif rule == "demote":
@@ -88,9 +87,8 @@ def reasons_for(
         elif rule == "poor_fit":
             out.append(f"ICP fit {row.icp_fit}/5 on Tier {row.tier}: keep it on the list?")
         elif rule == "gap":
-            out.append(
-                f"Open deal {money(row.pipeline, currency)} but {missing_on_deal.get(row.id, 'a role')} missing: find them"
-            )
+            missing = missing_on_deal.get(row.id, "a role")
+            out.append(f"Open deal ({deal_amount(row, currency)}) but {missing} missing: find them")
         elif rule == "stalled":
             out.append(f"{stalled.get(row.id, 'A deal is stalled')}: unstick or close?")
         elif rule == "surge":
@@ -120,12 +118,17 @@ def stalled_texts(ds: Dataset, as_of: date, velocity: dict[str, float]) -> dict[
     return out
 
 
+def deal_amount(row: TargetRow, currency: str | None) -> str:
+    """The open pipeline in words; CRM exports (Maven's) often leave open deals without an amount."""
+    return money(row.pipeline, currency) if row.pipeline else "no amount given"
+
+
 def _missing_roles(snap: Snapshot) -> dict[int, str]:
     out: dict[int, str] = {}
     for r in snap.rows:
         missing = [role.replace("_", " ") for role, gap in r.gaps.items() if gap == "missing"]
         if missing:
-            out[r.id] = " and ".join(missing)
+            out[r.id] = and_list(missing)
     return out
 
 

@@ -291,3 +291,11 @@ def test_a_tier_3_promoted_for_an_open_deal_says_so_even_without_an_amount():
     assert reasons_for(row(12_000.0, 75), T, {}, {}, "USD") == [
         "Tier 3, score 75, 0 of 2 roles engaged: promote?"
     ]
+    # The gap rule says the same of the deal, and lists the missing roles in words.
+    gap = row(0.0, 0)._replace(tier=1, agenda=("gap",))
+    assert reasons_for(gap, T, {}, {1: "decision maker, budget holder and technical"}, "USD") == [
+        "Open deal (no amount given) but decision maker, budget holder and technical missing: find them"
+    ]
+    assert reasons_for(gap._replace(pipeline=320_000.0), T, {}, {1: "technical"}, "EUR") == [
+        "Open deal (€320k) but technical missing: find them"
+    ]
