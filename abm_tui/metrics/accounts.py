@@ -71,7 +71,7 @@ def account_metrics(
 
     Columns: active_stakeholders, intent_points, breadth, depth, recency, score, required_roles, identified_roles,
     engaged_roles, role_coverage, buying_group_coverage, gaps (role → gap), engaged_by_role, top_gap, stage,
-    open_pipeline, open_opportunities, first_engagement, last_engagement, days_since_last, intent_score,
+    open_pipeline, open_opportunities, influenced_pipeline, first_engagement, last_engagement, days_since_last, intent_score,
     surging_topics, surging, agenda.
     """
     T = as_timestamp(as_of)
@@ -152,6 +152,10 @@ def _pipeline_and_stage(
     out["open_opportunities"] = (
         open_opps.groupby("account_id").size().reindex(out.index).fillna(0).astype("int64")
     )
+    influenced = influenced_deals(opps, ds.engagements, T, params)
+    out["influenced_pipeline"] = (
+        influenced.groupby("account_id")["amount"].sum().reindex(out.index).fillna(0.0)
+    )
     won_accounts = set(opps.loc[opps["is_won"], "account_id"])
     churned = acc["churned_at"].notna() & (acc["churned_at"] <= T)
     is_customer = out.index.isin(won_accounts) & ~churned.to_numpy()
@@ -193,6 +197,22 @@ def _pipeline_and_stage(
     add = off_list & (icp >= params.add_min_fit) & (out["surging"].to_numpy() | (score >= params.add_score))
     flags = np.column_stack([flags, add])
     out["agenda"] = [[AGENDA_RULES[j] for j in np.flatnonzero(row)] for row in flags]
+
+
+def influenced_deals(
+    opps: pd.DataFrame, engagements: pd.DataFrame, T: pd.Timestamp, params: Params
+) -> pd.DataFrame:
+    """The deals of `opps` created in the period `T-period_days+1 … T` whose account had ≥1 engagement
+    in the `influence_days` days up to the deal's created_at (DESIGN §3 "Marketing-influenced")."""
+    start = T - pd.Timedelta(days=params.period_days - 1)
+    created = opps[(opps["created_at"] >= start) & (opps["created_at"] <= T)]
+    if created.empty:
+        return created
+    e = engagements.loc[engagements["account_id"].isin(created["account_id"]), ["account_id", "occurred_at"]]
+    pairs = created[["id", "account_id", "created_at"]].merge(e, on="account_id")
+    lag = (pairs["created_at"] - pairs["occurred_at"]).dt.days
+    hit = pairs.loc[(lag >= 0) & (lag < params.influence_days), "id"]
+    return created[created["id"].isin(hit)]
 
 
 def portfolio_velocity(ds: Dataset, as_of: date | str, params: Params = DEFAULT_PARAMS) -> dict[str, float]:

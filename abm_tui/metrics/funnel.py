@@ -28,10 +28,11 @@ def groups(acc: pd.DataFrame, tier: int | None, owner: str | None) -> tuple[pd.I
     one (every other account of the owner), from accounts indexed by id. Indexes: `isin` hashes them
     in C (a Python set would be rebuilt per call)."""
     mine = owner_mask(acc, owner)
-    abm = active_target_mask(acc) & mine
+    active = active_target_mask(acc)
+    abm = active & mine
     if tier is not None:
         abm &= acc["tier"] == tier
-    return acc.index[abm.fillna(False)], acc.index[~active_target_mask(acc) & mine]
+    return acc.index[abm.fillna(False)], acc.index[~active & mine]
 
 
 def funnel(
@@ -43,12 +44,14 @@ def funnel(
     owner: str | None = None,
     metrics: pd.DataFrame | None = None,
     opportunities: pd.DataFrame | None = None,
+    with_velocity: bool = True,
 ) -> dict[str, Any]:
     """Every portfolio metric at `as_of`, for active target accounts (optionally one tier / owner).
 
     `metrics` may pass a precomputed `account_metrics` frame and `opportunities` the deals as of
     `as_of` (`opportunities_as_of`): both are the same for every tier and owner. Rates with a zero
-    denominator are None.
+    denominator are None. `with_velocity=False`: `ds` holds no stage changes, "velocity_days" is None
+    (`abm_velocity` gives it from them).
     """
     T = as_timestamp(as_of)
     m = account_metrics(ds, T, params) if metrics is None else metrics
@@ -71,11 +74,12 @@ def funnel(
     )
     in_abm = opps["account_id"].isin(abm_ids)
     created_in_period = opps["created_at"] >= period_start
-    sourced = opps[in_abm & created_in_period & (opps["source"] == "marketing")]["amount"].sum()
-    influenced = _influenced_amount(ds, opps[in_abm & created_in_period], params.influence_days)
+    # Each mask picks the columns it needs (`.loc[mask, columns]`): copying whole deal rows cost most.
+    sourced = opps.loc[in_abm & created_in_period & (opps["source"] == "marketing"), "amount"].sum()
+    influenced = targets["influenced_pipeline"].sum()  # per account: `account_metrics`
 
     quarter = T.to_period("Q")
-    open_abm = opps[in_abm & opps["is_open"]]
+    open_abm = opps.loc[in_abm & opps["is_open"], ["close_date", "amount"]]
     in_quarter = open_abm["close_date"].dt.to_period("Q") == quarter
     target_amount = params.sales_target_quarter
     coverage = ratio(open_abm.loc[in_quarter, "amount"].sum(), target_amount or 0)
@@ -84,17 +88,14 @@ def funnel(
     closed_in_period &= opps["close_date"] <= T
     win_rate, deal_size = {}, {}
     for group, ids in (("abm", abm_ids), ("non_abm", non_abm_ids)):
-        closed = opps[closed_in_period & opps["account_id"].isin(ids)]
+        closed = opps.loc[closed_in_period & opps["account_id"].isin(ids), ["is_won", "amount"]]
         won = closed[closed["is_won"]]
         win_rate[group] = ratio(len(won), len(closed))
         deal_size[group] = ratio(won["amount"].sum(), len(won))
 
-    won_abm = opps[closed_in_period & in_abm & opps["is_won"]]
+    won_abm = opps.loc[closed_in_period & in_abm & opps["is_won"], ["close_date", "created_at"]]
     cycle = mean_or_none((won_abm["close_date"] - won_abm["created_at"]).dt.days)
-    abm_opp_ids = set(opps.loc[in_abm, "id"])
-    vel = velocity(
-        ds.stage_changes[ds.stage_changes["opportunity_id"].isin(abm_opp_ids)], T, params.period_days
-    )
+    vel = abm_velocity(ds.stage_changes, opps, abm_ids, T, params) if with_velocity else None
 
     revenue = revenue_outcomes(
         accounts=acc,
@@ -125,12 +126,9 @@ def funnel(
     }
 
 
-def _influenced_amount(ds: Dataset, opps: pd.DataFrame, days: int) -> float:
-    """Amount of `opps` whose account had ≥1 engagement in the `days` days up to its created_at."""
-    if opps.empty:
-        return 0.0
-    e = ds.engagements[ds.engagements["account_id"].isin(opps["account_id"])][["account_id", "occurred_at"]]
-    pairs = opps[["id", "account_id", "created_at"]].merge(e, on="account_id")
-    lag = (pairs["created_at"] - pairs["occurred_at"]).dt.days
-    hit = set(pairs.loc[(lag >= 0) & (lag < days), "id"])
-    return float(opps.loc[opps["id"].isin(hit), "amount"].sum())
+def abm_velocity(
+    stage_changes: pd.DataFrame, opps: pd.DataFrame, abm_ids: pd.Index, T: pd.Timestamp, params: Params
+) -> dict[str, float]:
+    """The funnel's stage velocity: over the stage changes of the ABM group's deals (`opps`: as of `T`)."""
+    abm_opp_ids = opps.loc[opps["account_id"].isin(abm_ids), "id"]
+    return velocity(stage_changes[stage_changes["opportunity_id"].isin(abm_opp_ids)], T, params.period_days)

@@ -6,18 +6,25 @@ import numpy as np
 import pandas as pd
 
 
-def opportunities_as_of(opps: pd.DataFrame, stage_changes: pd.DataFrame, T: pd.Timestamp) -> pd.DataFrame:
-    """Opportunities created by `T`, with `is_open`/`is_won`/`is_lost` at `T`, current stage and days in it.
-
-    An opportunity closed after `T` was still open on `T`; its stage on `T` is the last
-    stage change entered by `T` (its created_at and recorded stage when it has none).
-    """
+def deal_states(opps: pd.DataFrame, T: pd.Timestamp) -> pd.DataFrame:
+    """Opportunities created by `T`, with `is_open`/`is_won`/`is_lost` at `T` (an opportunity closed
+    after `T` was still open on `T`) and a missing amount as 0: what the funnel needs of them."""
     o = opps[opps["created_at"] <= T].copy()
     closed_by_T = o["close_date"].isna() | (o["close_date"] <= T)
     o["is_won"] = (o["outcome"] == "won") & closed_by_T
     o["is_lost"] = (o["outcome"] == "lost") & closed_by_T
     o["is_open"] = ~(o["is_won"] | o["is_lost"])
     o["amount"] = o["amount"].fillna(0.0)
+    return o
+
+
+def opportunities_as_of(opps: pd.DataFrame, stage_changes: pd.DataFrame, T: pd.Timestamp) -> pd.DataFrame:
+    """Opportunities created by `T`, with `is_open`/`is_won`/`is_lost` at `T`, current stage and days in it.
+
+    An opportunity closed after `T` was still open on `T`; its stage on `T` is the last
+    stage change entered by `T` (its created_at and recorded stage when it has none).
+    """
+    o = deal_states(opps, T)
     sc = stage_changes[stage_changes["entered_at"] <= T]
     last = sc.sort_values(["opportunity_id", "entered_at"], kind="stable").groupby("opportunity_id").tail(1)
     last = last.set_index("opportunity_id")

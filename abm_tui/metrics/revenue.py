@@ -65,7 +65,10 @@ def revenue_outcomes(
     def group_of(ids: pd.Series | pd.Index) -> np.ndarray:
         return label.reindex(ids).fillna("").to_numpy(dtype=str)
 
-    won = opps[opps["is_won"] & opps["close_date"].notna() & (opps["close_date"] <= T)]
+    won = opps.loc[
+        opps["is_won"] & opps["close_date"].notna() & (opps["close_date"] <= T),
+        ["account_id", "close_date", "source", "amount"],
+    ]
     first_win = won.groupby("account_id")["close_date"].min()
     won_in_p = won[won["close_date"] >= start]
     won_group = group_of(won_in_p["account_id"])
@@ -104,9 +107,12 @@ def revenue_outcomes(
 
     abm_churn = out["churn_rate_by_group"]["abm"]
     out["retention_rate"] = None if abm_churn is None else 1 - abm_churn
-    abm_created = opps[opps["account_id"].isin(groups["abm"]) & (opps["created_at"] >= start)]
-    out["marketing_share_of_pipeline"] = ratio(sourced_pipeline, float(abm_created["amount"].sum()))
-    closed = opps[(opps["is_won"] | opps["is_lost"]) & opps["close_date"].notna() & (opps["close_date"] <= T)]
+    abm_created = opps.loc[opps["account_id"].isin(groups["abm"]) & (opps["created_at"] >= start), "amount"]
+    out["marketing_share_of_pipeline"] = ratio(sourced_pipeline, float(abm_created.sum()))
+    closed = opps.loc[
+        (opps["is_won"] | opps["is_lost"]) & opps["close_date"].notna() & (opps["close_date"] <= T),
+        ["account_id", "close_date", "is_won"],
+    ]
     out["win_rate_by_quarter"] = _win_rate_by_quarter(closed, group_of(closed["account_id"]), T)
     counts = lost_deals(opps, groups["abm"], T, params)["reason"].value_counts(sort=False)
     out["loss_reasons"] = {
@@ -144,10 +150,13 @@ def _churn_base(accounts: pd.DataFrame, opps: pd.DataFrame, start: pd.Timestamp)
 
 
 def lost_deals(opps: pd.DataFrame, ids: pd.Index, T: pd.Timestamp, params: Params) -> pd.DataFrame:
-    """The deals of the accounts `ids` lost in the period, with their `reason` (trimmed; "(none given)")."""
+    """The deals of the accounts `ids` lost in the period (id, account_id, close_date, amount, lost_reason)
+    with their `reason` (trimmed; "(none given)")."""
     start = T - pd.Timedelta(days=params.period_days - 1)
-    lost = opps[opps["is_lost"] & (opps["close_date"] >= start) & (opps["close_date"] <= T)]
-    lost = lost[lost["account_id"].isin(ids)]
+    mask = opps["is_lost"] & (opps["close_date"] >= start) & (opps["close_date"] <= T)
+    lost = opps.loc[
+        mask & opps["account_id"].isin(ids), ["id", "account_id", "close_date", "amount", "lost_reason"]
+    ]
     reason = lost["lost_reason"].where(lost["lost_reason"].notna(), "").astype(str).str.strip()
     return lost.assign(reason=reason.replace("", NO_REASON))
 

@@ -27,6 +27,7 @@ class Database:
         self.url = store if isinstance(store, str) else store.url.render_as_string(hide_password=False)
         self._lock = threading.Lock()
         self._portfolio: Dataset | None = None
+        self._deals: Dataset | None = None
         self._portfolio_lock = threading.Lock()
 
     @property
@@ -53,9 +54,26 @@ class Database:
                 )
             return self._portfolio
 
+    def deals(self) -> Dataset:
+        """What the funnel's numbers read besides the list rows: the deals, the spend and the churn
+        dates — not the touches, contacts or stage changes (the list rows carry what it needs of
+        them). The portfolio's when that is read."""
+        from abm_tui.store.repo import load_dataset
+
+        with self._portfolio_lock:
+            if self._portfolio is not None:
+                return self._portfolio
+            if self._deals is None:
+                self._deals = load_dataset(
+                    self.engine,
+                    tables=("accounts", "opportunities", "spend"),
+                    account_columns=("id", "churned_at"),
+                )
+            return self._deals
+
     def forget_portfolio(self) -> None:
         with self._portfolio_lock:
-            self._portfolio = None
+            self._portfolio = self._deals = None
 
     def read_connection(self) -> Any:
         """A DB-API connection: plain sqlite3 for a SQLite file at the current schema, and psycopg for

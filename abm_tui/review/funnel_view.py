@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from abm_tui.domain import STAGES
@@ -67,9 +68,10 @@ def funnel_lines(
         nxt = "" if stage not in f["conversion"] else f"  → {fmt_pct(conv)}"
         lines.append(FunnelLine(f"  {stage}", f"{f['stage_counts'][stage]}{nxt}", frozenset(by_stage[stage])))
     lines.append(FunnelLine("Reach (touched in window)", "", heading=True))
+    since = snap.as_of - timedelta(days=window)  # touched after it: fewer than `window` days ago
     for t in (1, 2, 3):
         tier_rows = by_tier[t]
-        hit = frozenset(r.id for r in tier_rows if r.last_touch and (snap.as_of - r.last_touch).days < window)
+        hit = frozenset(r.id for r in tier_rows if r.last_touch and r.last_touch > since)
         lines.append(
             FunnelLine(
                 f"  Tier {t}", f"{fmt_pct(f['reach_by_tier'][str(t)])} ({len(hit)}/{len(tier_rows)})", hit

@@ -8,12 +8,12 @@ Everything here runs in worker threads; it returns plain data and never touches 
 from __future__ import annotations
 
 import getpass
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from abm_tui.review.database import Database
+from abm_tui.review.funnel_desk import FunnelDesk, FunnelView
 from abm_tui.review.loading import ListLoader, Progress
 from abm_tui.review.meeting import MeetingDesk
 from abm_tui.review.movement import Movement, MovementDesk
@@ -21,10 +21,8 @@ from abm_tui.review.snapshot import AccountView, Snapshot
 from abm_tui.store import metric_cache
 
 if TYPE_CHECKING:  # the first screen needs none of these: they load in the background after it
-    import pandas as pd
     from sqlalchemy import Engine
 
-    from abm_tui.metrics.dataset import Dataset
     from abm_tui.review.agenda import Agenda
     from abm_tui.review.build_list import Candidate
     from abm_tui.review.follow_ups import FollowUpRow
@@ -49,10 +47,7 @@ class ReviewService:
         self.lists = ListLoader(self.db, as_of, on_recompute=self._forget_funnel_data)
         self.meetings = MeetingDesk(self.db)
         self.movements = MovementDesk(self.db)
-        self._funnel_memo: tuple[Snapshot, Dataset, pd.DataFrame, pd.DataFrame] | None = None
-        self._funnel_results: dict[
-            tuple[int | None, str | None], dict[str, Any]
-        ] = {}  # for _funnel_memo's snapshot
+        self.funnels = FunnelDesk(self.db)
 
     @property
     def engine(self) -> Engine:
@@ -64,6 +59,7 @@ class ReviewService:
     def _forget_funnel_data(self) -> None:
         self.db.forget_portfolio()
         self.movements.forget()
+        self.funnels.forget()
 
     # -- the list (review/loading.py) ---------------------------------------------------------------
 
@@ -146,7 +142,8 @@ class ReviewService:
         return self.db.name()
 
     def warm_up(self) -> None:
-        """Load what decisions, the account screen and the funnel need (run after the first screen)."""
+        """Load what decisions, the account screen and the funnel need, and work out the whole list's
+        funnel (run after the first screen: not on the first key press)."""
         import abm_tui.metrics.changes
         import abm_tui.metrics.funnel
         import abm_tui.review.agenda
@@ -155,49 +152,25 @@ class ReviewService:
         import abm_tui.store.repo  # noqa: F401
 
         self.engine  # noqa: B018  (made now rather than on the first key press)
+        snap = self.current
+        if snap is not None and snap.complete:
+            self.funnel_view(snap)  # the deals read and the whole list's funnel worked out before `f`
 
-    # -- the funnel --------------------------------------------------------------------------------
+    # -- the funnel (review/funnel_desk.py) ----------------------------------------------------------
 
     def funnel(self, snap: Snapshot, tier: int | None = None, owner: str | None = None) -> dict[str, Any]:
-        """The funnel metrics of `snap`: the list's stored metrics, the deals and touches read once;
-        each tier and owner worked out once per snapshot (a snapshot never changes)."""
-        from abm_tui.metrics import funnel
+        """The funnel metrics of `snap` but its stage velocity (None: `funnel_velocity`)."""
+        return self.funnels.funnel(snap, tier, owner)
 
-        ds, metrics, opps = self._funnel_inputs(snap)
-        key = (tier, owner)
-        if key not in self._funnel_results:
-            self._funnel_results[key] = funnel(
-                ds, snap.as_of, snap.params, tier=tier, owner=owner, metrics=metrics, opportunities=opps
-            )
-        return self._funnel_results[key]
+    def funnel_view(self, snap: Snapshot, tier: int | None = None, owner: str | None = None) -> FunnelView:
+        """What the funnel screen shows: the numbers, the accounts behind each, the stages per tier."""
+        return self.funnels.view(snap, tier, owner)
 
-    def _funnel_inputs(self, snap: Snapshot) -> tuple[Dataset, pd.DataFrame, pd.DataFrame]:
-        """The funnel's data for `snap` (its accounts, metrics frame and deals as of its day), kept
-        while the snapshot is current: the funnel screen asks for the whole list and each tier of one."""
-        from abm_tui.metrics.dataset import as_timestamp
-        from abm_tui.metrics.opportunities import opportunities_as_of
-        from abm_tui.review.targets import metrics_frame
-
-        memo = self._funnel_memo
-        if memo is None or memo[0] is not snap:
-            self._funnel_results = {}
-            ds = self.funnel_dataset(snap)
-            opps = opportunities_as_of(ds.opportunities, ds.stage_changes, as_timestamp(snap.as_of))
-            memo = self._funnel_memo = (snap, ds, metrics_frame(snap.rows, snap.as_of), opps)
-        return memo[1], memo[2], memo[3]
-
-    def lost_by_reason(
-        self, snap: Snapshot, tier: int | None, owner: str | None
-    ) -> dict[str, frozenset[int]]:
-        """The accounts behind each loss reason of the funnel (its ABM deals lost in the period)."""
-        from abm_tui.metrics.dataset import as_timestamp
-        from abm_tui.metrics.funnel import groups
-        from abm_tui.metrics.revenue import lost_deals
-
-        ds, _, opps = self._funnel_inputs(snap)
-        abm, _ = groups(ds.accounts.set_index("id", drop=False), tier, owner)
-        lost = lost_deals(opps, abm, as_timestamp(snap.as_of), snap.params)
-        return {str(k): frozenset(int(i) for i in g) for k, g in lost.groupby("reason")["account_id"]}
+    def funnel_velocity(
+        self, snap: Snapshot, tier: int | None = None, owner: str | None = None
+    ) -> dict[str, float]:
+        """The funnel's stage velocity: it reads every stage change (with what moved, in the background)."""
+        return self.funnels.velocity(snap, tier, owner)
 
     def movement(
         self,
@@ -211,13 +184,6 @@ class ReviewService:
     ) -> Movement:
         """What moved since `since` (default: the last meeting) and the 13-week trend (review/movement.py)."""
         return self.movements.movement(snap, tier, owner, since, progress, with_trend=with_trend)
-
-    def funnel_dataset(self, snap: Snapshot) -> Dataset:
-        """The accounts as `snap` has them; their deals, touches and spend as read once from the store."""
-        from abm_tui.review.targets import accounts_frame
-
-        data = self.db.portfolio()
-        return replace(data, accounts=accounts_frame(snap.rows, data.accounts))
 
     # -- decisions ---------------------------------------------------------------------------------
 

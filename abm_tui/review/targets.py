@@ -154,8 +154,17 @@ def metrics_frame(rows: list[TargetRow], as_of: date):
     """The `account_metrics` columns the funnel and the change report read, rebuilt from list rows."""
     import pandas as pd
 
-    ids, stage, score, is_mqa, coverage, pipeline, last, topics = _columns(
-        rows, "id", "stage", "score", "is_mqa", "coverage", "pipeline", "last_touch", "surging_topics"
+    ids, stage, score, is_mqa, coverage, pipeline, influenced, last, topics = _columns(
+        rows,
+        "id",
+        "stage",
+        "score",
+        "is_mqa",
+        "coverage",
+        "pipeline",
+        "influenced",
+        "last_touch",
+        "surging_topics",
     )
     rank = {s: i for i, s in enumerate(STAGES)}
     last_touch = pd.Series(_datetimes(last))
@@ -167,6 +176,7 @@ def metrics_frame(rows: list[TargetRow], as_of: date):
             "is_mqa": is_mqa,
             "buying_group_coverage": pd.array(coverage, dtype="Float64"),
             "open_pipeline": pipeline,
+            "influenced_pipeline": influenced,
             "last_engagement": last_touch.to_numpy(),
             "days_since_last": (pd.Timestamp(as_of) - last_touch).dt.days.to_numpy(),
             "surging": [bool(t) for t in topics],
@@ -177,9 +187,8 @@ def metrics_frame(rows: list[TargetRow], as_of: date):
 
 def accounts_frame(rows: list[TargetRow], churned):
     """The accounts table as the metrics read it, from list rows (`churned`: a frame of id, churned_at)."""
+    import numpy as np
     import pandas as pd
-
-    from abm_tui.metrics.dataset import frame
 
     ids, name, domain, tier, is_target, status, icp_fit, sales, marketing = _columns(
         rows,
@@ -193,21 +202,24 @@ def accounts_frame(rows: list[TargetRow], churned):
         "owner_sales",
         "owner_marketing",
     )
+    index = pd.Index(ids, dtype="int64")
+    churned_at = churned.set_index("id")["churned_at"].reindex(index)  # datetime64, NaT: not churned
     df = pd.DataFrame(
         {
-            "id": pd.array(ids, dtype="int64"),
-            "name": name,
-            "domain": domain,
+            "id": index.to_numpy(),
+            "source_id": pd.Series(None, index=range(len(ids)), dtype="object"),
+            "name": pd.Series(name, dtype=object),
+            "domain": pd.Series(domain, dtype=object),
+            "is_target": np.array(is_target, dtype=bool),
             "tier": pd.array(tier, dtype="Int64"),
-            "is_target": pd.array(is_target, dtype="bool"),
-            "status": status,
             "icp_fit": pd.array(icp_fit, dtype="Int64"),
-            "owner_sales": sales,
-            "owner_marketing": marketing,
+            "status": pd.Series(status, dtype=object),
+            "churned_at": churned_at.to_numpy(),
+            "owner_sales": pd.Series(sales, dtype=object),
+            "owner_marketing": pd.Series(marketing, dtype=object),
         }
     )
-    df["churned_at"] = df["id"].map(churned.set_index("id")["churned_at"]) if len(df) else None
-    return frame("accounts", df)
+    return df  # the columns and dtypes of `metrics.dataset.frame("accounts")`, built as such
 
 
 def _in_scope(row: TargetRow, q: TargetQuery) -> bool:

@@ -80,6 +80,8 @@ class TargetRow(NamedTuple):
         Mapping[str, str], Metric("gaps", "gaps")
     ]  # required role → missing / thin / silent / covered
     pipeline: Annotated[float, Metric("open_pipeline")]
+    # What the funnel sums over its accounts (so it never reads the touches).
+    influenced: Annotated[float, Metric("influenced_pipeline")]
     last_touch: Annotated[date | None, Metric("last_engagement")]
     agenda: Annotated[tuple[str, ...], Metric("agenda", "names")]  # the agenda rules that flag it
     intent_score: Annotated[float | None, Metric("intent_score")]  # the highest in the intent window

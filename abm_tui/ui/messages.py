@@ -90,6 +90,14 @@ class MovementLoaded(Message):
         self.snap, self.movement = snap, movement
 
 
+class VelocityLoaded(Message):
+    """The funnel's stage velocity (mean days per stage) for one snapshot, tier and owner."""
+
+    def __init__(self, snap: Snapshot, velocity: dict[str, float]) -> None:
+        super().__init__()
+        self.snap, self.velocity = snap, velocity
+
+
 class FollowUpsLoaded(Message):
     """Every standing follow-up was read, and whose are "mine"."""
 

@@ -269,6 +269,7 @@ def test_a_tier_3_promoted_for_an_open_deal_says_so_even_without_an_amount():
             top_gap=None,
             gaps={},
             pipeline=pipeline,
+            influenced=0.0,
             last_touch=None,
             agenda=("promote",),
             metric_version=1,

@@ -7,6 +7,7 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -166,3 +167,24 @@ def test_stage_never_regresses_when_engagement_only_grows(data, extra):
     after = account_metrics(build(accounts, contacts, more, opps), T)["stage"]
     rank = {s: i for i, s in enumerate(STAGES)}
     assert all(rank[after[i]] >= rank[before[i]] for i in before.index)
+
+
+@settings(max_examples=80, deadline=None)
+@given(datasets())
+def test_influenced_pipeline_per_account_is_the_definition(data):
+    """Each account's stored influenced pipeline (what the funnel sums) is DESIGN §3's definition, deal by
+    deal: created in the period, its account touched in the 90 days up to its created_at."""
+    accounts, _, engagements, opps = data
+    params = Params()
+    m = account_metrics(build(*data), T, params)
+    start = T - timedelta(days=params.period_days - 1)
+    for a in accounts:
+        touches = [e["occurred_at"] for e in engagements if e["account_id"] == a["id"]]
+        expected = sum(
+            o["amount"]
+            for o in opps
+            if o["account_id"] == a["id"]
+            and start <= o["created_at"] <= T
+            and any(0 <= (o["created_at"] - t).days < params.influence_days for t in touches)
+        )
+        assert m.loc[a["id"], "influenced_pipeline"] == pytest.approx(expected)

@@ -14,15 +14,18 @@ from textual.widgets import DataTable, Header, Static
 from abm_tui.domain import STAGES
 from abm_tui.review.funnel_view import (
     FunnelLine,
-    funnel_lines,
     movement_lines,
-    scope_rows,
-    stage_counts_by_tier,
 )
 from abm_tui.review.movement import Movement
 from abm_tui.review.snapshot import Snapshot
 from abm_tui.review.targets import TargetQuery, owners_of
-from abm_tui.ui.messages import FunnelLoaded, MovementLoaded, MovementProgress, TargetQueryChosen
+from abm_tui.ui.messages import (
+    FunnelLoaded,
+    MovementLoaded,
+    MovementProgress,
+    TargetQueryChosen,
+    VelocityLoaded,
+)
 from abm_tui.ui.screens.base import ReviewScreen
 from abm_tui.ui.widgets.charts import BarChart
 from abm_tui.ui.widgets.footer import KeyFooter
@@ -115,17 +118,14 @@ class FunnelScreen(ReviewScreen):
 
     @work(thread=True, exclusive=True, group="funnel", exit_on_error=False)
     def compute(self, snap: Snapshot, tier: int | None, owner: str | None) -> None:
-        service = self.app.service
-        total = service.funnel(snap, tier, owner)
-        rows = scope_rows(snap, tier, owner)
-        per_tier = stage_counts_by_tier(rows, tier)
-        lines = funnel_lines(snap, total, rows, service.lost_by_reason(snap, tier, owner))
-        self.post_message(FunnelLoaded(snap, total, per_tier, lines))
+        view = self.app.service.funnel_view(snap, tier, owner)
+        self.post_message(FunnelLoaded(snap, view.total, view.per_tier, view.lines))
 
     @work(thread=True, exclusive=True, group="movement", exit_on_error=False)
     def compute_movement(self, snap: Snapshot, tier: int | None, owner: str | None) -> None:
-        """What moved and the 13-week trend: every account's stages as of earlier days (in the
-        background, with progress; the keys keep working)."""
+        """The stage velocity, then what moved and the 13-week trend: every stage change and every
+        account's stages as of earlier days (in the background, with progress; the keys keep working)."""
+        self.post_message(VelocityLoaded(snap, self.app.service.funnel_velocity(snap, tier, owner)))
 
         def progress(done: int, total: int) -> None:
             self.post_message(MovementProgress(done, total))
@@ -202,8 +202,13 @@ class FunnelScreen(ReviewScreen):
                 "non-ABM": [(q["non_abm"] or 0) * 100 for q in quarters],
             },
         )
-        self.query_one("#chart-trend", BarChart).show("Trend: working it out…", [], {})
-        vel = f["velocity_days"]
+        self.query_one("#chart-trend", BarChart).show("Trend: working it out…", [], {}, pending=True)
+        self.query_one("#chart-velocity", BarChart).show("Velocity: working it out…", [], {}, pending=True)
+
+    def on_velocity_loaded(self, message: VelocityLoaded) -> None:
+        if message.snap is not self.app.snapshot:
+            return
+        vel = message.velocity
         self.query_one("#chart-velocity", BarChart).show(
             "Velocity: mean days per stage", list(vel), {"days": list(vel.values())}, horizontal=True
         )

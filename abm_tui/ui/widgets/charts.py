@@ -69,9 +69,10 @@ class BarChart(Vertical):
         horizontal: bool = False,
         ylabel: str = "",
         label_every: int = 1,
+        pending: bool = False,
     ) -> None:
         """`label_every`: name only every n-th bar (long series); plotext's own thinning of crowded
-        labels depends on the order of repaints."""
+        labels depends on the order of repaints. `pending`: the numbers are still being worked out."""
         plot = self.query_one(PlotextPlot)
         # plotext 5's bundled type hints lag its code (`color=` of the grouped bars): checked by the tests.
         plt: Any = plot.plt
@@ -82,7 +83,9 @@ class BarChart(Vertical):
         names = list(series)
         colours = [SERIES_COLOURS[i % len(SERIES_COLOURS)] for i in range(len(names))]
         empty = not labels or not any(any(values) for values in series.values())
-        if empty:  # a flat plot would draw an axis from -1 to 1 and a legend for no bar
+        if empty and pending:
+            plt.text("…", 0, 0)
+        elif empty:  # a flat plot would draw an axis from -1 to 1 and a legend for no bar
             plt.text("no data" if not labels else "all zero", 0, 0)
         elif len(names) == 1:
             plt.bar(
