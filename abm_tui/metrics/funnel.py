@@ -75,7 +75,7 @@ def funnel(
     in_abm = opps["account_id"].isin(abm_ids)
     created_in_period = opps["created_at"] >= period_start
     # Each mask picks the columns it needs (`.loc[mask, columns]`): copying whole deal rows cost most.
-    sourced = opps.loc[in_abm & created_in_period & (opps["source"] == "marketing"), "amount"].sum()
+    sourced = opps.loc[in_abm & created_in_period & opps["marketing"], "amount"].sum()
     influenced = targets["influenced_pipeline"].sum()  # per account: `account_metrics`
 
     quarter = T.to_period("Q")

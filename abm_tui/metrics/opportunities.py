@@ -8,13 +8,15 @@ import pandas as pd
 
 def deal_states(opps: pd.DataFrame, T: pd.Timestamp) -> pd.DataFrame:
     """Opportunities created by `T`, with `is_open`/`is_won`/`is_lost` at `T` (an opportunity closed
-    after `T` was still open on `T`) and a missing amount as 0: what the funnel needs of them."""
+    after `T` was still open on `T`), `marketing` (sourced by marketing) and a missing amount as 0: what
+    the funnel needs of them."""
     o = opps[opps["created_at"] <= T].copy()
     closed_by_T = o["close_date"].isna() | (o["close_date"] <= T)
     o["is_won"] = (o["outcome"] == "won") & closed_by_T
     o["is_lost"] = (o["outcome"] == "lost") & closed_by_T
     o["is_open"] = ~(o["is_won"] | o["is_lost"])
     o["amount"] = o["amount"].fillna(0.0)
+    o["marketing"] = o["source"] == "marketing"  # marketing-sourced
     return o
 
 

@@ -58,23 +58,24 @@ def revenue_outcomes(
     account ids of "abm" and "non_abm"; `avg_deal_size` and `sourced_pipeline` the funnel's own.
     Each deal and account is tagged with its group once (the funnel runs for every tier and owner)."""
     start = T - pd.Timedelta(days=params.period_days - 1)
-    label = pd.Series("", index=accounts.index, dtype="object")
-    for g in GROUPS:
-        label[groups[g]] = g
+    code = pd.Series(np.zeros(len(accounts), dtype=np.int8), index=accounts.index)  # 0: in no group
+    for k, g in enumerate(GROUPS, start=1):
+        code[groups[g]] = k
+    names = np.array(["", *GROUPS])
 
     def group_of(ids: pd.Series | pd.Index) -> np.ndarray:
-        return label.reindex(ids).fillna("").to_numpy(dtype=str)
+        return names[code.reindex(ids, fill_value=0).to_numpy()]
 
     won = opps.loc[
         opps["is_won"] & opps["close_date"].notna() & (opps["close_date"] <= T),
-        ["account_id", "close_date", "source", "amount"],
+        ["account_id", "close_date", "marketing", "amount"],
     ]
     first_win = won.groupby("account_id")["close_date"].min()
     won_in_p = won[won["close_date"] >= start]
     won_group = group_of(won_in_p["account_id"])
     # reindex, not map: map on an empty datetime series fails in pandas 3.
     repeat = won_in_p["close_date"].to_numpy() > first_win.reindex(won_in_p["account_id"]).to_numpy()
-    marketing = (won_in_p["source"] == "marketing").to_numpy()
+    marketing = won_in_p["marketing"].to_numpy()
     amounts, won_ids = won_in_p["amount"].to_numpy(), won_in_p["account_id"].to_numpy()
     first_group, new_customer = group_of(first_win.index), (first_win >= start).to_numpy()
     spent = prorated_spend(spend, start, T)
@@ -157,8 +158,9 @@ def lost_deals(opps: pd.DataFrame, ids: pd.Index, T: pd.Timestamp, params: Param
     lost = opps.loc[
         mask & opps["account_id"].isin(ids), ["id", "account_id", "close_date", "amount", "lost_reason"]
     ]
-    reason = lost["lost_reason"].where(lost["lost_reason"].notna(), "").astype(str).str.strip()
-    return lost.assign(reason=reason.replace("", NO_REASON))
+    codes, given = pd.factorize(lost["lost_reason"])  # few distinct reasons: each trimmed once
+    trimmed = np.array([str(r).strip() or NO_REASON for r in given] + [NO_REASON], dtype=object)
+    return lost.assign(reason=trimmed[codes])  # code -1 (none given) picks the last
 
 
 def _win_rate_by_quarter(closed: pd.DataFrame, group: np.ndarray, T: pd.Timestamp) -> list[dict]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from abm_tui.review.database import Database
-from abm_tui.review.funnel_view import FunnelLine, funnel_lines, scope_rows, stage_counts_by_tier
+from abm_tui.review.funnel_view import FunnelLine, funnel_lines, scope_frame, stage_counts_by_tier
 from abm_tui.review.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -42,6 +43,10 @@ class Inputs:
     ds: Dataset
     metrics: pd.DataFrame
     opps: pd.DataFrame
+
+    @cached_property
+    def accounts_by_id(self) -> pd.DataFrame:
+        return self.ds.accounts.set_index("id", drop=False)
 
 
 class FunnelDesk:
@@ -77,11 +82,11 @@ class FunnelDesk:
     def view(self, snap: Snapshot, tier: int | None = None, owner: str | None = None) -> FunnelView:
         """The numbers with the accounts behind each, and the accounts per stage of each tier."""
 
-        def work(_: Inputs) -> FunnelView:
+        def work(i: Inputs) -> FunnelView:
             total = self.funnel(snap, tier, owner)
-            rows = scope_rows(snap, tier, owner)
-            lines = funnel_lines(snap, total, rows, self.lost_by_reason(snap, tier, owner))
-            return FunnelView(total, stage_counts_by_tier(rows, tier), lines)
+            scope = scope_frame(i.metrics, i.accounts_by_id, tier, owner)
+            lines = funnel_lines(snap, total, scope, self.lost_by_reason(snap, tier, owner))
+            return FunnelView(total, stage_counts_by_tier(scope, tier), lines)
 
         return self._once(snap, ("view", tier, owner), work)
 
@@ -94,7 +99,7 @@ class FunnelDesk:
         from abm_tui.metrics.revenue import lost_deals
 
         def work(i: Inputs) -> dict[str, frozenset[int]]:
-            abm, _ = groups(i.ds.accounts.set_index("id", drop=False), tier, owner)
+            abm, _ = groups(i.accounts_by_id, tier, owner)
             lost = lost_deals(i.opps, abm, as_timestamp(snap.as_of), snap.params)
             return {str(k): frozenset(int(a) for a in g) for k, g in lost.groupby("reason")["account_id"]}
 
@@ -106,7 +111,7 @@ class FunnelDesk:
         from abm_tui.metrics.funnel import abm_velocity, groups
 
         i = self.inputs(snap)
-        abm, _ = groups(i.ds.accounts.set_index("id", drop=False), tier, owner)
+        abm, _ = groups(i.accounts_by_id, tier, owner)
         stage_changes = self.db.portfolio().stage_changes
         return abm_velocity(stage_changes, i.opps, abm, as_timestamp(snap.as_of), snap.params)
 
@@ -152,14 +157,9 @@ def _changed_positions(before: Snapshot, after: Snapshot) -> list[int] | None:
 
 
 def _patched(frame: pd.DataFrame, positions: list[int], part: pd.DataFrame) -> pd.DataFrame:
-    """`frame` (a row per list row, in row order) with its rows at `positions` replaced by `part`'s."""
-    import numpy as np
-    import pandas as pd
-
-    if not positions:
-        return frame
-    keep = np.ones(len(frame), dtype=bool)
-    keep[positions] = False
-    order = np.argsort(np.concatenate([np.flatnonzero(keep), positions]), kind="stable")
-    out = pd.concat([frame[keep], part.set_axis(frame.index[positions])]).iloc[order]
+    """`frame` (a row per list row, in row order) with its rows at `positions` replaced by `part`'s
+    (same columns and dtypes): a copy, column by column."""
+    out = frame.copy()
+    for j in range(len(frame.columns)):
+        out.iloc[positions, j] = part.iloc[:, j].to_numpy()
     return out

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from abm_tui.domain import STAGES
 from abm_tui.exporters.numbers import fmt_pct, money
 from abm_tui.review.snapshot import Snapshot
-from abm_tui.review.targets import TargetRow, funnel_scope
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from abm_tui.review.movement import Movement
 
 
@@ -25,59 +25,57 @@ class FunnelLine:
     heading: bool = False
 
 
-def scope_rows(snap: Snapshot, tier: int | None, owner: str | None) -> list[TargetRow]:
-    """Active target accounts in the tier/owner filter: what the funnel counts."""
-    return funnel_scope(snap.rows, tier, owner)
+def scope_frame(
+    metrics: pd.DataFrame, accounts: pd.DataFrame, tier: int | None, owner: str | None
+) -> pd.DataFrame:
+    """What the funnel counts — active target accounts in the tier/owner filter (`metrics.funnel.groups`)
+    — as their rows of the metrics frame (indexed by id) with their `tier` (`accounts`: indexed by id)."""
+    from abm_tui.metrics.funnel import groups
+
+    abm, _ = groups(accounts, tier, owner)
+    return metrics.loc[abm].assign(tier=accounts.loc[abm, "tier"].to_numpy())
 
 
-def stage_counts_by_tier(rows: list[TargetRow], tier: int | None) -> dict[int, dict[str, int]]:
-    """Active targets (`scope_rows`) per journey stage for each tier in scope: the funnel's
-    `stage_counts` per tier, counted from the list rows instead of three more funnels."""
-    out = {t: dict.fromkeys(STAGES, 0) for t in (1, 2, 3) if tier in (None, t)}
-    for row in rows:
-        if row.tier in out:
-            out[row.tier][row.stage] += 1
-    return out
+def stage_counts_by_tier(scope: pd.DataFrame, tier: int | None) -> dict[int, dict[str, int]]:
+    """The funnel's accounts (`scope`: its metrics frame rows, with their tier) per journey stage for
+    each tier in scope: the funnel's `stage_counts` per tier, without three more funnels."""
+    counted = scope.groupby(["tier", "stage_rank"]).size()
+    return {
+        t: {s: int(counted.get((t, i), 0)) for i, s in enumerate(STAGES)}
+        for t in (1, 2, 3)
+        if tier in (None, t)
+    }
 
 
 def funnel_lines(
     snap: Snapshot,
     f: dict[str, Any],
-    rows: list[TargetRow],
+    scope: pd.DataFrame,
     lost: dict[str, frozenset[int]] | None = None,
 ) -> list[FunnelLine]:
-    """The numbers of funnel `f`, each with the accounts behind it (`rows`: its `scope_rows`; `lost`:
-    the accounts behind each loss reason). What moved comes separately (`movement_lines`): it takes
-    longer to work out."""
-    window = snap.params.window_days
-    by_stage: dict[str, set[int]] = {stage: set() for stage in STAGES}
-    by_tier: dict[int, list[TargetRow]] = {1: [], 2: [], 3: []}
-    mqa_ids: set[int] = set()
-    pipeline_ids: set[int] = set()
-    for r in rows:  # one pass over the rows for every count
-        by_stage[r.stage].add(r.id)
-        if r.tier in by_tier:
-            by_tier[r.tier].append(r)
-        if r.is_mqa:
-            mqa_ids.add(r.id)
-        if r.pipeline > 0:
-            pipeline_ids.add(r.id)
+    """The numbers of funnel `f`, each with the accounts behind it (`scope`: the metrics frame's rows of
+    the funnel's accounts, indexed by id, with their `tier`; `lost`: the accounts behind each loss
+    reason). What moved comes separately (`movement_lines`): it takes longer to work out."""
+    ids = scope.index.to_numpy()
+
+    def accounts(mask: Any) -> frozenset[int]:
+        return frozenset(ids[mask].tolist())
+
+    rank = scope["stage_rank"].to_numpy()
+    tiers = scope["tier"].to_numpy(dtype="float64", na_value=float("nan"))
+    touched = (scope["days_since_last"] < snap.params.window_days).to_numpy()  # none: NaN, not touched
     lines = [FunnelLine("Journey stage", "accounts  → next", heading=True)]
-    for stage in STAGES:
+    for i, stage in enumerate(STAGES):
         conv = f["conversion"].get(stage)
         nxt = "" if stage not in f["conversion"] else f"  → {fmt_pct(conv)}"
-        lines.append(FunnelLine(f"  {stage}", f"{f['stage_counts'][stage]}{nxt}", frozenset(by_stage[stage])))
+        lines.append(FunnelLine(f"  {stage}", f"{f['stage_counts'][stage]}{nxt}", accounts(rank == i)))
     lines.append(FunnelLine("Reach (touched in window)", "", heading=True))
-    since = snap.as_of - timedelta(days=window)  # touched after it: fewer than `window` days ago
     for t in (1, 2, 3):
-        tier_rows = by_tier[t]
-        hit = frozenset(r.id for r in tier_rows if r.last_touch and r.last_touch > since)
-        lines.append(
-            FunnelLine(
-                f"  Tier {t}", f"{fmt_pct(f['reach_by_tier'][str(t)])} ({len(hit)}/{len(tier_rows)})", hit
-            )
-        )
-    mqa, with_pipeline = frozenset(mqa_ids), frozenset(pipeline_ids)
+        hit = accounts((tiers == t) & touched)
+        reach = fmt_pct(f["reach_by_tier"][str(t)])
+        lines.append(FunnelLine(f"  Tier {t}", f"{reach} ({len(hit)}/{int((tiers == t).sum())})", hit))
+    mqa = accounts(scope["is_mqa"].to_numpy(dtype=bool))
+    with_pipeline = accounts((scope["open_pipeline"] > 0).to_numpy())
     cov = f["pipeline_coverage"]
     cur = snap.currency
     lines += [
@@ -99,7 +97,7 @@ def funnel_lines(
         ),
         FunnelLine("  Churn", fmt_pct(f["churn_rate"])),
     ]
-    surging = frozenset(r.id for r in rows if r.surging_topics)
+    surging = accounts(scope["surging"].to_numpy(dtype=bool))  # accounts with a surging topic
     lines += [FunnelLine(f"Intent (last {snap.params.intent_days} d)", "", heading=True)]
     lines += [FunnelLine("  Surging targets", f"{f['intent_surging']:,}", surging)]
     lines += revenue_lines(f, cur, snap.params.tam_min_fit)

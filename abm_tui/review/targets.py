@@ -133,7 +133,7 @@ def build_rows(accounts, metrics) -> list[TargetRow]:
     return [target_row(t) for t in list_tuples(accounts, metrics)]
 
 
-def _columns(rows: list[TargetRow], *names: str) -> list[list]:
+def row_columns(rows: list[TargetRow], *names: str) -> list[list]:
     """Columns of the rows (built column-wise, for the same reason)."""
     return [list(map(itemgetter(TargetRow._fields.index(n)), rows)) for n in names]
 
@@ -154,7 +154,7 @@ def metrics_frame(rows: list[TargetRow], as_of: date):
     """The `account_metrics` columns the funnel and the change report read, rebuilt from list rows."""
     import pandas as pd
 
-    ids, stage, score, is_mqa, coverage, pipeline, influenced, last, topics = _columns(
+    ids, stage, score, is_mqa, coverage, pipeline, influenced, last, topics = row_columns(
         rows,
         "id",
         "stage",
@@ -190,7 +190,7 @@ def accounts_frame(rows: list[TargetRow], churned):
     import numpy as np
     import pandas as pd
 
-    ids, name, domain, tier, is_target, status, icp_fit, sales, marketing = _columns(
+    ids, name, domain, tier, is_target, status, icp_fit, sales, marketing = row_columns(
         rows,
         "id",
         "name",

@@ -13,7 +13,6 @@ from abm_tui.metrics.accounts import account_metrics
 from abm_tui.metrics.funnel import funnel
 from abm_tui.review import loading as loading_module
 from abm_tui.review.agenda import build_agenda, stalled_texts
-from abm_tui.review.funnel_view import scope_rows, stage_counts_by_tier
 from abm_tui.review.requests import Drop, Retier
 from abm_tui.review.service import ReviewService
 from abm_tui.review.targets import TargetQuery, _in_scope, build_rows, sort_rows
@@ -190,7 +189,7 @@ def test_funnel_from_the_stored_metrics_equals_the_plain_funnel(data, request):
             plain = funnel(ds, as_of, params, tier=tier, owner=who)
             assert fast_funnel(service, s, tier, who) == plain
             assert service.funnel(s, tier, who)["velocity_days"] is None
-            for t, counts in stage_counts_by_tier(scope_rows(s, tier, who), tier).items():  # chart by tier
+            for t, counts in service.funnel_view(s, tier, who).per_tier.items():  # the chart by tier
                 assert counts == funnel(ds, as_of, params, tier=t, owner=who)["stage_counts"]
     assert plain["marketing_influenced_pipeline"] > 0
     # After a decision the funnel counts the account where it now is.
@@ -218,6 +217,35 @@ def test_the_accounts_frame_from_list_rows_is_the_accounts_table(demo_engine):
         return df.assign(**{c: df[c].where(df[c].notna(), None) for c in df.select_dtypes(object).columns})
 
     pd.testing.assert_frame_equal(missing_as_none(got), missing_as_none(want))
+
+
+@pytest.mark.parametrize("data", ["demo_engine", "generated_engine"])
+def test_each_funnel_number_opens_the_accounts_it_counts(data, request):
+    """The accounts behind each count (worked out from the metrics frame) are the list rows the count
+    describes, picked row by row."""
+    from abm_tui.review.targets import funnel_scope
+
+    engine = request.getfixturevalue(data)
+    as_of = DEMO_TODAY if data == "demo_engine" else date(2026, 11, 20)
+    service = ReviewService(engine, as_of=as_of)
+    snap = service.load()
+    owner = next(r.owner_sales for r in snap.rows if r.owner_sales)
+    for tier, who in ((None, None), (2, None), (None, owner)):
+        rows = funnel_scope(snap.rows, tier, who)
+        view = service.funnel_view(snap, tier, who)
+        lines = {line.label.strip(): line for line in view.lines}
+        for stage in ("target", "reached", "engaged", "mqa", "opportunity", "customer"):
+            assert lines[stage].ids == {r.id for r in rows if r.stage == stage}
+            assert lines[stage].value.split()[0] == str(len(lines[stage].ids))
+        for t in (1, 2, 3):
+            touched = {r.id for r in rows if r.tier == t and r.days_since_last(as_of) is not None
+                       and r.days_since_last(as_of) < snap.params.window_days}  # fmt: skip
+            assert lines[f"Tier {t}"].ids == touched
+            assert lines[f"Tier {t}"].value.endswith(f"({len(touched)}/{sum(r.tier == t for r in rows)})")
+        assert lines["MQAs"].ids == {r.id for r in rows if r.is_mqa}
+        assert lines["Accounts with open pipeline"].ids == {r.id for r in rows if r.pipeline > 0}
+        assert lines["Surging targets"].ids == {r.id for r in rows if r.surging_topics}
+    assert lines["engaged"].ids and lines["Tier 1"].ids and lines["MQAs"].ids
 
 
 def test_after_a_decision_the_funnel_frames_are_patched_as_if_built_again(demo_engine):
