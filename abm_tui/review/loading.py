@@ -18,7 +18,9 @@ from abm_tui.store.metric_cache import State
 # chunks of 20,000 peaked 36 MB higher for 0.2 s less; smaller ones saved no more).
 CHUNK = 10_000
 FIRST_PAGE_FROM = 5_000  # lists this long show their first page before every account is read
+PAGE = 200  # rows a first page must hold (the list screen shows this many)
 Progress = Callable[[int, int], None]
+Page = Callable[["Snapshot"], None]
 
 
 class ListLoader:
@@ -31,9 +33,11 @@ class ListLoader:
         self.current: Snapshot | None = None  # the latest snapshot, kept under `_lock`
         self._lock = threading.Lock()
 
-    def load(self, progress: Progress | None = None) -> Snapshot:
+    def load(self, progress: Progress | None = None, page: Page | None = None) -> Snapshot:
+        """Every account's list row. When they are all to be recomputed (after an import, on a new day),
+        `page` gets the first `PAGE` rows of the default list as soon as those are known."""
         with self._lock:
-            self.current = self._load(progress)
+            self.current = self._load(progress, page)
             return self.current
 
     def first_page(self, size: int) -> Snapshot | None:
@@ -64,7 +68,7 @@ class ListLoader:
         """The snapshot with these accounts recomputed (decisions are applied one after the other)."""
         with self._lock:
             self.current = (
-                self._load(None) if self.current is None else self.refresh(self.current, account_ids)
+                self._load(None, None) if self.current is None else self.refresh(self.current, account_ids)
             )
             return self.current
 
@@ -79,17 +83,20 @@ class ListLoader:
             state = None
         return settings, as_of, params, state
 
-    def _load(self, progress: Progress | None) -> Snapshot:
+    def _load(self, progress: Progress | None, page: Page | None) -> Snapshot:
         """The stored metrics when they are for this as-of date and these parameters (accounts changed
         since, by another window or a crash, are recomputed); else every account's, recomputed."""
         conn = self.db.read_connection()
         try:
             settings, as_of, params, state = self._stored_state(conn)
-            listing = metric_cache.read_list(conn)
+            if state is None:  # what the stored rows say is stale: only the tiers are read
+                accounts = metric_cache.read_tiers(conn)
+            else:
+                listing = metric_cache.read_list(conn)
         finally:
             conn.close()
         if state is None:
-            return self._compute_all(as_of, params, settings, [t[0] for t in listing], progress)
+            return self._compute_all(as_of, params, settings, accounts, progress, page)
         stale = {t[0] for t in listing if t[METRIC_VERSION] != t[ACCOUNT_VERSION]}
         snap = Snapshot(as_of, params, [target_row(t) for t in listing], settings, state.velocity)
         snap = self.refresh(snap, stale) if stale else snap
@@ -97,29 +104,64 @@ class ListLoader:
         return snap
 
     def _compute_all(
-        self, as_of: date, params: Params, settings: dict[str, str], ids: list[int], progress: Progress | None
+        self,
+        as_of: date,
+        params: Params,
+        settings: dict[str, str],
+        accounts: list[tuple[int, int | None, bool, str]],
+        progress: Progress | None,
+        page: Page | None,
     ) -> Snapshot:
+        """Every account's metrics, computed in chunks and stored. A long list's first page goes first:
+        the targets of the lowest tiers that fill it are computed, and handed to `page`, before the rest."""
         from abm_tui.metrics.accounts import account_metrics, portfolio_velocity
         from abm_tui.review.targets import list_tuples
-        from abm_tui.store.repo import load_dataset
+        from abm_tui.store.repo import MANY_IDS, load_dataset
 
         self.on_recompute()
+        ids = [t[0] for t in accounts]
         if progress:
             progress(0, len(ids))
-        portfolio = load_dataset(self.db.engine, tables=("accounts", "opportunities", "stage_changes"))
-        velocity = portfolio_velocity(portfolio, as_of, params)
-        del portfolio
-        tuples: list[tuple] = []
-        size = min(CHUNK, max(2_000, len(ids) // 5))  # at least five steps of progress on a long list
-        for start in range(0, len(ids), size):
-            part = ids[start : start + size]
-            ds = load_dataset(self.db.engine, id_range=(part[0], part[-1]))
+        velocity = portfolio_velocity(
+            load_dataset(  # only what the velocity reads
+                self.db.engine,
+                tables=("accounts", "opportunities", "stage_changes"),
+                account_columns=("id", "is_target", "status"),
+                opportunity_columns=("id", "account_id"),
+            ),
+            as_of,
+            params,
+        )
+        computed: dict[int, tuple] = {}
+
+        def compute(ds) -> None:
             metrics = account_metrics(
                 ds, as_of, params, stage_velocity=velocity, engagement_data=has_engagement(settings)
             )
-            tuples += list_tuples(ds.accounts, metrics)
+            computed.update((t[0], t) for t in list_tuples(ds.accounts, metrics))
+
+        first, targets = first_page_ids(accounts, PAGE)
+        if (
+            page is not None
+            and len(ids) >= FIRST_PAGE_FROM
+            and 0 < len(first) <= min(MANY_IDS, len(ids) // 2)
+        ):
+            compute(load_dataset(self.db.engine, ids=set(first)))
+            rows = [target_row(computed[i]) for i in first]
+            page(Snapshot(as_of, params, rows, settings, velocity, targets=targets))
             if progress:
-                progress(len(tuples), len(ids))
+                progress(len(computed), len(ids))
+        size = min(CHUNK, max(2_000, len(ids) // 5))  # at least five steps of progress on a long list
+        for start in range(0, len(ids), size):
+            part = ids[start : start + size]
+            todo = {i for i in part if i not in computed}
+            if todo:
+                ds = load_dataset(self.db.engine, id_range=(part[0], part[-1]))
+                compute(ds if len(todo) == len(part) else ds.subset(todo))
+            if progress:
+                progress(len(computed), len(ids))
+        tuples = [computed[i] for i in ids]
+        computed.clear()  # the rows live on in `tuples`
         state = State(as_of, params.key(), velocity)
         metric_cache.replace_all(self.db.engine, tuples, state)
         snap = Snapshot(as_of, params, [target_row(t) for t in tuples], settings, velocity)
@@ -166,3 +208,20 @@ class ListLoader:
                 if i in snap.by_id
             ]
         )
+
+
+def first_page_ids(accounts: list[tuple[int, int | None, bool, str]], size: int) -> tuple[list[int], int]:
+    """The accounts that fill the default list's first `size` rows however their scores come out — the
+    targets (not dropped) of the first tiers in list order, whole tiers until there are `size` of
+    them — and how many targets there are. `accounts`: id, tier, target flag, status
+    (`metric_cache.read_tiers`)."""
+    by_tier: dict[tuple[bool, int], list[int]] = {}
+    for account_id, tier, is_target, status in accounts:
+        if is_target and status != "dropped":
+            by_tier.setdefault((tier is None, tier or 0), []).append(account_id)
+    first: list[int] = []
+    for key in sorted(by_tier):  # the list's tier order: Tier 1 first, no tier last
+        if len(first) >= size:
+            break
+        first += by_tier[key]
+    return first, sum(len(v) for v in by_tier.values())

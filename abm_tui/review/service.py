@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from abm_tui.review.database import Database
 from abm_tui.review.funnel_desk import FunnelDesk, FunnelView
-from abm_tui.review.loading import ListLoader, Progress
+from abm_tui.review.loading import ListLoader, Page, Progress
 from abm_tui.review.meeting import MeetingDesk
 from abm_tui.review.movement import Movement, MovementDesk
 from abm_tui.review.snapshot import AccountView, Snapshot
@@ -68,8 +68,8 @@ class ReviewService:
         """The latest snapshot (after the last load or decision)."""
         return self.lists.current
 
-    def load(self, progress: Progress | None = None) -> Snapshot:
-        return self.lists.load(progress)
+    def load(self, progress: Progress | None = None, page: Page | None = None) -> Snapshot:
+        return self.lists.load(progress, page)
 
     def first_page(self, size: int) -> Snapshot | None:
         return self.lists.first_page(size)

@@ -32,6 +32,7 @@ def schema_head() -> str:
 
 
 LIST_QUERY = SELECT_LIST + " FROM account a LEFT JOIN accountmetric m ON m.account_id = a.id ORDER BY a.id"
+TIERS_QUERY = "SELECT id, tier, is_target, status FROM account ORDER BY id"
 # The default list: targets not dropped, Tier 1 first, highest score first (names break ties in Python).
 TARGETS = (
     " FROM account a JOIN accountmetric m ON m.account_id = a.id WHERE a.is_target AND a.status <> 'dropped'"
@@ -138,6 +139,11 @@ def read_state(conn: Any) -> State | None:
 def read_list(conn: Any) -> list[tuple]:
     """Every account with its stored metrics, in `list_row.COLUMNS` order, by id."""
     return _query(conn, LIST_QUERY)
+
+
+def read_tiers(conn: Any) -> list[tuple[int, int | None, bool, str]]:
+    """Every account's id, tier, target flag and status, by id: what a recompute orders its work by."""
+    return [(i, t, bool(target), status) for i, t, target, status in _query(conn, TIERS_QUERY)]
 
 
 def _query(conn: Any, sql: str, params: tuple = ()) -> list[tuple]:

@@ -41,6 +41,17 @@ def account_count(*, session: Session) -> int:
     return session.execute(select(func.count()).select_from(Account)).scalar_one()
 
 
+OPPORTUNITY_COLUMNS = (
+    "id",
+    "account_id",
+    "amount",
+    "stage",
+    "created_at",
+    "close_date",
+    "outcome",
+    "source",
+    "lost_reason",
+)
 ACCOUNT_COLUMNS = (
     "id",
     "source_id",
@@ -91,6 +102,7 @@ def load_dataset(
     tables: tuple[str, ...] = TABLES,
     engagement_columns: tuple[str, ...] = ("account_id", "contact_id", "occurred_at", "intent"),
     account_columns: tuple[str, ...] = ACCOUNT_COLUMNS,
+    opportunity_columns: tuple[str, ...] = OPPORTUNITY_COLUMNS,
 ):
     """Read the tables the metrics need into a `Dataset` (pandas is imported here, not at start-up).
 
@@ -135,6 +147,7 @@ def load_dataset(
                     tables=tables,
                     engagement_columns=engagement_columns,
                     account_columns=account_columns,
+                    opportunity_columns=opportunity_columns,
                 ).subset(set(c))
                 for c in chunks
             ]
@@ -158,20 +171,7 @@ def load_dataset(
         "accounts": where(select(*(a[x] for x in account_columns)), a.id),
         "contacts": where(select(c.id, c.account_id, c.buying_role), c.account_id),
         "engagements": where(select(*(e[x] for x in engagement_columns)), e.account_id),
-        "opportunities": where(
-            select(
-                o.id,
-                o.account_id,
-                o.amount,
-                o.stage,
-                o.created_at,
-                o.close_date,
-                o.outcome,
-                o.source,
-                o.lost_reason,
-            ),
-            o.account_id,
-        ),
+        "opportunities": where(select(*(o[x] for x in opportunity_columns)), o.account_id),
         "stage_changes": stage_changes,
         "requirements": select(r.tier, r.role, r.min_contacts),
         "spend": select(sp.period_start, sp.period_end, sp.team, sp.program, sp.amount),

@@ -91,7 +91,12 @@ class AbmApp(App):
             page = self.service.first_page(MAX_ROWS)
             if page is not None:
                 self.post_message(MetricsLoaded(page))
-        self.post_message(MetricsLoaded(self.service.load(progress), whole=True))
+
+        def computed_first(snap: Snapshot) -> None:  # every account is recomputed: its first page first
+            if self.snapshot is None:
+                self.post_message(MetricsLoaded(snap))
+
+        self.post_message(MetricsLoaded(self.service.load(progress, computed_first), whole=True))
 
     @work(thread=True, group="warm-up", exit_on_error=False)
     def warm_up(self) -> None:

@@ -370,6 +370,33 @@ def test_the_first_page_is_the_first_rows_of_the_whole_list(demo_db, demo_engine
     assert ReviewService(url, as_of=DEMO_TODAY).first_page(20) is None  # a short list loads whole
 
 
+@pytest.mark.parametrize("data", ["demo_engine", "generated_engine"])
+def test_a_recompute_hands_over_the_first_page_before_the_other_accounts(data, request, monkeypatch):
+    """After an import every account is recomputed: the targets of the first tiers go first, and their
+    page is the first rows of the whole list, before the other accounts are computed."""
+    from abm_tui.review.targets import select_rows
+
+    engine = request.getfixturevalue(data)
+    as_of = DEMO_TODAY if data == "demo_engine" else date(2026, 11, 20)
+    monkeypatch.setattr(loading_module, "FIRST_PAGE_FROM", 10)
+    monkeypatch.setattr(loading_module, "PAGE", 20)
+    done: list[int] = []
+    pages: list = []
+    full = ReviewService(engine, as_of=as_of).load(
+        lambda n, _total: done.append(n), lambda p: pages.append((p, done[-1]))
+    )
+    ((page, done_then),) = pages
+    assert done_then == 0 and done[-1] == len(full.rows)  # handed over before the rest was computed
+    assert not page.complete and full.complete
+    q = TargetQuery()
+    shown, matched, _ = select_rows(full.scoped(q), q, limit=20)
+    assert select_rows(page.scoped(q), q, limit=20)[0] == shown
+    assert page.targets == matched and 20 <= len(page.rows) < matched
+    assert all(full.row(r.id) == r for r in page.rows)
+    assert full.rows == plain_rows(engine, as_of)
+    assert {r.tier for r in page.rows} == {shown[0].tier}  # whole tiers: here the first one fills it
+
+
 def test_the_saved_decision_shows_before_the_metrics_are_recomputed(demo_engine):
     service = ReviewService(demo_engine, as_of=DEMO_TODAY)
     snap = service.load()

@@ -158,6 +158,8 @@ class TargetsScreen(ReviewScreen):
         self.shown: list[TargetRow] = []
         self._painted_query: TargetQuery | None = None
         self.marked: set[int] = set()  # accounts the next 1/2/3/d applies to
+        self._summary = ""  # the line above the table, but what a first page adds
+        self._progress: tuple[int, int] | None = None  # accounts computed, of all, while recomputing
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -216,10 +218,24 @@ class TargetsScreen(ReviewScreen):
         self.refresh_table()
 
     def show_progress(self, done: int, total: int) -> None:
+        self._progress = (done, total)
+        snap = self.app.snapshot
+        if snap is not None and not snap.complete:  # the first page is on screen: the rest to come
+            self.query_one("#targets-summary", Static).update(self._summary + self._pending(snap))
+            return
         share = f"{done:,} of {total:,} accounts" if total else "no accounts yet"
         self.query_one("#targets-summary", Static).update(
             f"Computing the metrics for {share}… (once a day, and after an import)"
         )
+
+    def _pending(self, snap: Snapshot) -> str:
+        """What a first page says of the other accounts: read from the store, or being computed."""
+        if snap.complete:
+            return ""
+        if self._progress is None:
+            return "  ·  reading the other accounts…"
+        done, total = self._progress
+        return f"  ·  computing the others' metrics: {done:,} of {total:,} accounts…"
 
     def watch_query_state(self, _query: TargetQuery) -> None:
         self.refresh_table()
@@ -266,11 +282,10 @@ class TargetsScreen(ReviewScreen):
         text += f"  ·  sorted by {q.sort.replace('_', ' ')} {arrow}"
         if self.marked:
             text += f"  ·  [b]{len(self.marked):,} marked[/b]: 1/2/3/d apply to all, escape unmarks"
-        if not snap.complete:
-            text += "  ·  reading the other accounts…"
-        elif matched > MAX_ROWS:
+        if matched > MAX_ROWS and snap.complete:
             text += f"  ·  [b]showing the first {MAX_ROWS:,}[/b]: search (/) or filter to narrow"
-        self.query_one("#targets-summary", Static).update(text)
+        self._summary = text
+        self.query_one("#targets-summary", Static).update(text + self._pending(snap))
         label = dict(COLUMNS).get(q.sort, "")
         meaning = glossary().get("TargetsScreen", {}).get(label, "")
         self.query_one("#column-hint", Static).update(
