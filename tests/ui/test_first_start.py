@@ -1,0 +1,48 @@
+"""The first start after an import: every account is recomputed, and the list's first page shows first."""
+
+from __future__ import annotations
+
+import threading
+
+from textual.widgets import DataTable, Static
+
+from abm_tui.review import loading as loading_module
+from abm_tui.store import repo
+
+
+async def test_the_first_page_shows_while_the_other_accounts_are_computed(make_app, monkeypatch):
+    """The first tiers' targets are computed first and shown, with the progress of the others on the
+    summary line; the keys work on them; then the whole list replaces the page."""
+    monkeypatch.setattr(loading_module, "FIRST_PAGE_FROM", 10)
+    monkeypatch.setattr(loading_module, "PAGE", 20)
+    rest = threading.Event()  # the other accounts wait for it: the page is on screen meanwhile
+    plain = repo.load_dataset
+
+    def load_dataset(engine, **kw):
+        if "id_range" in kw:  # the chunks of the other accounts (the first page reads by ids)
+            assert rest.wait(10)
+        return plain(engine, **kw)
+
+    monkeypatch.setattr(repo, "load_dataset", load_dataset)
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        summary = app.screen.query_one("#targets-summary", Static)
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if "computing the others' metrics" in str(summary.render()):
+                break
+        text = str(summary.render())
+        assert "of 200 targets" in text and "computing the others' metrics: " in text, text
+        assert not app.snapshot.complete
+        table = app.screen.query_one(DataTable)
+        assert table.row_count >= 20 and {str(table.get_row_at(i)[0]) for i in range(table.row_count)} == {"1"}
+        assert app.screen.shown[0].score == max(r.score for r in app.snapshot.rows)
+        rest.set()
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if app.snapshot.complete:
+                break
+        await pilot.pause()
+        assert app.snapshot.complete and len(app.snapshot.rows) > table.row_count
+        text = str(summary.render())
+        assert "of 200 targets" in text and "computing" not in text, text
