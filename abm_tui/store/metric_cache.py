@@ -187,6 +187,8 @@ def read_first_page(conn: Any, size: int) -> tuple[list[tuple], int] | None:
 
 # -- writing (SQLAlchemy) -----------------------------------------------------------------------------
 
+INSERT_AT_ONCE = 10_000  # stored rows made into parameters at a time (100,000 at once: 50 MB more)
+
 
 def _insert_rows(conn: Connection, rows: list[tuple]) -> None:
     """Store list-shaped rows (`list_row.COLUMNS`, the metric version being the account's)."""
@@ -194,11 +196,13 @@ def _insert_rows(conn: Connection, rows: list[tuple]) -> None:
     from abm_tui.store.models import account_metric
 
     columns = ("account_id", *METRIC_PART)
-    insert_many(
-        conn,
-        account_metric,
-        [dict(zip(columns, (r[0], *r[METRIC_VERSION:]), strict=True)) for r in rows],
-    )
+    for start in range(0, len(rows), INSERT_AT_ONCE):  # a row's dict weighs more than its tuple
+        part = rows[start : start + INSERT_AT_ONCE]
+        insert_many(
+            conn,
+            account_metric,
+            [dict(zip(columns, (r[0], *r[METRIC_VERSION:]), strict=True)) for r in part],
+        )
 
 
 def _state_values(state: State) -> dict[str, Any]:
