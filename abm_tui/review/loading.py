@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from abm_tui.domain import Params
@@ -114,24 +115,23 @@ class ListLoader:
     ) -> Snapshot:
         """Every account's metrics, computed in chunks and stored. A long list's first page goes first:
         the targets of the lowest tiers that fill it are computed, and handed to `page`, before the rest."""
-        from abm_tui.metrics.accounts import account_metrics, portfolio_velocity
+        from abm_tui.metrics.accounts import account_metrics
         from abm_tui.review.targets import list_tuples
-        from abm_tui.store.repo import MANY_IDS, load_dataset
+        from abm_tui.store.repo import MANY_IDS, load_dataset, stage_velocity
 
         self.on_recompute()
         ids = [t[0] for t in accounts]
         if progress:
             progress(0, len(ids))
-        velocity = portfolio_velocity(
-            load_dataset(  # only what the velocity reads
-                self.db.engine,
-                tables=("accounts", "opportunities", "stage_changes"),
-                account_columns=("id", "is_target", "status"),
-                opportunity_columns=("id", "account_id"),
-            ),
-            as_of,
-            params,
-        )
+        # The portfolio's stage velocity (the database works it out, in a thread of its own: SQLite
+        # and psycopg let go of the GIL meanwhile) while the first page's rows are read.
+        with ThreadPoolExecutor(1) as pool:
+            velocity_of = pool.submit(stage_velocity, self.db.engine, as_of, params.period_days)
+            first, targets = first_page_ids(accounts, PAGE)
+            paged = page is not None and len(ids) >= FIRST_PAGE_FROM
+            paged = paged and 0 < len(first) <= min(MANY_IDS, len(ids) // 2)
+            first_rows = load_dataset(self.db.engine, ids=set(first)) if paged else None
+            velocity = velocity_of.result()
         computed: dict[int, tuple] = {}
 
         def compute(ds) -> None:
@@ -140,13 +140,9 @@ class ListLoader:
             )
             computed.update((t[0], t) for t in list_tuples(ds.accounts, metrics))
 
-        first, targets = first_page_ids(accounts, PAGE)
-        if (
-            page is not None
-            and len(ids) >= FIRST_PAGE_FROM
-            and 0 < len(first) <= min(MANY_IDS, len(ids) // 2)
-        ):
-            compute(load_dataset(self.db.engine, ids=set(first)))
+        if page is not None and first_rows is not None:
+            compute(first_rows)
+            del first_rows
             rows = [target_row(computed[i]) for i in first]
             page(Snapshot(as_of, params, rows, settings, velocity, targets=targets))
             if progress:

@@ -35,7 +35,9 @@ async def test_the_first_page_shows_while_the_other_accounts_are_computed(make_a
         assert "of 200 targets" in text and "computing the others' metrics: " in text, text
         assert not app.snapshot.complete
         table = app.screen.query_one(DataTable)
-        assert table.row_count >= 20 and {str(table.get_row_at(i)[0]) for i in range(table.row_count)} == {"1"}
+        assert table.row_count >= 20 and {str(table.get_row_at(i)[0]) for i in range(table.row_count)} == {
+            "1"
+        }
         assert app.screen.shown[0].score == max(r.score for r in app.snapshot.rows)
         rest.set()
         for _ in range(200):

@@ -397,6 +397,21 @@ def test_a_recompute_hands_over_the_first_page_before_the_other_accounts(data, r
     assert {r.tier for r in page.rows} == {shown[0].tier}  # whole tiers: here the first one fills it
 
 
+@pytest.mark.parametrize("data", ["demo_engine", "generated_engine"])
+def test_the_velocity_worked_out_in_sql_is_the_portfolio_velocity(data, request):
+    """A recompute asks the database for the stage velocity: the same numbers, in the same order, as
+    `portfolio_velocity` over every stage change — also for another as-of day and period."""
+    from abm_tui.metrics.accounts import portfolio_velocity
+    from abm_tui.store.repo import stage_velocity
+
+    engine = request.getfixturevalue(data)
+    ds = load_dataset(engine)
+    for as_of, period in ((DEMO_TODAY, 365), (date(2026, 11, 20), 365), (date(2026, 6, 30), 120)):
+        plain = portfolio_velocity(ds, as_of, Params(period_days=period))
+        assert plain and stage_velocity(engine, as_of, period) == plain
+        assert list(stage_velocity(engine, as_of, period)) == list(plain)
+
+
 def test_the_saved_decision_shows_before_the_metrics_are_recomputed(demo_engine):
     service = ReviewService(demo_engine, as_of=DEMO_TODAY)
     snap = service.load()

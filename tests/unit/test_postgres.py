@@ -94,6 +94,28 @@ def test_the_first_page_comes_from_the_stored_metrics_on_postgres(postgres_serve
     assert page.targets == matched and 20 <= len(page.rows) < matched
 
 
+def test_the_velocity_worked_out_in_sql_is_the_portfolio_velocity_on_postgres(postgres_server):
+    from datetime import date
+
+    from abm_tui.metrics.accounts import portfolio_velocity
+    from abm_tui.store.db import make_engine
+    from abm_tui.store.repo import load_dataset, stage_velocity
+
+    url = postgres_server.new_database()
+    assert main(["import", str(demo_folder()), "--db", url]) == 0
+    engine = make_engine(url)
+    try:
+        as_of = date(2026, 11, 20)
+        plain = portfolio_velocity(load_dataset(engine), as_of)
+        assert (
+            plain
+            and stage_velocity(engine, as_of, 365) == plain
+            and list(stage_velocity(engine, as_of, 365)) == list(plain)
+        )
+    finally:
+        engine.dispose()
+
+
 def test_a_current_postgres_database_is_read_without_sqlalchemy(postgres_server):
     """The start checks the schema and reads the first page through psycopg alone (as SQLite through
     sqlite3); a new database, an unreachable server or another database type are left to the store."""
