@@ -6,8 +6,10 @@ import threading
 
 from textual.widgets import DataTable, Static
 
+from abm_tui.domain import STAGES
 from abm_tui.review import loading as loading_module
 from abm_tui.store import repo
+from abm_tui.ui.screens.funnel import FunnelScreen
 
 
 async def test_the_first_page_shows_while_the_other_accounts_are_computed(make_app, monkeypatch):
@@ -39,12 +41,22 @@ async def test_the_first_page_shows_while_the_other_accounts_are_computed(make_a
             "1"
         }
         assert app.screen.shown[0].score == max(r.score for r in app.snapshot.rows)
+        # The funnel counts every account: it waits for them rather than count the first page.
+        await pilot.press("f")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, FunnelScreen) and not app.screen.lines
+        assert "Reading every account first" in str(app.screen.query_one("#funnel-summary").render())
         rest.set()
         for _ in range(200):
             await pilot.pause(0.05)
-            if app.snapshot.complete:
+            if app.snapshot.complete and app.screen.lines:
                 break
         await pilot.pause()
-        assert app.snapshot.complete and len(app.snapshot.rows) > table.row_count
+        assert app.snapshot.complete
+        counts = {line.label.strip(): line for line in app.screen.lines}
+        assert sum(len(counts[s].ids) for s in STAGES) == 200  # every target, not the first page's
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(app.snapshot.rows) > table.row_count
         text = str(summary.render())
         assert "of 200 targets" in text and "computing" not in text, text

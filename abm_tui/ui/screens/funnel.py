@@ -114,6 +114,11 @@ class FunnelScreen(ReviewScreen):
         return None
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
+        if not snapshot.complete:  # a long list's first page: the funnel counts every account
+            self.query_one("#funnel-summary", Static).update(
+                "Reading every account first: the funnel counts all of them…"
+            )
+            return
         self.compute(snapshot, self.tier, self.owner)
 
     @work(thread=True, exclusive=True, group="funnel", exit_on_error=False)

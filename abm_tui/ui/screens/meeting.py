@@ -59,6 +59,7 @@ class MeetingScreen(ReviewScreen):
         self._before_undo: set[int] | None = None
         self._undo_paints = 0
         self.show_all = False  # today's entries (the first `agenda_size`) or every one
+        self._headline_asked = False  # what moved since the last meeting: worked out once
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -86,12 +87,19 @@ class MeetingScreen(ReviewScreen):
             self.sub_title = f"meeting with {meeting.participants}"
         if self.app.snapshot is not None:
             self.show_snapshot(self.app.snapshot)
-            self.load_headline(self.app.snapshot)
 
     # -- data ---------------------------------------------------------------------------------------
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
+        if not snapshot.complete:  # a long list's first page: the agenda looks at every account
+            self.query_one("#meeting-status", Static).update(
+                "Reading every account first: the agenda looks at all of them…"
+            )
+            return
         self.load_agenda(snapshot)
+        if not self._headline_asked:
+            self._headline_asked = True
+            self.load_headline(snapshot)
 
     def on_screen_resume(self) -> None:
         """Back from another screen: follow-ups may have been marked done or moved there (no decision,

@@ -83,10 +83,11 @@ class BarChart(Vertical):
         names = list(series)
         colours = [SERIES_COLOURS[i % len(SERIES_COLOURS)] for i in range(len(names))]
         empty = not labels or not any(any(values) for values in series.values())
-        if empty and pending:
-            plt.text("…", 0, 0)
-        elif empty:  # a flat plot would draw an axis from -1 to 1 and a legend for no bar
-            plt.text("no data" if not labels else "all zero", 0, 0)
+        if empty:  # a word in an empty panel: a flat plot would draw axes from -1 to 1 around no bar
+            plt.text("…" if pending else "no data" if not labels else "all zero", 0, 0)
+            plt.xticks([])
+            plt.yticks([])
+            plt.frame(False)
         elif len(names) == 1:
             plt.bar(
                 list(labels), list(series[names[0]]), orientation=orientation, width=0.6, color=colours[0]
