@@ -115,18 +115,27 @@ class ListLoader:
     ) -> Snapshot:
         """Every account's metrics, computed in chunks and stored. A long list's first page goes first:
         the targets of the lowest tiers that fill it are computed, and handed to `page`, before the rest."""
-        from abm_tui.metrics.accounts import account_metrics
-        from abm_tui.review.targets import list_tuples
-        from abm_tui.store.repo import MANY_IDS, load_dataset, stage_velocity
-
         self.on_recompute()
         ids = [t[0] for t in accounts]
         if progress:
             progress(0, len(ids))
-        # The portfolio's stage velocity (the database works it out, in a thread of its own: SQLite
-        # and psycopg let go of the GIL meanwhile) while the first page's rows are read.
+
+        def velocity_now() -> dict[str, float]:  # through DB-API: no waiting for SQLAlchemy to load
+            conn = self.db.read_connection()
+            try:
+                return metric_cache.stage_velocity(conn, as_of, params.period_days)
+            finally:
+                conn.close()
+
+        # The portfolio's stage velocity is worked out by the database in a thread of its own (SQLite
+        # and psycopg let go of the GIL meanwhile), while SQLAlchemy and pandas load here and the
+        # first page's rows are read.
         with ThreadPoolExecutor(1) as pool:
-            velocity_of = pool.submit(stage_velocity, self.db.engine, as_of, params.period_days)
+            velocity_of = pool.submit(velocity_now)
+            from abm_tui.metrics.accounts import account_metrics
+            from abm_tui.review.targets import list_tuples
+            from abm_tui.store.repo import MANY_IDS, load_dataset
+
             first, targets = first_page_ids(accounts, PAGE)
             paged = page is not None and len(ids) >= FIRST_PAGE_FROM
             paged = paged and 0 < len(first) <= min(MANY_IDS, len(ids) // 2)

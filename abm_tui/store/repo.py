@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
@@ -182,48 +181,6 @@ def load_dataset(
     }
     with engine.connect() as conn:
         return Dataset.build(**{name: read(conn, statements[name]) for name in tables})
-
-
-# The stays of the active targets' deals that ended in the period (DESIGN §3 "Pipeline velocity"): a
-# stage change ends at the next one of its deal (changes entered by the as-of day, in the order
-# `metrics.opportunities.stage_stays` sorts them); per stage their days, count and positions in their
-# deal's history, and where the stage first appears (ordering stages of equal mean position).
-VELOCITY_SQL = """
-WITH sc AS (
-  SELECT s.stage, s.entered_at,
-         lead(s.entered_at) OVER w AS ended_at,
-         row_number() OVER w - 1 AS position,
-         row_number() OVER (ORDER BY s.opportunity_id, s.entered_at, s.id) AS seq
-  FROM stagechange s
-  WHERE s.entered_at <= :as_of AND s.opportunity_id IN (
-    SELECT o.id FROM opportunity o JOIN account a ON a.id = o.account_id
-    WHERE a.is_target AND a.status = 'active')
-  WINDOW w AS (PARTITION BY s.opportunity_id ORDER BY s.entered_at, s.id))
-SELECT stage, sum({days}), count(*), sum(position), min(seq) FROM sc
-WHERE ended_at IS NOT NULL AND ended_at >= :start
-GROUP BY stage
-"""
-
-
-def stage_velocity(engine: Engine, as_of: date, period_days: int) -> dict[str, float]:
-    """`metrics.accounts.portfolio_velocity` worked out by the database: mean days per stage over the
-    active targets' stays that ended in the period, stages in pipeline order (earlier in a deal's
-    history first) — without reading the 500,000 stage changes of 100,000 accounts into pandas."""
-    from sqlalchemy import Date, bindparam, text
-
-    days = (
-        "julianday(ended_at) - julianday(entered_at)"
-        if engine.dialect.name == "sqlite"
-        else "ended_at - entered_at"
-    )
-    stmt = text(VELOCITY_SQL.format(days=days)).bindparams(
-        bindparam("as_of", type_=Date), bindparam("start", type_=Date)
-    )
-    start = as_of - timedelta(days=period_days - 1)
-    with engine.connect() as conn:
-        found = conn.execute(stmt, {"as_of": as_of, "start": start}).all()
-    order = sorted(found, key=lambda r: (float(r[3]) / r[2], r[4]))
-    return {str(stage): float(total) / n for stage, total, n, _, _ in order}
 
 
 def account_details(*, session: Session, account_id: int) -> dict[str, Any] | None:

@@ -402,14 +402,17 @@ def test_the_velocity_worked_out_in_sql_is_the_portfolio_velocity(data, request)
     """A recompute asks the database for the stage velocity: the same numbers, in the same order, as
     `portfolio_velocity` over every stage change — also for another as-of day and period."""
     from abm_tui.metrics.accounts import portfolio_velocity
-    from abm_tui.store.repo import stage_velocity
 
     engine = request.getfixturevalue(data)
     ds = load_dataset(engine)
-    for as_of, period in ((DEMO_TODAY, 365), (date(2026, 11, 20), 365), (date(2026, 6, 30), 120)):
-        plain = portfolio_velocity(ds, as_of, Params(period_days=period))
-        assert plain and stage_velocity(engine, as_of, period) == plain
-        assert list(stage_velocity(engine, as_of, period)) == list(plain)
+    conn = engine.raw_connection()  # the DB-API connection a recompute uses
+    try:
+        for as_of, period in ((DEMO_TODAY, 365), (date(2026, 11, 20), 365), (date(2026, 6, 30), 120)):
+            plain = portfolio_velocity(ds, as_of, Params(period_days=period))
+            assert plain and metric_cache.stage_velocity(conn, as_of, period) == plain
+            assert list(metric_cache.stage_velocity(conn, as_of, period)) == list(plain)
+    finally:
+        conn.close()
 
 
 def test_the_saved_decision_shows_before_the_metrics_are_recomputed(demo_engine):

@@ -99,20 +99,20 @@ def test_the_velocity_worked_out_in_sql_is_the_portfolio_velocity_on_postgres(po
 
     from abm_tui.metrics.accounts import portfolio_velocity
     from abm_tui.store.db import make_engine
-    from abm_tui.store.repo import load_dataset, stage_velocity
+    from abm_tui.store.metric_cache import connect_current_url, stage_velocity
+    from abm_tui.store.repo import load_dataset
 
     url = postgres_server.new_database()
     assert main(["import", str(demo_folder()), "--db", url]) == 0
     engine = make_engine(url)
+    conn = connect_current_url(url)  # psycopg, as a recompute's velocity thread reads
     try:
         as_of = date(2026, 11, 20)
         plain = portfolio_velocity(load_dataset(engine), as_of)
-        assert (
-            plain
-            and stage_velocity(engine, as_of, 365) == plain
-            and list(stage_velocity(engine, as_of, 365)) == list(plain)
-        )
+        assert plain and stage_velocity(conn, as_of, 365) == plain
+        assert list(stage_velocity(conn, as_of, 365)) == list(plain)
     finally:
+        conn.close()
         engine.dispose()
 
 
