@@ -7,6 +7,7 @@ and pandas load; everything else goes through the engine, made once (thread-safe
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from abm_tui.config import sqlite_file
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from abm_tui.metrics.dataset import Dataset
+
+
+DEALS = ("accounts", "opportunities", "spend")  # what the funnel's numbers read (`Database.deals`)
 
 
 class Database:
@@ -45,13 +49,17 @@ class Database:
         from abm_tui.store.repo import TABLES, load_dataset
 
         # Every table but the intent signals (the list rows carry what the funnel needs of them);
-        # the accounts come from the snapshot, so only their churn dates are read.
-        tables = tuple(t for t in TABLES if t != "intent_signals")
+        # the accounts come from the snapshot, so only their churn dates are read. The deals, spend
+        # and churn dates the funnel read already are kept, not read (and held) twice.
         with self._portfolio_lock:
             if self._portfolio is None:
-                self._portfolio = load_dataset(
-                    self.engine, tables=tables, account_columns=("id", "churned_at")
-                )
+                deals = self._deals
+                kept = DEALS if deals is not None else ()
+                tables = tuple(t for t in TABLES if t != "intent_signals" and t not in kept)
+                data = load_dataset(self.engine, tables=tables, account_columns=("id", "churned_at"))
+                if deals is not None:
+                    data = replace(data, **{t: getattr(deals, t) for t in DEALS})
+                self._portfolio, self._deals = data, None
             return self._portfolio
 
     def deals(self) -> Dataset:
@@ -64,11 +72,7 @@ class Database:
             if self._portfolio is not None:
                 return self._portfolio
             if self._deals is None:
-                self._deals = load_dataset(
-                    self.engine,
-                    tables=("accounts", "opportunities", "spend"),
-                    account_columns=("id", "churned_at"),
-                )
+                self._deals = load_dataset(self.engine, tables=DEALS, account_columns=("id", "churned_at"))
             return self._deals
 
     def forget_portfolio(self) -> None:

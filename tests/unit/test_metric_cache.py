@@ -192,6 +192,8 @@ def test_funnel_from_the_stored_metrics_equals_the_plain_funnel(data, request):
             for t, counts in service.funnel_view(s, tier, who).per_tier.items():  # the chart by tier
                 assert counts == funnel(ds, as_of, params, tier=t, owner=who)["stage_counts"]
     assert plain["marketing_influenced_pipeline"] > 0
+    # What moved reads the whole portfolio: the deals the funnel read are kept in it, not read again.
+    assert computed.funnels.inputs(snap).ds.opportunities is computed.db.portfolio().opportunities
     # After a decision the funnel counts the account where it now is.
     row = next(r for r in snap.rows if r.tier == 2 and r.is_target)
     computed.decide(Retier(row.id, 1))
