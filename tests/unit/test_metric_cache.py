@@ -310,6 +310,20 @@ def test_stored_metrics_on_each_database(db_url, monkeypatch):
     second = ReviewService(db_url, as_of=DEMO_TODAY).load()  # a URL: the engine is made lazily
     assert second.rows == first.rows == plain_rows(engine)
     assert any(r.last_touch for r in second.rows) and any(r.coverage is None for r in second.rows)
+    # Recomputed with a first page (read by a list of ids: an array on PostgreSQL), and after a decision.
+    monkeypatch.undo()
+    monkeypatch.setattr(loading_module, "FIRST_PAGE_FROM", 10)
+    monkeypatch.setattr(loading_module, "PAGE", 20)
+    with engine.begin() as conn:
+        metric_cache.forget(conn)
+    pages: list = []
+    service = ReviewService(engine, as_of=DEMO_TODAY)
+    third = service.load(None, pages.append)
+    assert third.rows == first.rows and pages and all(third.row(r.id) == r for r in pages[0].rows)
+    row = next(r for r in third.rows if r.tier == 2 and r.is_target)
+    service.decide(Retier(row.id, 1))
+    by_id = sorted(plain_rows(engine), key=lambda r: r.id)  # PostgreSQL reads an updated row last
+    assert sorted(service.after_decision({row.id}).rows, key=lambda r: r.id) == by_id
     engine.dispose()
 
 
