@@ -211,18 +211,21 @@ def read_first_page(conn: Any, size: int) -> tuple[list[tuple], int] | None:
     """The rows that can be among the first `size` of the default list, and how many targets there are:
     every row up to the `size`-th one's tier and score, ties included (so sorting them by name in
     Python gives exactly the first rows of the whole list). None if some stored metrics are stale.
-    Plain SQL that SQLite and PostgreSQL both read."""
-    stale = _query(
+    Plain SQL that SQLite and PostgreSQL both read, in two statements (each a scan of the list on
+    PostgreSQL: four took 0.26 s at 100,000 accounts)."""
+    stale, targets = _query(
         conn,
-        "SELECT count(*) FROM account a LEFT JOIN accountmetric m ON m.account_id = a.id"
-        " WHERE m.version IS NULL OR m.version <> a.version",
-    )[0][0]
+        "SELECT sum(CASE WHEN m.version IS NULL OR m.version <> a.version THEN 1 ELSE 0 END),"
+        " sum(CASE WHEN a.is_target AND a.status <> 'dropped' THEN 1 ELSE 0 END)"
+        " FROM account a LEFT JOIN accountmetric m ON m.account_id = a.id",
+    )[0]
     if stale:
         return None
-    targets = _query(conn, "SELECT count(*)" + TARGETS)[0][0]
-    edge = _query(conn, f"SELECT {TIER_ORDER}{TARGETS} ORDER BY 1, 2, 3 LIMIT 1 OFFSET ?", (size - 1,))
-    where = "" if not edge else f" AND ({TIER_ORDER}) <= (?, ?, ?)"
-    return _query(conn, SELECT_LIST + TARGETS + where, tuple(edge[0]) if edge else ()), targets
+    targets = int(targets or 0)
+    if targets <= size:
+        return _query(conn, SELECT_LIST + TARGETS), targets
+    edge = f"(SELECT {TIER_ORDER}{TARGETS} ORDER BY 1, 2, 3 LIMIT 1 OFFSET ?)"
+    return _query(conn, SELECT_LIST + TARGETS + f" AND ({TIER_ORDER}) <= {edge}", (size - 1,)), targets
 
 
 # -- writing (SQLAlchemy) -----------------------------------------------------------------------------
