@@ -79,19 +79,8 @@ def account_metrics(
     out = pd.DataFrame(index=acc.index)
 
     upto = ds.engagements[ds.engagements["occurred_at"] <= T]
-    win = window_engagements(ds, T, params.window_days)
-    active = win.dropna(subset=["contact_id"]).groupby("account_id")["contact_id"].nunique()
-    weight = win["intent"].map(INTENT_WEIGHTS).fillna(0).groupby(win["account_id"]).sum()
-    last_in_window = win.groupby("account_id")["occurred_at"].max()
-
-    out["active_stakeholders"] = active.reindex(out.index).fillna(0).astype("int64")
-    out["breadth"] = np.minimum(1.0, out["active_stakeholders"] / 5)
-    out["intent_points"] = weight.reindex(out.index).fillna(0).astype("int64")
-    out["depth"] = np.minimum(1.0, out["intent_points"] / 30)
-    days_last_window = (T - last_in_window.reindex(out.index)).dt.days
-    out["recency"] = (0.5 ** (days_last_window / 30)).fillna(0.0)
-    raw = 40 * out["breadth"] + 30 * out["depth"] + 30 * out["recency"]
-    out["score"] = [round_half_up(x) for x in raw]
+    scores = engagement_scores(window_engagements(ds, T, params.window_days), out.index, T)
+    out[list(scores.columns)] = scores
 
     first = upto.groupby("account_id")["occurred_at"].min()
     last = upto.groupby("account_id")["occurred_at"].max()
@@ -105,6 +94,24 @@ def account_metrics(
     if engagement_data is None:
         engagement_data = len(ds.engagements) > 0
     _pipeline_and_stage(out, ds, acc, T, params, stage_velocity, engagement_data)
+    return out
+
+
+def engagement_scores(win: pd.DataFrame, index: pd.Index, T: pd.Timestamp) -> pd.DataFrame:
+    """The engagement score and its parts for the accounts `index`, from their touches in the window
+    (`win`): active_stakeholders, breadth, intent_points, depth, recency, score (DESIGN §3)."""
+    out = pd.DataFrame(index=index)
+    active = win.dropna(subset=["contact_id"]).groupby("account_id")["contact_id"].nunique()
+    weight = win["intent"].map(INTENT_WEIGHTS).fillna(0).groupby(win["account_id"]).sum()
+    last_in_window = win.groupby("account_id")["occurred_at"].max()
+    out["active_stakeholders"] = active.reindex(index).fillna(0).astype("int64")
+    out["breadth"] = np.minimum(1.0, out["active_stakeholders"] / 5)
+    out["intent_points"] = weight.reindex(index).fillna(0).astype("int64")
+    out["depth"] = np.minimum(1.0, out["intent_points"] / 30)
+    days_last_window = (T - last_in_window.reindex(index)).dt.days
+    out["recency"] = (0.5 ** (days_last_window / 30)).fillna(0.0)
+    raw = 40 * out["breadth"] + 30 * out["depth"] + 30 * out["recency"]
+    out["score"] = [round_half_up(x) for x in raw]
     return out
 
 

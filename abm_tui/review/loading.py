@@ -139,6 +139,8 @@ class ListLoader:
             first, targets = first_page_ids(accounts, PAGE)
             paged = page is not None and len(ids) >= FIRST_PAGE_FROM
             paged = paged and 0 < len(first) <= min(MANY_IDS, len(ids) // 2)
+            if paged and len(first) > 2 * PAGE:  # only those whose score can put them on the page
+                first = self._highest_scores(first, dict((t[0], t[1]) for t in accounts), as_of, params)
             first_rows = load_dataset(self.db.engine, ids=set(first)) if paged else None
             velocity = velocity_of.result()
         computed: dict[int, tuple] = {}
@@ -172,6 +174,27 @@ class ListLoader:
         snap = Snapshot(as_of, params, [target_row(t) for t in tuples], settings, velocity)
         snap.ordered()
         return snap
+
+    def _highest_scores(
+        self, candidates: list[int], tiers: dict[int, int | None], as_of: date, params: Params
+    ) -> list[int]:
+        """Of the first tiers' targets, those a first page of `PAGE` rows can show: the default list
+        orders them by tier, then score (ties by name), and the score needs only the touches in the
+        window (`engagement_scores`, the function the metrics use). Ties at the last place are kept."""
+        import pandas as pd
+
+        from abm_tui.metrics.accounts import engagement_scores, window_engagements
+        from abm_tui.metrics.dataset import as_timestamp
+        from abm_tui.store.repo import load_dataset
+
+        T = as_timestamp(as_of)
+        touches = load_dataset(self.db.engine, ids=set(candidates), tables=("engagements",))
+        score = engagement_scores(window_engagements(touches, T, params.window_days), pd.Index(candidates), T)
+        keys = {
+            i: (tiers[i] is None, tiers[i] or 0, -s) for i, s in zip(candidates, score["score"], strict=True)
+        }
+        edge = sorted(keys.values())[PAGE - 1]
+        return [i for i in candidates if keys[i] <= edge]
 
     def refresh(self, snap: Snapshot, account_ids: set[int]) -> Snapshot:
         """The snapshot after decisions on `account_ids`: only their rows are read and recomputed.

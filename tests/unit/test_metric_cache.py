@@ -395,7 +395,7 @@ def test_a_recompute_hands_over_the_first_page_before_the_other_accounts(data, r
     engine = request.getfixturevalue(data)
     as_of = DEMO_TODAY if data == "demo_engine" else date(2026, 11, 20)
     monkeypatch.setattr(loading_module, "FIRST_PAGE_FROM", 10)
-    monkeypatch.setattr(loading_module, "PAGE", 20)
+    monkeypatch.setattr(loading_module, "PAGE", 15)
     done: list[int] = []
     pages: list = []
     full = ReviewService(engine, as_of=as_of).load(
@@ -405,12 +405,16 @@ def test_a_recompute_hands_over_the_first_page_before_the_other_accounts(data, r
     assert done_then == 0 and done[-1] == len(full.rows)  # handed over before the rest was computed
     assert not page.complete and full.complete
     q = TargetQuery()
-    shown, matched, _ = select_rows(full.scoped(q), q, limit=20)
-    assert select_rows(page.scoped(q), q, limit=20)[0] == shown
-    assert page.targets == matched and 20 <= len(page.rows) < matched
+    shown, matched, _ = select_rows(full.scoped(q), q, limit=15)
+    assert select_rows(page.scoped(q), q, limit=15)[0] == shown
+    assert page.targets == matched and 15 <= len(page.rows) < matched
     assert all(full.row(r.id) == r for r in page.rows)
     assert full.rows == plain_rows(engine, as_of)
-    assert {r.tier for r in page.rows} == {shown[0].tier}  # whole tiers: here the first one fills it
+    assert {r.tier for r in page.rows} == {shown[0].tier}  # here the first tier fills it
+    tier = [r for r in full.rows if r.is_target and r.status != "dropped" and r.tier == shown[0].tier]
+    assert len(tier) > 30 and len(page.rows) < len(tier)  # only those whose score can be on it
+    edge = sorted(-r.score for r in tier)[14]
+    assert {r.id for r in page.rows} == {r.id for r in tier if -r.score <= edge}  # ties at the edge kept
 
 
 @pytest.mark.parametrize("data", ["demo_engine", "generated_engine"])
