@@ -102,7 +102,6 @@ def load_dataset(
     tables: tuple[str, ...] = TABLES,
     engagement_columns: tuple[str, ...] = ("account_id", "contact_id", "occurred_at", "intent"),
     account_columns: tuple[str, ...] = ACCOUNT_COLUMNS,
-    opportunity_columns: tuple[str, ...] = OPPORTUNITY_COLUMNS,
 ):
     """Read the tables the metrics need into a `Dataset` (pandas is imported here, not at start-up).
 
@@ -147,7 +146,6 @@ def load_dataset(
                     tables=tables,
                     engagement_columns=engagement_columns,
                     account_columns=account_columns,
-                    opportunity_columns=opportunity_columns,
                 ).subset(set(c))
                 for c in chunks
             ]
@@ -183,7 +181,7 @@ def load_dataset(
         "accounts": where(select(*(a[x] for x in account_columns)), a.id),
         "contacts": where(select(c.id, c.account_id, c.buying_role), c.account_id),
         "engagements": where(select(*(e[x] for x in engagement_columns)), e.account_id),
-        "opportunities": where(select(*(o[x] for x in opportunity_columns)), o.account_id),
+        "opportunities": where(select(*(o[x] for x in OPPORTUNITY_COLUMNS)), o.account_id),
         "stage_changes": stage_changes,
         "requirements": select(r.tier, r.role, r.min_contacts),
         "spend": select(sp.period_start, sp.period_end, sp.team, sp.program, sp.amount),
