@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Static
 
 from abm_tui.review.requests import Drop, FollowUp, Note, Restore, Retier, Undo
 from abm_tui.review.snapshot import Snapshot
@@ -50,6 +51,13 @@ class ReviewScreen(Screen):
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Repaint from a new snapshot (called by the app after every load and decision)."""
+
+    def whole_list(self, snapshot: Snapshot, status: str, what: str) -> bool:
+        """Whether `snapshot` holds every account; while a long list shows only its first page, the
+        Static `status` says that `what` looks at all of them and waits."""
+        if not snapshot.complete:
+            self.query_one(f"#{status}", Static).update(f"Reading every account first: {what} all of them…")
+        return snapshot.complete
 
     def show_progress(self, done: int, total: int) -> None:
         """Every account's metrics are being recomputed (a new day, new settings, an import)."""

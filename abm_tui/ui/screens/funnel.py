@@ -114,12 +114,8 @@ class FunnelScreen(ReviewScreen):
         return None
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
-        if not snapshot.complete:  # a long list's first page: the funnel counts every account
-            self.query_one("#funnel-summary", Static).update(
-                "Reading every account first: the funnel counts all of them…"
-            )
-            return
-        self.compute(snapshot, self.tier, self.owner)
+        if self.whole_list(snapshot, "funnel-summary", "the funnel counts"):
+            self.compute(snapshot, self.tier, self.owner)
 
     @work(thread=True, exclusive=True, group="funnel", exit_on_error=False)
     def compute(self, snap: Snapshot, tier: int | None, owner: str | None) -> None:

@@ -91,10 +91,7 @@ class MeetingScreen(ReviewScreen):
     # -- data ---------------------------------------------------------------------------------------
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
-        if not snapshot.complete:  # a long list's first page: the agenda looks at every account
-            self.query_one("#meeting-status", Static).update(
-                "Reading every account first: the agenda looks at all of them…"
-            )
+        if not self.whole_list(snapshot, "meeting-status", "the agenda looks at"):
             return
         self.load_agenda(snapshot)
         if not self._headline_asked:
