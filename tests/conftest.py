@@ -17,6 +17,19 @@ from abm_tui.store.demo import load_demo
 DEMO_TODAY = date(2026, 11, 20)
 
 
+def generate(out: Path, accounts: int) -> None:
+    """CSV files of `accounts` generated accounts (fixtures/generate.py, the demo's generator at another
+    size and seed than the demo's own data)."""
+    import importlib.util
+
+    from abm_tui.store.demo import demo_folder
+
+    spec = importlib.util.spec_from_file_location("generate", demo_folder().parent / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.generate(out, accounts=accounts)
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path, monkeypatch):
     """Never touch the real user data, log or config folders; drop the log handlers a CLI call adds."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import signal
 import sqlite3
 import subprocess
@@ -10,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from abm_tui.store.demo import demo_folder
+from tests.conftest import generate
 
 ABM_TUI = Path(sys.executable).with_name("abm-tui")
 TABLES = ("account", "contact", "engagement", "opportunity", "stagechange", "setting", "decision")
@@ -19,13 +18,6 @@ TABLES = ("account", "contact", "engagement", "opportunity", "stagechange", "set
 def counts(db: Path) -> dict[str, int]:
     with sqlite3.connect(db) as conn:
         return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
-
-
-def generate(out: Path, accounts: int) -> None:
-    spec = importlib.util.spec_from_file_location("generate", demo_folder().parent / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.generate(out, accounts=accounts)
 
 
 def wal_bytes(db: Path) -> int:

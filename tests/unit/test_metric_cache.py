@@ -20,7 +20,7 @@ from abm_tui.store import metric_cache
 from abm_tui.store.db import head_revision, open_store
 from abm_tui.store.demo import demo_folder
 from abm_tui.store.repo import get_settings, load_dataset, set_setting
-from tests.conftest import DEMO_TODAY
+from tests.conftest import DEMO_TODAY, generate
 
 
 def plain_rows(engine, as_of: date = DEMO_TODAY):
@@ -153,15 +153,10 @@ def fast_funnel(service: ReviewService, snap, tier=None, owner=None) -> dict:
 @pytest.fixture
 def generated_engine(tmp_path):
     """400 accounts of generated data (another shape than the demo's), imported as CSV."""
-    import importlib.util
-
     from abm_tui.importers.generic import read_folder
     from abm_tui.store.imports import apply_batch
 
-    spec = importlib.util.spec_from_file_location("generate", demo_folder().parent / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.generate(tmp_path / "csv", accounts=400)
+    generate(tmp_path / "csv", accounts=400)
     engine, _ = open_store(f"sqlite:///{tmp_path / 'generated.sqlite'}")
     apply_batch(engine, read_folder(tmp_path / "csv"))
     yield engine
