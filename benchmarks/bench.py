@@ -59,19 +59,20 @@ def tmux_time_to(
     t0 = time.perf_counter()
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "160", "-y", "48",
                     "-e", "COLUMNS=160", "-e", "LINES=48", f"exec {command}"], check=True)  # fmt: skip
+
+    def screen() -> str:
+        return subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True
+        ).stdout
+
     try:
         while time.perf_counter() - t0 < timeout:
-            screen = subprocess.run(
-                ["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True
-            ).stdout
-            if text in screen:
+            if text in screen():
                 elapsed = time.perf_counter() - t0
                 pid = subprocess.run(["tmux", "display", "-p", "-t", name, "#{pane_pid}"], capture_output=True,
                                      text=True).stdout.strip()  # fmt: skip
-                while until_gone and until_gone in screen and time.perf_counter() - t0 < timeout:
+                while until_gone and until_gone in screen() and time.perf_counter() - t0 < timeout:
                     time.sleep(0.05)
-                    screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True,
-                                            text=True).stdout  # fmt: skip
                 time.sleep(1.0)  # let the start settle before reading the peak
                 return elapsed, peak_rss_kb(pid)
             time.sleep(0.01)
