@@ -9,12 +9,15 @@ tests check on every sample; the CLI prints it grouped by reason and writes it a
 from __future__ import annotations
 
 import csv
+import io
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from abm_tui.importers.errors import RowError
 from abm_tui.importers.values import neutralise
@@ -49,6 +52,7 @@ class Group:
 
 
 CODE = {status: i for i, status in enumerate(STATUSES, start=1)}
+_NAMES = ("unaccounted", *STATUSES)  # by code
 
 
 @dataclass
@@ -67,8 +71,11 @@ class Audit:
         default_factory=list
     )  # (file, line, reason) of a whole file
 
-    def rows_read(self, file: str, lines: list[int]) -> None:
-        self.read.setdefault(file, array("i")).extend(lines)
+    def rows_read(self, file: str, lines: Sequence[int] | np.ndarray) -> None:
+        if isinstance(lines, np.ndarray):
+            self.read.setdefault(file, array("i")).frombytes(lines.astype(np.int32).tobytes())
+        else:
+            self.read.setdefault(file, array("i")).extend(lines)
         self.codes.setdefault(file, bytearray()).extend(bytes(len(lines)))
 
     def _index(self, file: str, line: int) -> int | None:
@@ -87,6 +94,24 @@ class Audit:
         if reason or detail:
             mark = self.marks.setdefault((file, line), Mark())
             mark.reason, mark.detail = reason, detail
+
+    def mark_many(
+        self, file: str, lines: np.ndarray, status: str, reason: str = "", detail: str = ""
+    ) -> None:
+        """`mark` for many rows of one file at once (the lines ascending, as read)."""
+        read = self.read.get(file)
+        if read is None or not len(lines):
+            return
+        known = np.frombuffer(read, dtype=np.int32)
+        at = np.searchsorted(known, lines)
+        at = at[(at < len(known)) & (known[np.minimum(at, len(known) - 1)] == lines)]
+        codes = np.frombuffer(self.codes[file], dtype=np.uint8)
+        at = at[codes[at] == 0]
+        codes[at] = CODE[status]
+        if reason or detail:
+            for line in known[at].tolist():
+                mark = self.marks.setdefault((file, line), Mark())
+                mark.reason, mark.detail = reason, detail
 
     def note(self, file: str, line: int, text: str) -> None:
         """A warning on a row that was still imported."""
@@ -107,10 +132,11 @@ class Audit:
             yield line, STATUSES[code - 1] if code else "unaccounted", self.marks.get((file, line), NO_MARK)
 
     def counts(self) -> dict[str, Counter]:
-        return {
-            file: Counter(STATUSES[c - 1] if c else "unaccounted" for c in codes)
-            for file, codes in self.codes.items()
-        }
+        out = {}
+        for file, codes in self.codes.items():
+            tally = np.bincount(np.frombuffer(codes, dtype=np.uint8), minlength=len(STATUSES) + 1)
+            out[file] = Counter({_NAMES[c]: int(n) for c, n in enumerate(tally) if n})
+        return out
 
     def unaccounted(self) -> list[tuple[str, int]]:
         return [(f, line) for f in self.read for line, code in zip(self.read[f], self.codes[f]) if not code]
@@ -139,12 +165,23 @@ class Audit:
             out.writerow(["file", "line", "status", "reason"])
             for file, line, reason in self.file_problems:
                 out.writerow([neutralise(file), line, "error", neutralise(reason)])
-            for file in self.read:  # rows without a mark (most of them) say nothing: no text to make
-                name = neutralise(file)
-                out.writerows(
-                    (name, line, status, neutralise(mark.text()) if mark is not NO_MARK else "")
-                    for line, status, mark in self.rows(file)
-                )
+            for file in self.read:
+                # Most rows have no mark: their lines are made by one format each, the others by csv.
+                text = io.StringIO()
+                csv.writer(text).writerow([neutralise(file), 0, "", ""])
+                prefix = text.getvalue().rsplit(",0,,", 1)[0] + ","
+                formats = [f"{prefix}{{}},{name},\r\n".format for name in _NAMES]
+                lines = self.read[file]
+                chunk = [formats[c](line) for line, c in zip(lines, self.codes[file], strict=True)]
+                marked = sorted((line, mark) for (f, line), mark in self.marks.items() if f == file)
+                at = np.searchsorted(np.frombuffer(lines, dtype=np.int32), [line for line, _ in marked])
+                for i, (line, mark) in zip(at.tolist(), marked, strict=True):
+                    if i < len(lines) and lines[i] == line:
+                        text = io.StringIO()
+                        status = _NAMES[self.codes[file][i]]
+                        csv.writer(text).writerow([neutralise(file), line, status, neutralise(mark.text())])
+                        chunk[i] = text.getvalue()
+                fh.write("".join(chunk))
 
 
 @dataclass

@@ -12,8 +12,16 @@ from pathlib import Path
 
 from abm_tui.importers import hubspot, salesforce
 from abm_tui.importers.errors import RowError
-from abm_tui.importers.formats import DEFAULT_OPTIONS, ReadOptions, read_table
-from abm_tui.importers.generic import SCHEMA, Batch, add_rows
+from abm_tui.importers.formats import (
+    DEFAULT_OPTIONS,
+    Columns,
+    ReadOptions,
+    header_of,
+    parse_columns,
+    parse_rows,
+    read_text,
+)
+from abm_tui.importers.generic import SCHEMA, Batch, add_columns, add_rows
 from abm_tui.importers.mapping import (
     KIND_ORDER,
     Context,
@@ -26,6 +34,7 @@ from abm_tui.importers.mapping import (
 )
 from abm_tui.importers.roles import Rules
 
+Rows = list[tuple[int, dict[str, str]]] | Columns
 BUILT_IN: tuple[FileMapping, ...] = hubspot.MAPPINGS + salesforce.MAPPINGS
 
 
@@ -76,19 +85,23 @@ def read_inputs(
     user = load_mapping(mapping, SCHEMA) if mapping else UserMapping()
     mappings = user.files + BUILT_IN
     ctx = Context(outcomes=dict(user.outcomes))
-    pending: list[
-        tuple[str, FileMapping | None, str, list[str], list[tuple[int, dict[str, str]]], ReadOptions]
-    ] = []
+    pending: list[tuple[str, FileMapping | None, str, list[str], Rows, ReadOptions]] = []
     for path in _files(paths, batch):
-        header, raw_rows, file_options = read_table(path, batch.errors, options)
-        if not header:
+        text, delimiter, file_options = read_text(path, batch.errors, options)
+        if text is None:
             continue
         name = path.name if path.name not in batch.audit.read else f"{path.parent.name}/{path.name}"
+        if _is_generic(name, header_of(text, delimiter)):  # read as columns (see `add_columns`)
+            cols = parse_columns(name, text, delimiter, batch.errors)
+            batch.files.append(path)
+            batch.audit.rows_read(name, cols.lines)
+            pending.append((name, None, name, cols.header, cols, file_options))
+            continue
+        header, raw_rows = parse_rows(name, text, delimiter, batch.errors)
+        if not header:
+            continue
         batch.files.append(path)
         batch.audit.rows_read(name, [line for line, _ in raw_rows])
-        if _is_generic(name, header):
-            pending.append((name, None, name, header, raw_rows, file_options))
-            continue
         m, near = detect(header, mappings, file_name=name, rows=raw_rows)
         if m is None:
             batch.warnings.append(RowError(name, 1, "-", unrecognised_message(header, near)))
@@ -103,9 +116,10 @@ def read_inputs(
     contact_roles: dict[str, str] = {}
     role_lines: list[tuple[str, int, str]] = []
     for kind, m, name, header, raw_rows, file_options in pending:
-        if m is None:
-            add_rows(batch, kind, header, raw_rows, source=name, options=file_options)
+        if isinstance(raw_rows, Columns):
+            add_columns(batch, kind, raw_rows, source=name, options=file_options)
             continue
+        assert m is not None
         rows, derived = transform(m, name, header, raw_rows, batch, ctx)
         if kind == "contact_roles":
             for line, r in rows:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -132,36 +132,43 @@ def _sqlite_value(value: Any) -> Any:
 
 
 def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows that all have the same keys: on SQLite straight through the driver's executemany
-    (SQLAlchemy's per-row parameter processing was a quarter of an import's time), on PostgreSQL with
-    psycopg by `COPY … FROM STDIN`; else SQLAlchemy's own bulk insert."""
-    if not rows:
+    """Insert rows that all have the same keys (see `insert_columns`)."""
+    if rows:
+        insert_columns(conn, table, {c: [r[c] for r in rows] for c in rows[0]})
+
+
+def insert_columns(conn: Connection, table: Table, columns: dict[str, Sequence[Any]]) -> None:
+    """Insert rows given as columns of equal length: on SQLite straight through the driver's
+    executemany (SQLAlchemy's per-row parameter processing was a quarter of an import's time), on
+    PostgreSQL with psycopg by `COPY … FROM STDIN`; else SQLAlchemy's own bulk insert."""
+    n = len(next(iter(columns.values()), ()))
+    if not n:
         return
+    names = list(columns)
     postgres = conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
     if conn.dialect.name != "sqlite" and not postgres:
-        conn.execute(insert(table), rows)
+        conn.execute(insert(table), [dict(zip(names, r, strict=True)) for r in zip(*columns.values())])
         return
-    columns = list(rows[0])
     # The Python-side column defaults SQLAlchemy would fill in (version 1, created_at, status, …).
     defaults = {
         c.name: c.default.arg if c.default.is_scalar else c.default.arg(None)  # type: ignore[attr-defined]
         for c in table.columns
         if c.default is not None and c.name not in columns
     }
-    names = columns + list(defaults)
+    # numpy's and pandas' `tolist` gives Python values (the drivers take no numpy scalars)
+    values = [v.tolist() if hasattr(v, "tolist") else list(v) for v in columns.values()]
+    values += [[d] * n for d in defaults.values()]
+    names += list(defaults)
     if postgres:
-        _copy(conn, table, names, ([r[c] for c in columns] + list(defaults.values()) for r in rows))
+        _copy(conn, table, names, zip(*values, strict=True))
         return
-    extra = tuple(_sqlite_value(v) for v in defaults.values())
-    dated = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, Date | DateTime)]
-    params = []
-    for r in rows:
-        values = [r[c] for c in columns]
-        for i in dated:
-            values[i] = _sqlite_value(values[i])
-        params.append((*values, *extra))
+    for i, name in enumerate(names):
+        if isinstance(table.c[name].type, Date | DateTime):
+            text: dict[Any, Any] = {}  # an export repeats its dates: each converted once
+            values[i] = [text[v] if v in text else text.setdefault(v, _sqlite_value(v)) for v in values[i]]
+    params = list(zip(*values, strict=True))
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    if len(params) < BULK_ROWS:
+    if n < BULK_ROWS:
         conn.exec_driver_sql(sql, params)
         return
     # Many rows (an import, every account's metrics): a page cache that holds the table's unique index,

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import Engine
 
 from abm_tui.importers.audit import ImportSummary
@@ -29,17 +30,19 @@ def demo_folder() -> Path:
 
 
 def newest_activity(batch: Batch) -> date | None:
-    dates = [r["occurred_at"].date() for r in batch.rows.get("engagements.csv", [])]
-    return max(dates) if dates else None
+    touches = batch.frame("engagements.csv")["occurred_at"]
+    return max(touches).date() if len(touches) else None
 
 
 def shift_dates(batch: Batch, days: int) -> None:
+    """Every date of every row `days` later (the rows' content keys stay those of the files)."""
     delta = timedelta(days=days)
-    for rows in batch.rows.values():
-        for row in rows:
-            for col in DATE_COLUMNS:
-                if isinstance(row.get(col), (date, datetime)):
-                    row[col] = row[col] + delta
+    for kind in list(batch.parts):
+        frame = batch.frame(kind)
+        for col in DATE_COLUMNS:
+            if col in frame:
+                moved = [v + delta if isinstance(v, (date, datetime)) else v for v in frame[col]]
+                frame[col] = pd.Series(moved, index=frame.index, dtype=object)
 
 
 def load_demo(engine: Engine, *, today: date | None = None) -> ImportSummary:

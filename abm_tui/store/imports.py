@@ -9,6 +9,8 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
 
 from abm_tui.importers.audit import Audit, ImportSummary
@@ -16,7 +18,7 @@ from abm_tui.importers.errors import ImportFailed, RowError
 from abm_tui.importers.generic import SCHEMA, Batch
 from abm_tui.importers.mapping import plain_id
 from abm_tui.store import metric_cache
-from abm_tui.store.db import insert_many
+from abm_tui.store.db import insert_columns
 from abm_tui.store.models import (
     Account,
     Contact,
@@ -77,7 +79,7 @@ def apply_batch(
 
     def step(kind: str) -> None:  # after each file kind: how many rows are through
         nonlocal written
-        written += len(batch.rows.get(kind, []))
+        written += batch.count(kind)
         if progress:
             progress(written)
 
@@ -89,14 +91,13 @@ def apply_batch(
             # Exports without ids (reports, public data) refer to companies by name.
             for r in conn.execute(select(table(Account).c.id, table(Account).c.name)):
                 accounts.setdefault(f"name:{r.name.strip().lower()}", r.id)
-            rows = batch.rows.get
             placer = _Placer(conn, batch, accounts, rejected_accounts, errors)
             contacts = _upsert_keyed(
                 conn,
                 table(Contact),
                 "contact_id",
                 _present(CONTACT_FIELDS, batch.columns.get("contacts.csv", set())),
-                placer.place(rows("contacts.csv", []), by_email=True),
+                placer.place(batch.frame("contacts.csv"), by_email=True),
                 batch.audit,
             )
             step("contacts.csv")
@@ -105,7 +106,7 @@ def apply_batch(
                 table(Opportunity),
                 "opportunity_id",
                 _present(OPPORTUNITY_FIELDS, batch.columns.get("opportunities.csv", set())),
-                placer.place(rows("opportunities.csv", [])),
+                placer.place(batch.frame("opportunities.csv")),
                 batch.audit,
             )
             step("opportunities.csv")
@@ -115,9 +116,9 @@ def apply_batch(
             )
             step("engagements.csv")
             _insert_stage_changes(conn, batch, opps, rejected_opps, errors)
-            _upsert_settings(conn, batch.rows.get("settings.csv", []), batch.audit)
+            _upsert_settings(conn, batch.frame("settings.csv").to_dict("records"), batch.audit)
             step("stage_changes.csv")
-            _insert_new(conn, batch, table(Spend), batch.rows.get("spend.csv", []))
+            _insert_new(conn, batch, table(Spend), batch.frame("spend.csv"))
             step("spend.csv")
             _insert_new(conn, batch, table(IntentSignal), _place_signals(conn, batch, accounts))
             step("intent_signals.csv")
@@ -173,9 +174,11 @@ def _report_duplicates(conn: Connection, batch: Batch, summary: ImportSummary) -
     if not holders:
         return
     n = 0
-    for row in batch.rows.get("accounts.csv", []):
+    frame = batch.frame("accounts.csv")
+    shared_rows = frame[frame["domain"].isin(holders.keys()).to_numpy() & ~frame["_derived"].to_numpy()]
+    for row in shared_rows.to_dict("records"):
         names = holders.get(row.get("domain") or "")
-        if names and not row["_derived"]:
+        if names:
             others = [x for x in names if x != row["name"]] or names
             batch.audit.note(
                 row["_file"],
@@ -219,40 +222,43 @@ class _Placer:
                 self._domains[r.domain] = None if r.domain in self._domains else r.id
         return self._domains
 
-    def place(self, rows: list[dict[str, Any]], *, by_email: bool = False) -> list[dict[str, Any]]:
-        out = []
-        audit = self.batch.audit
-        for row in rows:
-            ref, file, line = row["account_id"], row["_file"], row["_line"]
-            lenient = file in self.batch.lenient
-            account = self.ids.get(ref) if ref else None
-            if account is None and ref in self.rejected:
-                audit.mark(file, line, "skipped", "its company's row is bad", plain_id(ref))
-                continue
-            if account is None and not ref and by_email and row.get("email"):
-                domain = row["email"].rpartition("@")[2].strip().lower()
-                if domain and domain not in free_mail_domains():
-                    account = self.domains().get(domain)
-                    if account is not None:
-                        audit.note(file, line, f"company found by e-mail domain {domain}")
-                        self.by_email += 1
-            if account is None:
-                if ref and not lenient:
-                    column = self.batch.column(file, "account_id")
-                    self.errors.append(RowError(file, line, column, f"unknown account {ref!r}"))
-                elif ref:
-                    audit.mark(
-                        file,
-                        line,
-                        "skipped",
-                        "its company is not in this import or the database",
-                        plain_id(ref),
-                    )
-                else:
-                    audit.mark(file, line, "skipped", "no company")
-                continue
-            out.append({**row, "account_id": account})
+    def place(self, frame: pd.DataFrame, *, by_email: bool = False) -> pd.DataFrame:
+        """The rows placed, with their account's id in `account_id`; the others skipped or errors."""
+        ids = frame["account_id"].map(self.ids).to_numpy(dtype=object)
+        placed = ~pd.isna(ids)
+        for i in np.flatnonzero(~placed):  # rows whose reference is no account's id or name
+            ids[i] = self._place_one(frame, i, by_email)
+            placed[i] = ids[i] is not None
+        out = frame[placed].copy()
+        out["account_id"] = ids[placed].astype(np.int64)
         return out
+
+    def _place_one(self, frame: pd.DataFrame, i: int, by_email: bool) -> int | None:
+        ref, file, line = (frame[c].iat[i] for c in ("account_id", "_file", "_line"))
+        audit = self.batch.audit
+        lenient = file in self.batch.lenient
+        if ref and ref in self.rejected:
+            audit.mark(file, line, "skipped", "its company's row is bad", plain_id(ref))
+            return None
+        email = frame["email"].iat[i] if "email" in frame else None
+        if not ref and by_email and email:
+            domain = email.rpartition("@")[2].strip().lower()
+            if domain and domain not in free_mail_domains():
+                account = self.domains().get(domain)
+                if account is not None:
+                    audit.note(file, line, f"company found by e-mail domain {domain}")
+                    self.by_email += 1
+                    return account
+        if ref and not lenient:
+            column = self.batch.column(file, "account_id")
+            self.errors.append(RowError(file, line, column, f"unknown account {ref!r}"))
+        elif ref:
+            audit.mark(
+                file, line, "skipped", "its company is not in this import or the database", plain_id(ref)
+            )
+        else:
+            audit.mark(file, line, "skipped", "no company")
+        return None
 
 
 @cache
@@ -267,7 +273,7 @@ def free_mail_domains() -> frozenset[str]:
 def _upsert_accounts(conn: Connection, batch: Batch, summary: ImportSummary) -> dict[str, int]:
     """Upsert by source id, then by domain when exactly one account has it. Only the columns the
     file has are updated; companies only named by deals are created when they are not known."""
-    rows = batch.rows.get("accounts.csv", [])
+    frame = batch.frame("accounts.csv")
     columns = batch.columns.get("accounts.csv", set())
     audit = batch.audit
     t = table(Account)
@@ -276,12 +282,16 @@ def _upsert_accounts(conn: Connection, batch: Batch, summary: ImportSummary) -> 
     d = table(Decision)
     decided = set(conn.execute(select(d.c.account_id).where(d.c.kind.in_(("retier", "target")))).scalars())
     by_source = {r.source_id: r.id for r in existing.values()}
-    matched = {r["account_id"]: by_source[r["account_id"]] for r in rows if r["account_id"] in by_source}
+    refs, domains = frame["account_id"].to_numpy(), frame["domain"].to_numpy()
+    derived, files, lines = frame["_derived"].to_numpy(), frame["_file"].to_numpy(), frame["_line"].to_numpy()
+    matched = {a: by_source[a] for a in refs if a in by_source}
     # A new id with a domain that exactly one other account has, and no other row of the import: the
     # same company under a new id (a second CRM, a re-created record).
     holders = Counter(r.domain for r in existing.values() if r.domain)
     unmatched_domains = Counter(
-        r["domain"] for r in rows if r["domain"] and r["account_id"] not in matched and not r["_derived"]
+        dom
+        for a, dom, der in zip(refs, domains, derived, strict=True)
+        if dom and a not in matched and not der
     )
     matched_ids = set(matched.values())
     owner = {
@@ -289,32 +299,29 @@ def _upsert_accounts(conn: Connection, batch: Batch, summary: ImportSummary) -> 
         for r in existing.values()
         if r.domain and holders[r.domain] == 1 and r.id not in matched_ids
     }
-    inserts, updates = [], []
+    created: list[int] = []  # positions of the rows to insert
+    updates = []
     now = utcnow()
-    for row in rows:
-        file, line = row["_file"], row["_line"]
-        target_id = matched.get(row["account_id"])
-        if row["_derived"] and (target_id is not None or row["account_id"] in by_source):
+    for i, (ref, domain, from_deal) in enumerate(zip(refs, domains, derived, strict=True)):
+        file, line = files[i], int(lines[i])
+        target_id = matched.get(ref)
+        if from_deal and (target_id is not None or ref in by_source):
             continue  # a company a deal names is created only when nobody knows it yet
         merged = False
-        domain = row["domain"]
         if target_id is None and domain and unmatched_domains[domain] == 1 and domain in owner:
             target_id = owner.pop(domain)
             merged = True
         if target_id is None:
-            data = {f: row[f] for f in ACCOUNT_FIELDS}
-            inserts.append(
-                {**data, "source_id": row["account_id"], "created_at": now, "updated_at": now, "version": 1}
-            )
-            by_source[row["account_id"]] = -1
-            if row["_derived"]:
+            created.append(i)
+            by_source[ref] = -1
+            if from_deal:
                 audit.derived[(file, "companies created from the deals' Associated Company")] += 1
             else:
                 audit.mark(file, line, "created")
             continue
-        by_source[row["account_id"]] = target_id
+        by_source[ref] = target_id
         old = existing[target_id]
-        data = {f: row[f] for f in fields}
+        data = {f: frame[f].iat[i] for f in fields}
         if target_id in decided and ("tier" in data or "is_target" in data):
             # The review's decisions win over a CRM file that has not caught up with them yet.
             if (data.get("tier", old.tier), data.get("is_target", old.is_target)) != (
@@ -341,11 +348,28 @@ def _upsert_accounts(conn: Connection, batch: Batch, summary: ImportSummary) -> 
         audit.mark(file, line, "updated")
     for upd in updates:  # one statement per row: rows may update different columns
         conn.execute(update(t).where(t.c.id == upd.pop("_id")).values(**upd))
-    if inserts:
-        insert_many(conn, t, inserts)
+    new = frame.iloc[created]
+    n = len(new)
+    insert_columns(
+        conn,
+        t,
+        {
+            **{f: new[f] for f in ACCOUNT_FIELDS},
+            "source_id": new["account_id"],
+            "created_at": [now] * n,
+            "updated_at": [now] * n,
+            "version": [1] * n,
+        },
+    )
     ids = {r.source_id: r.id for r in conn.execute(select(t.c.source_id, t.c.id))}
     # Ids of this import that matched another account by domain refer to that account.
     return {**{k: v for k, v in by_source.items() if v != -1}, **ids}
+
+
+def _mark(audit: Audit, frame: pd.DataFrame, status: str) -> None:
+    """Every row of `frame` (a part of a batch's frame) has this status."""
+    for file, lines in frame.groupby("_file", sort=False)["_line"]:
+        audit.mark_many(str(file), lines.to_numpy(), status)
 
 
 def _upsert_keyed(
@@ -353,28 +377,33 @@ def _upsert_keyed(
     t: Table,
     key: str,
     fields: tuple[str, ...],
-    rows: list[dict[str, Any]],
+    frame: pd.DataFrame,
     audit: Audit,
 ) -> dict[str, int]:
     cols = [t.c.id, t.c.source_id, *(t.c[f] for f in fields)]
     existing = {r.source_id: r for r in conn.execute(select(*cols))}
-    inserts, updates = [], []
-    for row in rows:
-        data = {f: row[f] for f in fields}
-        old = existing.get(row[key])
-        if old is None:
-            inserts.append({**data, "source_id": row[key]})
-            audit.mark(row["_file"], row["_line"], "created")
-        elif all(getattr(old, f) == data[f] for f in fields):
-            audit.mark(row["_file"], row["_line"], "unchanged")
+    known = frame[key].isin(existing.keys()).to_numpy()
+    updates = []
+    for i in np.flatnonzero(known):
+        file, line = frame["_file"].iat[i], int(frame["_line"].iat[i])
+        data = {f: frame[f].iat[i] for f in fields}
+        old = existing[frame[key].iat[i]]
+        if all(getattr(old, f) == data[f] for f in fields):
+            audit.mark(file, line, "unchanged")
         else:
-            updates.append({**data, "_id": old.id})
-            audit.mark(row["_file"], row["_line"], "updated")
+            updates.append({**{f: _plain(v) for f, v in data.items()}, "_id": old.id})
+            audit.mark(file, line, "updated")
     if updates:
         conn.execute(update(t).where(t.c.id == bindparam("_id")), updates)
-    if inserts:
-        insert_many(conn, t, inserts)
+    new = frame[~known]
+    insert_columns(conn, t, {**{f: new[f] for f in fields}, "source_id": new[key]})
+    _mark(audit, new, "created")
     return {r.source_id: r.id for r in conn.execute(select(t.c.source_id, t.c.id))}
+
+
+def _plain(value: Any) -> Any:
+    """A Python value for a driver (a frame's ids are numpy integers)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _insert_engagements(
@@ -385,106 +414,84 @@ def _insert_engagements(
     rejected: set[str],
     errors: list[RowError],
 ) -> None:
-    rows = batch.rows.get("engagements.csv", [])
-    if not rows:
+    frame = batch.frame("engagements.csv")
+    if not len(frame):
         return
     t = table(Engagement)
     contact_account = dict(conn.execute(select(table(Contact).c.id, table(Contact).c.account_id)).all())
-    known = set(conn.execute(select(t.c.source_key)).scalars())
-    inserts = []
+    account_ids = frame["account_id"].map(accounts).to_numpy()
+    refs = frame["contact_id"].to_numpy()
+    contact_ids = frame["contact_id"].map(contacts).to_numpy()
+    owners = pd.Series(contact_ids).map(contact_account).to_numpy()
+    has_ref = np.fromiter((bool(r) for r in refs), dtype=bool, count=len(refs))
+    good = ~pd.isna(account_ids) & (~has_ref | (~pd.isna(contact_ids) & (owners == account_ids)))
     audit = batch.audit
-    for row in rows:
-        file, line = row["_file"], row["_line"]
-        account_id = accounts.get(row["account_id"])
-        if account_id is None and row["account_id"] in rejected:
-            audit.mark(file, line, "skipped", "its company's row is bad", row["account_id"])
-            continue
-        if account_id is None:
-            errors.append(
-                RowError(
-                    file, line, batch.column(file, "account_id"), f"unknown account {row['account_id']!r}"
-                )
-            )
-            continue
-        contact_id = None
-        if row["contact_id"]:
-            contact_id = contacts.get(row["contact_id"])
-            if contact_id is None and row["contact_id"] in rejected:
-                audit.mark(file, line, "skipped", "its contact's row is bad", row["contact_id"])
-                continue
+    for i in np.flatnonzero(~good):  # the same checks, one row at a time, for the rows that fail one
+        file, line, ref = frame["_file"].iat[i], int(frame["_line"].iat[i]), frame["account_id"].iat[i]
+        if pd.isna(account_ids[i]) and ref in rejected:
+            audit.mark(file, line, "skipped", "its company's row is bad", ref)
+        elif pd.isna(account_ids[i]):
+            column = batch.column(file, "account_id")
+            errors.append(RowError(file, line, column, f"unknown account {ref!r}"))
+        elif pd.isna(contact_ids[i]) and refs[i] in rejected:
+            audit.mark(file, line, "skipped", "its contact's row is bad", refs[i])
+        elif pd.isna(contact_ids[i]):
             column = batch.column(file, "contact_id")
-            if contact_id is None:
-                errors.append(RowError(file, line, column, f"unknown contact {row['contact_id']!r}"))
-                continue
-            if contact_account.get(contact_id) != account_id:
-                errors.append(
-                    RowError(file, line, column, f"contact {row['contact_id']!r} belongs to another account")
-                )
-                continue
-        if row["source_key"] in known:
-            audit.mark(file, line, "unchanged")
-            continue
-        known.add(row["source_key"])
-        inserts.append(
-            {
-                "source_key": row["source_key"],
-                "account_id": account_id,
-                "contact_id": contact_id,
-                "occurred_at": row["occurred_at"],
-                "channel": row["channel"],
-                "intent": row["intent"],
-                "description": row["description"],
-            }
-        )
-        audit.mark(file, line, "created")
-    if inserts:
-        insert_many(conn, t, inserts)
+            errors.append(RowError(file, line, column, f"unknown contact {refs[i]!r}"))
+        else:
+            column = batch.column(file, "contact_id")
+            errors.append(RowError(file, line, column, f"contact {refs[i]!r} belongs to another account"))
+    known = set(conn.execute(select(t.c.source_key)).scalars())
+    unchanged = good & frame["source_key"].isin(known).to_numpy()
+    _mark(audit, frame[unchanged], "unchanged")
+    new = good & ~unchanged
+    rows = frame[new]
+    insert_columns(
+        conn,
+        t,
+        {
+            "source_key": rows["source_key"],
+            "account_id": account_ids[new].astype(np.int64),
+            "contact_id": [None if pd.isna(c) else int(c) for c in contact_ids[new]],
+            "occurred_at": rows["occurred_at"],
+            "channel": rows["channel"],
+            "intent": rows["intent"],
+            "description": rows["description"],
+        },
+    )
+    _mark(audit, rows, "created")
 
 
-def _insert_new(conn: Connection, batch: Batch, t: Table, rows: list[dict[str, Any]]) -> None:
+def _insert_new(conn: Connection, batch: Batch, t: Table, frame: pd.DataFrame) -> None:
     """Rows keyed by their content (`source_key`): the new ones are inserted, the known ones unchanged."""
-    known = set(conn.execute(select(t.c.source_key)).scalars()) if rows else set()
-    columns = [c.name for c in t.columns if c.name != "id"]
-    inserts = []
-    for row in rows:
-        if row["source_key"] in known:
-            batch.audit.mark(row["_file"], row["_line"], "unchanged")
-            continue
-        known.add(row["source_key"])
-        inserts.append({c: row[c] for c in columns})
-        batch.audit.mark(row["_file"], row["_line"], "created")
-    if inserts:
-        insert_many(conn, t, inserts)
+    if not len(frame):
+        return
+    known = set(conn.execute(select(t.c.source_key)).scalars())
+    unchanged = frame["source_key"].isin(known).to_numpy()
+    _mark(batch.audit, frame[unchanged], "unchanged")
+    new = frame[~unchanged]
+    insert_columns(conn, t, {c.name: new[c.name] for c in t.columns if c.name != "id"})
+    _mark(batch.audit, new, "created")
 
 
-def _place_signals(conn: Connection, batch: Batch, accounts: dict[str, int]) -> list[dict[str, Any]]:
+def _place_signals(conn: Connection, batch: Batch, accounts: dict[str, int]) -> pd.DataFrame:
     """Intent signals with their account (by id, else by domain); those matching none are skipped."""
-    rows = batch.rows.get("intent_signals.csv", [])
-    if not rows:
-        return []
-    import pandas as pd
-
+    frame = batch.frame("intent_signals.csv")
+    if not len(frame):
+        return frame
     from abm_tui.metrics.intent import place_signals
 
     a = table(Account).c
     domains = dict(conn.execute(select(a.id, a.domain).where(a.domain.is_not(None))).all())
-    signals = pd.DataFrame(
-        {"account_id": [r["account_id"] for r in rows], "domain": [r["domain"] for r in rows]}
-    )
     ids = {k: v for k, v in accounts.items() if not k.startswith("name:")}
-    placed = place_signals(signals, ids, pd.Series(domains, dtype="object")).tolist()
-    out = []
-    for row, account_id in zip(rows, placed, strict=True):
-        if account_id is pd.NA:
-            batch.audit.mark(
-                row["_file"],
-                row["_line"],
-                "skipped",
-                "no account has this id or domain",
-                row["account_id"] or row["domain"],
-            )
-        else:
-            out.append({**row, "account_id": int(account_id)})
+    placed = place_signals(frame[["account_id", "domain"]], ids, pd.Series(domains, dtype="object"))
+    missing = pd.isna(placed).to_numpy()
+    for i in np.flatnonzero(missing):
+        ref = frame["account_id"].iat[i] or frame["domain"].iat[i]
+        line = int(frame["_line"].iat[i])
+        batch.audit.mark(frame["_file"].iat[i], line, "skipped", "no account has this id or domain", ref)
+    out = frame[~missing].copy()
+    out["account_id"] = placed[~missing].to_numpy().astype(np.int64)
     return out
 
 
@@ -495,54 +502,39 @@ def _insert_stage_changes(
     rejected: set[str],
     errors: list[RowError],
 ) -> None:
-    rows = batch.rows.get("stage_changes.csv", [])
-    if not rows:
+    frame = batch.frame("stage_changes.csv")
+    if not len(frame):
         return
     t = table(StageChange)
-    known: set[tuple] = {
-        tuple(r) for r in conn.execute(select(t.c.opportunity_id, t.c.stage, t.c.entered_at))
-    }
-    inserts = []
     audit = batch.audit
-    for row in rows:
-        file, line, derived = row["_file"], row["_line"], row["_derived"]
-        opp_id = opps.get(row["opportunity_id"])
-        if opp_id is None:
-            if derived:  # the history of a deal that was itself skipped
-                continue
-            if row["opportunity_id"] in rejected:
-                audit.mark(file, line, "skipped", "its deal's row is bad", plain_id(row["opportunity_id"]))
-            elif file in batch.lenient:
-                audit.mark(
-                    file,
-                    line,
-                    "skipped",
-                    "its deal is not in this import or the database",
-                    plain_id(row["opportunity_id"]),
-                )
-            else:
-                errors.append(
-                    RowError(
-                        file,
-                        line,
-                        batch.column(file, "opportunity_id"),
-                        f"unknown opportunity {row['opportunity_id']!r}",
-                    )
-                )
+    opp_ids = frame["opportunity_id"].map(opps).to_numpy()
+    missing = pd.isna(opp_ids)
+    for i in np.flatnonzero(missing):
+        file, line, ref = frame["_file"].iat[i], int(frame["_line"].iat[i]), frame["opportunity_id"].iat[i]
+        if frame["_derived"].iat[i]:  # the history of a deal that was itself skipped
             continue
-        key = (opp_id, row["stage"], row["entered_at"])
-        if key in known:
-            if not derived:
-                audit.mark(file, line, "unchanged")
-            continue
-        known.add(key)
-        inserts.append({"opportunity_id": opp_id, "stage": row["stage"], "entered_at": row["entered_at"]})
-        if derived:
-            audit.derived[(file, 'stage changes from its "Date entered" columns')] += 1
+        if ref in rejected:
+            audit.mark(file, line, "skipped", "its deal's row is bad", plain_id(ref))
+        elif file in batch.lenient:
+            audit.mark(file, line, "skipped", "its deal is not in this import or the database", plain_id(ref))
         else:
-            audit.mark(file, line, "created")
-    if inserts:
-        insert_many(conn, t, inserts)
+            column = batch.column(file, "opportunity_id")
+            errors.append(RowError(file, line, column, f"unknown opportunity {ref!r}"))
+    rows = frame[~missing].assign(opportunity_id=opp_ids[~missing].astype(np.int64))
+    keys = rows[["opportunity_id", "stage", "entered_at"]]
+    repeated = keys.duplicated().to_numpy()
+    known = {tuple(r) for r in conn.execute(select(t.c.opportunity_id, t.c.stage, t.c.entered_at))}
+    if known:
+        repeated = repeated | np.fromiter(
+            (k in known for k in keys.itertuples(index=False, name=None)), dtype=bool, count=len(keys)
+        )
+    derived = rows["_derived"].to_numpy()
+    _mark(audit, rows[repeated & ~derived], "unchanged")
+    new = rows[~repeated]
+    insert_columns(conn, t, {c: new[c] for c in ("opportunity_id", "stage", "entered_at")})
+    _mark(audit, new[~new["_derived"].to_numpy()], "created")
+    for file, n in new[new["_derived"].to_numpy()].groupby("_file", sort=False).size().items():
+        audit.derived[(str(file), 'stage changes from its "Date entered" columns')] += int(n)
 
 
 def _upsert_settings(conn: Connection, rows: list[dict[str, Any]], audit: Audit) -> None:

@@ -288,9 +288,11 @@ def test_duplicate_headers_are_all_read(tmp_path):
         "Associated Company\n1,X,Qualified,2025-01-01,,,7;8,Seven;Eight\n2,Y,Qualified,2025-01-01,9,Nine,9,Nine\n"
     )
     batch = read_inputs([deals])
-    by_deal = {r["opportunity_id"]: r["account_id"] for r in batch.rows["opportunities.csv"]}
+    by_deal = {
+        r["opportunity_id"]: r["account_id"] for r in batch.frame("opportunities.csv").to_dict("records")
+    }
     assert by_deal == {"hubspot:1": "hubspot:7", "hubspot:2": "hubspot:9"}
-    companies = {r["account_id"]: r["name"] for r in batch.rows["accounts.csv"]}
+    companies = {r["account_id"]: r["name"] for r in batch.frame("accounts.csv").to_dict("records")}
     assert companies == {"hubspot:7": "Seven", "hubspot:9": "Nine"}
 
 

@@ -646,7 +646,7 @@ def test_invalid_utf8_far_into_a_file_reports_the_right_line(engine, tmp_path):
 
 def test_read_folder_on_a_missing_folder(tmp_path):
     batch = read_folder(tmp_path / "nope")
-    assert batch.errors and not batch.rows
+    assert batch.errors and not batch.parts
 
 
 def test_warning_does_not_block_the_import(engine, tmp_path):
@@ -667,8 +667,8 @@ def test_datetimes_and_dates_round_trip(engine, tmp_path):
         ("2024-05-10 10:00:00.000000",)
     ]
     batch = read_folder(tmp_path / "in")
-    assert batch.rows["engagements.csv"][1]["occurred_at"] == datetime(2024, 5, 10, 10, 0)
-    assert batch.rows["opportunities.csv"][0]["created_at"] == date(2024, 3, 1)
+    assert batch.frame("engagements.csv")["occurred_at"][1] == datetime(2024, 5, 10, 10, 0)
+    assert batch.frame("opportunities.csv")["created_at"][0] == date(2024, 3, 1)
 
 
 def test_two_accounts_swapping_domains_in_one_file(engine, tmp_path):
