@@ -6,6 +6,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -329,7 +330,7 @@ def add_columns(
         batch.on_rows(batch.checked)
     blank = np.full(n, "", dtype=object)
     raw = {c: cols.cells.get(c, blank) for c in columns}
-    problems: list[tuple[int, int, RowError]] = []  # (row, order within the row, error)
+    problems: list[tuple[Any, int, RowError]] = []  # (row, order within the row, error)
     live = np.ones(n, dtype=bool)  # not a repeated id (a repeat is reported as that and nothing else)
     key = KEYS.get(name)
     ids = None
@@ -338,10 +339,10 @@ def add_columns(
         live = _first_ids(batch, name, source, ids, lines, problems)
     values: dict[str, np.ndarray] = {}
     ok = live.copy()
+    read = options or batch.options
     for order, (c, (parse, required)) in enumerate(columns.items()):
         plain = getattr(parse, "plain", None)
-        read = options or batch.options
-        parsed, reasons = _parsed(raw[c], plain or (lambda cell, parse=parse: parse(cell, read)))
+        parsed, reasons = _parsed(raw[c], plain or partial(_with_options, parse, read))
         values[c] = parsed
         if required:
             empty = live & (pd.isna(parsed) | (parsed == "")) & pd.isna(reasons)
@@ -373,6 +374,10 @@ def add_columns(
     }
     part.update({c: pd.Series(v[keep], dtype=object) for c, v in values.items()})
     batch.parts.setdefault(name, []).append(pd.DataFrame(part))
+
+
+def _with_options(parse: Parser, options: ReadOptions, cell: str) -> Any:
+    return parse(cell, options)
 
 
 def _parsed(cells: np.ndarray, parse: Callable[[str], Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -539,7 +544,7 @@ def _columns_account(source, lines, values, ok, problems, _warned, _batch) -> No
 def _columns_contact(_source, _lines, values, _ok, _problems, _warned, batch) -> None:
     roles, titles = values["buying_role"], values["title"]
     unknown = _is(roles, None)
-    inferred = (
+    inferred: Any = (
         _parsed(titles[unknown], lambda title: infer_role(title, batch.roles))[0] if unknown.any() else []
     )
     roles = roles.copy()

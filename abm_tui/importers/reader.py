@@ -115,11 +115,12 @@ def read_inputs(
     pending.sort(key=lambda p: KIND_ORDER.index(p[0]))
     contact_roles: dict[str, str] = {}
     role_lines: list[tuple[str, int, str]] = []
-    for kind, m, name, header, raw_rows, file_options in pending:
-        if isinstance(raw_rows, Columns):
-            add_columns(batch, kind, raw_rows, source=name, options=file_options)
+    for kind, m, name, header, read, file_options in pending:
+        if isinstance(read, Columns):
+            add_columns(batch, kind, read, source=name, options=file_options)
             continue
         assert m is not None
+        raw_rows = read
         rows, derived = transform(m, name, header, raw_rows, batch, ctx)
         if kind == "contact_roles":
             for line, r in rows:

@@ -190,7 +190,7 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, Sequence[A
         conn.exec_driver_sql(create)
 
 
-def _copy(conn: Connection, table: Table, names: list[str], rows: Iterable[list[Any]]) -> None:
+def _copy(conn: Connection, table: Table, names: list[str], rows: Iterable[Sequence[Any]]) -> None:
     """PostgreSQL's bulk load, in the connection's transaction (psycopg adapts each value's type)."""
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     quoted = ", ".join(f'"{n}"' for n in names)

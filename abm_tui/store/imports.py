@@ -227,7 +227,7 @@ class _Placer:
         ids = frame["account_id"].map(self.ids).to_numpy(dtype=object)
         placed = ~pd.isna(ids)
         for i in np.flatnonzero(~placed):  # rows whose reference is no account's id or name
-            ids[i] = self._place_one(frame, i, by_email)
+            ids[i] = self._place_one(frame, int(i), by_email)
             placed[i] = ids[i] is not None
         out = frame[placed].copy()
         out["account_id"] = ids[placed].astype(np.int64)

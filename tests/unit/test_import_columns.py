@@ -4,14 +4,17 @@ on random text."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from abm_tui.importers.formats import Columns, parse_columns, parse_rows
+from abm_tui.importers.formats import Columns, parse_columns, parse_rows, read_table
+from abm_tui.importers.generic import SCHEMA, Batch, add_rows, content_keys, read_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,3 +95,180 @@ def test_columns_read_every_sample_like_rows():
         by_rows, by_columns = both(text, delimiter)
         assert by_columns == by_rows, path
         assert np.all(np.diff(by_columns[1]) > 0) if by_columns[1] else True
+
+
+# ---- checks: add_columns against add_rows -------------------------------------------------------
+
+
+def by_rows(folder: Path) -> Batch:
+    """`read_folder` as it was: every file row by row."""
+    batch = Batch()
+    for name in SCHEMA:
+        path = folder / name
+        if path.exists():
+            header, rows, options = read_table(path, batch.errors)
+            batch.audit.rows_read(name, [line for line, _ in rows])
+            add_rows(batch, name, header, rows, source=name, options=options)
+    return batch
+
+
+def outcome(batch: Batch) -> dict:
+    frames = {}
+    for kind in SCHEMA:
+        records = batch.frame(kind).to_dict("records")
+        frames[kind] = [{k: (type(v).__name__, v) for k, v in r.items()} for r in records]
+    return {
+        "errors": [e for e in batch.errors if e.line],  # (not the folder's: "accounts.csv missing")
+        "warnings": [w for w in batch.warnings if w.line],  # (not the folder's: "not a file of …")
+        "rejected": {k: v for k, v in batch.rejected.items() if v},  # (empty or absent: the same)
+        "seen": {k: v for k, v in batch.seen.items() if v},
+        "columns": batch.columns,
+        "frames": frames,
+        "codes": {f: bytes(c) for f, c in batch.audit.codes.items()},
+        "marks": batch.audit.marks,
+        "read": {f: list(r) for f, r in batch.audit.read.items()},
+        "checked": batch.checked,
+    }
+
+
+def test_columns_check_like_rows_on_the_samples_and_the_demo():
+    folders = {p.parent for p in (ROOT / "fixtures").rglob("*.csv") if p.name in SCHEMA}
+    assert len(folders) >= 3
+    for folder in sorted(folders):
+        assert outcome(read_folder(folder)) == outcome(by_rows(folder)), folder
+
+
+BAD = {
+    "accounts.csv": "account_id,name,domain,employees,annual_revenue,is_target,tier,icp_fit,churned_at,status\n"
+    'A1,Acme,acme.com,1.200,"1.234,50",yes,Tier 1,3,2024-02-30,active\n'
+    "A2,,not a domain,-3,abc,maybe,7,9,31-12-2024,gone\n"
+    "A1,Dup,,,,,,,,\n"
+    "A3,Zeta,zeta.io,,,false,2,,,\n"
+    " ,Blank id,,,,,,,,\n"
+    "A4,'=cmd,,,,,,,,dropped\n",
+    "contacts.csv": "contact_id,account_id,name,title,email,buying_role\n"
+    "C1,A1,Ann,Chief Financial Officer,ANN@ACME.COM,\n"
+    "C2,A1,Bob,Head of IT,,champion\n"
+    "C3,A9,Cy,,cy@x.org,wizard\n"
+    "C1,A1,Again,,,\n"
+    "C4,,No account,Buyer,,\n",
+    "engagements.csv": "account_id,contact_id,occurred_at,channel,intent,description\n"
+    "A1,C1,2024-05-10 10:00,email,strategic,Hi\n"
+    "A1,C1,2024-05-10 10:00,email,strategic,Hi\n"
+    "A1,,05/11/2024,ad,mid,\n"
+    ",C1,2024-05-12,web,low,x\n"
+    "A1,C2,not a date,web,huge,y\n",
+    "opportunities.csv": "opportunity_id,account_id,name,amount,currency,stage,created_at,close_date,outcome,source\n"
+    "O1,A1,Deal,1000,EUR,proposal,2024-03-01,2024-02-01,won,marketing\n"
+    "O2,A1,Lost,500,EUR,closed_lost,2024-03-01,,lost,sales\n"
+    "O3,A1,Neg,-5,EUR,proposal,2024-03-01,,open,\n"
+    "O4,A1,Bad,x,EUR,,2024-13-01,,maybe,tv\n",
+    "stage_changes.csv": "opportunity_id,stage,entered_at\nO1,proposal,2024-03-01\nO1,,2024-03-02\nO9,won,bad\n",
+    "settings.csv": "key,value\nwindow_days,90\nas_of,yesterday\nnonsense,1\nsales_target_quarter,x\n",
+    "spend.csv": "period_start,period_end,team,program,amount,description\n"
+    "2024-01-01,2024-03-31,marketing,abm,100,ok\n2024-04-01,2024-03-31,sales,non-abm,-1,bad\n",
+    "intent_signals.csv": "account_id,domain,date,topic,score,source\nA1,,2024-05-01,CRM,80,B\n,,2024-05-01,ERP,120,B\n",
+}
+
+
+def test_columns_check_like_rows_on_bad_rows(tmp_path):
+    for name, text in BAD.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    columns, rows = outcome(read_folder(tmp_path)), outcome(by_rows(tmp_path))
+    assert columns == rows
+    assert len(columns["errors"]) > 20 and columns["warnings"]
+
+
+def test_columns_check_a_file_without_a_required_column_like_rows(tmp_path):
+    (tmp_path / "accounts.csv").write_text("account_id,tier\nA1,1\nA2,2\n", encoding="utf-8")
+    columns = outcome(read_folder(tmp_path))
+    assert columns == outcome(by_rows(tmp_path))
+    assert [(e.line, e.column, e.reason) for e in columns["errors"]] == [
+        (1, "name", "required column is missing")
+    ]
+
+
+cell = st.one_of(
+    st.text(alphabet=st.sampled_from(list("aA1 -.,;:'=/")), max_size=8),
+    st.sampled_from(
+        [
+            "",
+            "1",
+            "3",
+            "4",
+            "0",
+            "true",
+            "no",
+            "2026-02-30",
+            "2026-01-05",
+            "05/01/2026",
+            "1e9",
+            "-1",
+            "nan",
+            "Tier 1",
+            "A1",
+            "A2",
+            "C1",
+            "won",
+            "lost",
+            "open",
+            "strategic",
+            "champion",
+            "x.com",
+            "1.234,5",
+            "€ 12",
+        ]
+    ),
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_columns_check_like_rows_on_random_cells(data):
+    """Random cells in every column of every file kind: the same rows, errors and audit."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for name in data.draw(st.lists(st.sampled_from(list(SCHEMA)), min_size=1, max_size=4, unique=True)):
+            header = list(SCHEMA[name])
+            rows = data.draw(st.lists(st.lists(cell, min_size=len(header), max_size=len(header)), max_size=6))
+            lines = [",".join(header)] + [",".join('"' + c.replace('"', '""') + '"' for c in r) for r in rows]
+            (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        assert outcome(read_folder(folder)) == outcome(by_rows(folder))
+
+
+def test_content_keys_are_the_row_digests_of_before():
+    """The keys that make re-imports idempotent must not change (a database holds them)."""
+    import hashlib
+
+    rows = [
+        {"a": "x", "b": None, "c": datetime(2024, 5, 10, 10, 0), "d": 1.5},
+        {"a": "x", "b": None, "c": datetime(2024, 5, 10, 10, 0), "d": 1.5},
+        {"a": "", "b": "y", "c": date(2024, 5, 1), "d": 0.0},
+    ]
+    frame = pd.DataFrame({k: pd.Series([r[k] for r in rows], dtype=object) for k in "abcd"})
+
+    def before(row):
+        digest = hashlib.sha1("\x1f".join(str(row[c] or "") for c in "abcd").encode()).hexdigest()[:32]
+        return digest
+
+    keys = content_keys(frame, ("a", "b", "c", "d"))
+    assert list(keys) == [before(rows[0]) + "-0", before(rows[0]) + "-1", before(rows[2]) + "-0"]
+
+
+def test_columns_check_like_rows_on_a_long_file_of_distinct_cells(tmp_path):
+    """Columns of mostly distinct cells are parsed cell by cell (not per distinct cell): the same."""
+    rows = [f"A{i},Name {i},d{i}.com,{i},{i % 3 + 1}" for i in range(3000)]
+    rows[2500] = "A2500,Name,not a domain,-1,7"
+    rows[2600] = "A1,Again,,,"
+    (tmp_path / "accounts.csv").write_text("account_id,name,domain,employees,tier\n" + "\n".join(rows) + "\n")
+    columns = outcome(read_folder(tmp_path))
+    assert columns == outcome(by_rows(tmp_path))
+    assert [(e.line, e.column) for e in columns["errors"]] == [
+        (2502, "domain"),
+        (2502, "employees"),
+        (2502, "tier"),
+        (2602, "account_id"),
+    ]
+    assert len(columns["frames"]["accounts.csv"]) == 2998
