@@ -144,10 +144,13 @@ class Audit:
     def groups(self, statuses: tuple[str, ...] = ("error", "skipped", "merged")) -> list[Group]:
         """Rows by file, status and reason, largest groups first within a file."""
         found: dict[tuple[str, str, str], Group] = {}
+        wanted = np.array([CODE[s] for s in statuses if s in CODE], dtype=np.uint8)
         for file in self.read:
-            for line, status, mark in self.rows(file):
-                if status not in statuses:
-                    continue
+            codes = np.frombuffer(self.codes[file], dtype=np.uint8)
+            lines = np.frombuffer(self.read[file], dtype=np.int32)
+            for i in np.flatnonzero(np.isin(codes, wanted)).tolist():  # (most rows: none of these)
+                line, status = int(lines[i]), STATUSES[codes[i] - 1]
+                mark = self.marks.get((file, line), NO_MARK)
                 key = (file, status, mark.reason)
                 group = found.setdefault(key, Group(file, status, mark.reason, []))
                 group.lines.append((line, mark.detail))

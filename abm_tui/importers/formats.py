@@ -234,8 +234,9 @@ def parse_columns(name: str, text: str, delimiter: str, errors: list[RowError]) 
             breaks += np.fromiter((c.count("\n") for c in column), dtype=np.int64, count=len(column))
     starts = 2 + np.arange(len(cells), dtype=np.int64) + np.concatenate(([0], np.cumsum(breaks)[:-1]))
     keep = np.arange(len(cells))
-    blank_first = [i for i, c in enumerate(cells[:, 0]) if not c or c.isspace()]
-    if blank_first:  # a row of empty cells is no row
+    first = cells[:, 0]
+    blank_first = np.flatnonzero((first == "") | np.fromiter(map(str.isspace, first), bool, len(first)))
+    if len(blank_first):  # a row of empty cells is no row
         empty = [i for i in blank_first if not "".join(cells[i]).strip()]
         keep = np.delete(keep, empty)
     by_name = {n: cells[keep, i] for i, n in enumerate(names) if n}

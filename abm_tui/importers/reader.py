@@ -14,7 +14,6 @@ from abm_tui.importers import hubspot, salesforce
 from abm_tui.importers.errors import RowError
 from abm_tui.importers.formats import (
     DEFAULT_OPTIONS,
-    Columns,
     ReadOptions,
     header_of,
     parse_columns,
@@ -34,7 +33,7 @@ from abm_tui.importers.mapping import (
 )
 from abm_tui.importers.roles import Rules
 
-Rows = list[tuple[int, dict[str, str]]] | Columns
+Rows = list[tuple[int, dict[str, str]]] | tuple[Path, str]  # a CRM file's rows; a generic file's path
 BUILT_IN: tuple[FileMapping, ...] = hubspot.MAPPINGS + salesforce.MAPPINGS
 
 
@@ -91,11 +90,11 @@ def read_inputs(
         if text is None:
             continue
         name = path.name if path.name not in batch.audit.read else f"{path.parent.name}/{path.name}"
-        if _is_generic(name, header_of(text, delimiter)):  # read as columns (see `add_columns`)
-            cols = parse_columns(name, text, delimiter, batch.errors)
+        header = header_of(text, delimiter)
+        if _is_generic(name, header):  # read as columns (see `add_columns`), when its turn comes
             batch.files.append(path)
-            batch.audit.rows_read(name, cols.lines)
-            pending.append((name, None, name, cols.header, cols, file_options))
+            batch.audit.rows_read(name, [])  # (files are listed in the order given)
+            pending.append((name, None, name, header, (path, delimiter), file_options))
             continue
         header, raw_rows = parse_rows(name, text, delimiter, batch.errors)
         if not header:
@@ -116,8 +115,13 @@ def read_inputs(
     contact_roles: dict[str, str] = {}
     role_lines: list[tuple[str, int, str]] = []
     for kind, m, name, header, read, file_options in pending:
-        if isinstance(read, Columns):
-            add_columns(batch, kind, read, source=name, options=file_options)
+        if isinstance(read, tuple):  # a generic file: read now, so one file's cells are in memory at a time
+            path, delimiter = read
+            text = read_text(path, batch.errors, options)[0] or ""
+            cols = parse_columns(name, text, delimiter, batch.errors)
+            del text
+            batch.audit.rows_read(name, cols.lines)
+            add_columns(batch, kind, cols, source=name, options=file_options)
             continue
         assert m is not None
         raw_rows = read
