@@ -160,7 +160,13 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, Sequence[A
     values += [[d] * n for d in defaults.values()]
     names += list(defaults)
     if postgres:
+        bulk = (
+            n >= BULK_ROWS and n >= conn.exec_driver_sql(f'SELECT count(*) FROM "{table.name}"').scalar_one()
+        )
+        rebuilt = _drop_postgres_indexes(conn, table) if bulk else []
         _copy(conn, table, names, zip(*values, strict=True))
+        for statement in rebuilt:
+            conn.exec_driver_sql(statement)
         return
     for i, name in enumerate(names):
         if isinstance(table.c[name].type, Date | DateTime):
@@ -188,6 +194,34 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, Sequence[A
     conn.exec_driver_sql(sql, params)
     for _, create in plain:
         conn.exec_driver_sql(create)
+
+
+def _drop_postgres_indexes(conn: Connection, table: Table) -> list[str]:
+    """Drop a table's indexes, unique and foreign-key constraints (not its primary key) and return
+    the statements that make them again: built once after a `COPY` of more rows than the table held
+    (each kept row by row, 789,000 touches took 10.9 s to load; 2.3 s so). In the transaction: an
+    import that fails leaves them as they were. Only then: it locks the table until the commit."""
+    name = f'"{table.name}"'
+    constraints = conn.exec_driver_sql(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE conrelid = %(t)s::regclass AND contype IN ('u', 'f') ORDER BY contype DESC, conname",
+        {"t": name},
+    ).fetchall()
+    indexes = conn.exec_driver_sql(
+        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+        " WHERE x.indrelid = %(t)s::regclass"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"
+        " ORDER BY i.relname",
+        {"t": name},
+    ).fetchall()
+    for constraint, _ in constraints:
+        conn.exec_driver_sql(f'ALTER TABLE {name} DROP CONSTRAINT "{constraint}"')
+    for index, _ in indexes:
+        conn.exec_driver_sql(f'DROP INDEX "{index}"')
+    return [create for _, create in indexes] + [
+        f'ALTER TABLE {name} ADD CONSTRAINT "{constraint}" {definition}'
+        for constraint, definition in reversed(constraints)
+    ]
 
 
 def _copy(conn: Connection, table: Table, names: list[str], rows: Iterable[Sequence[Any]]) -> None:

@@ -513,3 +513,23 @@ def test_a_bulk_insert_keeps_every_row_and_index_and_a_failed_one_keeps_nothing(
         ).one()
         assert tuple(got) == (f"Company {n - 1}", (n - 1) % 2 == 0, "active", 1)  # defaults filled in
         assert conn.execute(select(func.count()).select_from(account)).scalar() == n
+    # Every constraint is back: the schema is the models', a repeated id and an unknown account fail.
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy.exc import IntegrityError
+
+    from abm_tui.store.models import Contact, metadata
+
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    import psycopg
+
+    refused = (IntegrityError, psycopg.errors.IntegrityError)  # (COPY goes through the driver itself)
+    with pytest.raises(refused), engine.begin() as conn:
+        insert_many(conn, account, rows[:1])
+    orphans = [{"source_id": f"C{i}", "account_id": 10**9, "buying_role": "other"} for i in range(n)]
+    with pytest.raises(refused), engine.begin() as conn:
+        insert_many(conn, Contact.__table__, orphans)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Contact.__table__)).scalar() == 0
+    engine.dispose()
