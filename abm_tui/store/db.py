@@ -137,8 +137,8 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         insert_columns(conn, table, {c: [r[c] for r in rows] for c in rows[0]})
 
 
-def insert_columns(conn: Connection, table: Table, columns: dict[str, Sequence[Any]]) -> None:
-    """Insert rows given as columns of equal length: on SQLite straight through the driver's
+def insert_columns(conn: Connection, table: Table, columns: dict[str, Any]) -> None:
+    """Insert rows given as columns of equal length (lists, numpy arrays or pandas Series): on SQLite straight through the driver's
     executemany (SQLAlchemy's per-row parameter processing was a quarter of an import's time), on
     PostgreSQL with psycopg by `COPY … FROM STDIN`; else SQLAlchemy's own bulk insert."""
     n = len(next(iter(columns.values()), ()))
