@@ -138,9 +138,10 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
 
 
 def insert_columns(conn: Connection, table: Table, columns: dict[str, Any]) -> None:
-    """Insert rows given as columns of equal length (lists, numpy arrays or pandas Series): on SQLite straight through the driver's
-    executemany (SQLAlchemy's per-row parameter processing was a quarter of an import's time), on
-    PostgreSQL with psycopg by `COPY … FROM STDIN`; else SQLAlchemy's own bulk insert."""
+    """Insert rows given as columns of equal length (lists, numpy arrays or pandas Series): on SQLite
+    straight through the driver's executemany (SQLAlchemy's per-row parameter processing was a
+    quarter of an import's time), on PostgreSQL with psycopg by `COPY … FROM STDIN`; else
+    SQLAlchemy's own bulk insert."""
     n = len(next(iter(columns.values()), ()))
     if not n:
         return
