@@ -118,7 +118,7 @@ def migrate(engine: Engine, revision: str = "head") -> str | None:
     return current
 
 
-BULK_ROWS = 20_000  # from this many rows, `insert_many` rebuilds the table's plain indexes afterwards
+BULK_ROWS = 20_000  # from this many rows (and as many as the table held) the indexes are built afterwards
 BULK_CACHE_KIB = 131_072  # SQLite page cache while inserting that many (128 MiB; the default is 2 MiB)
 
 
@@ -175,8 +175,8 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, Any]) -> N
             values[i] = [text[v] if v in text else text.setdefault(v, _sqlite_value(v)) for v in values[i]]
     params = list(zip(*values, strict=True))
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    if n < BULK_ROWS:
-        conn.exec_driver_sql(sql, params)
+    if n < BULK_ROWS or n < conn.exec_driver_sql(f'SELECT count(*) FROM "{table.name}"').scalar_one():
+        conn.exec_driver_sql(sql, params)  # (a few rows more: kept in each index as they come)
         return
     # Many rows (an import, every account's metrics): a page cache that holds the table's unique index,
     # and its plain indexes built once afterwards instead of row by row. Both inside the transaction:
@@ -185,9 +185,10 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, Any]) -> N
     if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
         # sqlite3 opens a transaction only at the first INSERT: the DROP INDEX would commit alone.
         conn.exec_driver_sql("BEGIN")
+    # (A unique constraint's own index has no `sql` and cannot be dropped; a unique index can: a
+    # repeated key then fails its CREATE, and the whole transaction with it.)
     plain = conn.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
-        " AND sql NOT LIKE 'CREATE UNIQUE%'",
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
         (table.name,),
     ).fetchall()
     for name, _ in plain:

@@ -97,7 +97,8 @@ class Spend(SQLModel, table=True):
     """Money spent by a team on a program over the days `period_start` … `period_end` (inclusive)."""
 
     id: int | None = Field(default=None, primary_key=True)
-    source_key: str = Field(unique=True, max_length=64)  # a digest of the row: re-imports are idempotent
+    # A digest of the row: re-imports are idempotent. A unique index, not a constraint: see 0010.
+    source_key: str = Field(unique=True, index=True, max_length=64)
     period_start: date
     period_end: date
     team: str  # sales / marketing
@@ -110,7 +111,8 @@ class IntentSignal(SQLModel, table=True):
     """A third-party intent signal: an account researching a topic, scored 0–100 on a day."""
 
     id: int | None = Field(default=None, primary_key=True)
-    source_key: str = Field(unique=True, max_length=64)  # a digest of the row: re-imports are idempotent
+    # A digest of the row: re-imports are idempotent. A unique index, not a constraint: see 0010.
+    source_key: str = Field(unique=True, index=True, max_length=64)
     account_id: int = Field(sa_column_args=[ForeignKey("account.id", ondelete="CASCADE")], index=True)
     date: dt.date = Field(index=True)  # (`dt.`: the field's name hides the type here)
     topic: str
@@ -122,8 +124,9 @@ class Engagement(SQLModel, table=True):
     """One touch; `contact_id` is null for an account-level touch (e.g. an ad impression)."""
 
     id: int | None = Field(default=None, primary_key=True)
-    # Engagements carry no id in the source files: a digest of the row makes re-imports idempotent.
-    source_key: str = Field(unique=True, max_length=64)
+    # Engagements carry no id in the source files: a digest of the row makes re-imports idempotent
+    # (a unique index, not a constraint, so a bulk load builds it once after the rows: see 0010).
+    source_key: str = Field(unique=True, index=True, max_length=64)
     account_id: int = Field(foreign_key="account.id", index=True)
     contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
     occurred_at: datetime = Naive(index=True)

@@ -396,6 +396,12 @@ def test_upgrade_from_the_first_revision_keeps_every_row_and_backs_up(tmp_path):
         conn.execute(
             text("INSERT INTO decision (account_id, at, kind, to_tier) VALUES (1, '2026-01-02', 'retier', 1)")
         )
+        conn.execute(
+            text(
+                "INSERT INTO engagement (source_key, account_id, occurred_at, intent) "
+                "VALUES ('k-0', 1, '2026-01-03 00:00:00.000000', 'mid')"
+            )
+        )
     assert migrate(engine) == "0001"
     assert current_revision(engine) == head_revision()
     assert (tmp_path / "old.sqlite.bak-0001").exists()
@@ -403,6 +409,17 @@ def test_upgrade_from_the_first_revision_keeps_every_row_and_backs_up(tmp_path):
         assert conn.execute(text("SELECT source_id, name, tier FROM account")).all() == [("A1", "Acme", 1)]
         assert conn.execute(text("SELECT kind, to_tier FROM decision")).all() == [("retier", 1)]
         assert conn.execute(text("SELECT count(*) FROM followup")).scalar() == 0
+        assert conn.execute(text("SELECT source_key, intent FROM engagement")).all() == [("k-0", "mid")]
+    with (
+        pytest.raises(sa_exc.IntegrityError),
+        engine.begin() as conn,
+    ):  # the key is still unique (0010: an index)
+        conn.execute(
+            text(
+                "INSERT INTO engagement (source_key, account_id, occurred_at, intent) "
+                "VALUES ('k-0', 1, '2026-01-04 00:00:00.000000', 'low')"
+            )
+        )
     import sqlite3
 
     with sqlite3.connect(tmp_path / "old.sqlite.bak-0001") as backup:
