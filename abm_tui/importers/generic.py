@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from operator import methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -376,6 +378,9 @@ def add_columns(
     batch.parts.setdefault(name, []).append(pd.DataFrame(part))
 
 
+_BARE_HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+")
+
+
 def _with_options(parse: Parser, options: ReadOptions, cell: str) -> Any:
     return parse(cell, options)
 
@@ -386,7 +391,13 @@ def _parsed(cells: np.ndarray, parse: Callable[[str], Any]) -> tuple[np.ndarray,
     if len(cells) > 2000 and len(set(cells[:1000].tolist())) > 500:
         try:
             parsed = np.empty(len(cells), dtype=object)
-            parsed[:] = [parse(cell) for cell in cells.tolist()]
+            if parse is v.text:  # (its common case inline: a sixth of the checks' time)
+                parsed[:] = [t if (t := c.strip()) and t[0] != "'" else v.text(c) for c in cells.tolist()]
+            elif parse is v.domain:  # a bare host is itself
+                bare = _BARE_HOST.fullmatch
+                parsed[:] = [c if bare(c) and c[:4] != "www." else v.domain(c) for c in cells.tolist()]
+            else:
+                parsed[:] = [parse(cell) for cell in cells.tolist()]
             return parsed, np.full(len(cells), None, dtype=object)
         except ValueError:
             pass  # some cell is bad: the reasons, per distinct cell
@@ -631,17 +642,15 @@ def content_keys(frame: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
     if not len(frame):
         return np.empty(0, dtype=object)
     texts = [_as_text(frame[c].to_numpy()) for c in columns]
-    digests = pd.Series(
-        [hashlib.sha1("\x1f".join(t).encode()).hexdigest()[:32] for t in zip(*texts, strict=True)],
-        dtype=object,
-    )
-    repeat = np.zeros(len(digests), dtype=np.int64)
-    again = digests.duplicated(keep=False).to_numpy()
-    if again.any():  # identical rows: the first is -0, the next -1, …
-        repeat[again] = digests[again].groupby(digests[again], sort=False).cumcount().to_numpy()
-    return np.array(
-        [f"{d}-{n}" for d, n in zip(digests.tolist(), repeat.tolist(), strict=True)], dtype=object
-    )
+    # One C call after another over the rows (the same as a loop of `sha1(join(…))`, a third faster)
+    joined = map(str.encode, map("\x1f".join, zip(*texts, strict=True)))
+    digests = map(methodcaller("hexdigest"), map(hashlib.sha1, joined))
+    keys = np.array([d[:32] + "-0" for d in digests], dtype=object)
+    if len(set(keys.tolist())) < len(keys):  # identical rows: the first is -0, the next -1, …
+        again = pd.Series(keys).duplicated(keep=False).to_numpy()
+        repeat = pd.Series(keys[again]).groupby(keys[again], sort=False).cumcount().tolist()
+        keys[again] = [f"{k[:-2]}-{n}" for k, n in zip(keys[again].tolist(), repeat, strict=True)]
+    return keys
 
 
 def _as_text(values: np.ndarray) -> np.ndarray | list[str]:

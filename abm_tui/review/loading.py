@@ -188,7 +188,10 @@ class ListLoader:
         from abm_tui.store.repo import load_dataset
 
         T = as_timestamp(as_of)
-        touches = load_dataset(self.db.engine, ids=set(candidates), tables=("engagements",))
+        since = (T - pd.Timedelta(days=params.window_days)).to_pydatetime()  # the window and a little more
+        touches = load_dataset(
+            self.db.engine, ids=set(candidates), tables=("engagements",), engagements_since=since
+        )
         score = engagement_scores(window_engagements(touches, T, params.window_days), pd.Index(candidates), T)
         keys = {
             i: (tiers[i] is None, tiers[i] or 0, -s) for i, s in zip(candidates, score["score"], strict=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
@@ -102,12 +103,13 @@ def load_dataset(
     tables: tuple[str, ...] = TABLES,
     engagement_columns: tuple[str, ...] = ("account_id", "contact_id", "occurred_at", "intent"),
     account_columns: tuple[str, ...] = ACCOUNT_COLUMNS,
+    engagements_since: datetime | None = None,
 ):
     """Read the tables the metrics need into a `Dataset` (pandas is imported here, not at start-up).
 
     `ids` or `id_range` (inclusive) read only those accounts and what hangs off them, through the
     account_id indexes; `tables` leaves the others empty; `*_columns` read fewer columns (the others
-    come back empty).
+    come back empty); `engagements_since` leaves out the touches before it.
     """
     import pandas as pd
 
@@ -146,6 +148,7 @@ def load_dataset(
                     tables=tables,
                     engagement_columns=engagement_columns,
                     account_columns=account_columns,
+                    engagements_since=engagements_since,
                 ).subset(set(c))
                 for c in chunks
             ]
@@ -177,10 +180,13 @@ def load_dataset(
     if ids is not None or id_range is not None:
         chosen = where(select(o.id), o.account_id).order_by(None)
         stage_changes = stage_changes.where(s.opportunity_id.in_(chosen)).order_by(s.id)
+    touches = where(select(*(e[x] for x in engagement_columns)), e.account_id)
+    if engagements_since is not None:
+        touches = touches.where(e.occurred_at >= engagements_since)
     statements = {
         "accounts": where(select(*(a[x] for x in account_columns)), a.id),
         "contacts": where(select(c.id, c.account_id, c.buying_role), c.account_id),
-        "engagements": where(select(*(e[x] for x in engagement_columns)), e.account_id),
+        "engagements": touches,
         "opportunities": where(select(*(o[x] for x in OPPORTUNITY_COLUMNS)), o.account_id),
         "stage_changes": stage_changes,
         "requirements": select(r.tier, r.role, r.min_contacts),

@@ -272,3 +272,40 @@ def test_columns_check_like_rows_on_a_long_file_of_distinct_cells(tmp_path):
         (2602, "account_id"),
     ]
     assert len(columns["frames"]["accounts.csv"]) == 2998
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["created", "updated", "unchanged", "merged", "skipped", "error", None]), max_size=30
+    ),
+    st.sets(st.integers(0, 29)),
+    st.sampled_from(["plain.csv", 'odd, "name".csv', "=formula.csv"]),
+)
+def test_the_audit_csv_has_every_row_as_its_rows_say(statuses, noted, file):
+    """The audit's CSV, written a run of rows at a time, is the rows one by one."""
+    import csv
+    import tempfile
+
+    from abm_tui.importers.audit import Audit
+    from abm_tui.importers.values import neutralise
+
+    audit = Audit()
+    lines = [2 + 3 * i for i in range(len(statuses))]
+    audit.rows_read(file, np.array(lines, dtype=np.int64))
+    for i, (line, status) in enumerate(zip(lines, statuses, strict=True)):
+        if status:
+            audit.mark(file, line, status, 'why, "quoted"' if i in noted else "", "=x" if i % 3 == 0 else "")
+        if i in noted:
+            audit.note(file, line, "a note")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "audit.csv"
+        audit.write_csv(path)
+        with path.open(newline="", encoding="utf-8") as fh:
+            written = list(csv.reader(fh))
+    expected = [
+        [neutralise(file), str(line), status, neutralise(mark.text())]
+        for line, status, mark in audit.rows(file)
+    ]
+    assert written == [["file", "line", "status", "reason"], *expected]
+    assert len(written) == len(statuses) + 1
