@@ -89,8 +89,8 @@ def apply_batch(
             accounts = _upsert_accounts(conn, batch, summary)
             step("accounts.csv")
             # Exports without ids (reports, public data) refer to companies by name.
-            for r in conn.execute(select(table(Account).c.id, table(Account).c.name)):
-                accounts.setdefault(f"name:{r.name.strip().lower()}", r.id)
+            for account_id, name in _tuples(conn, "SELECT id, name FROM account ORDER BY id"):
+                accounts.setdefault(f"name:{name.strip().lower()}", account_id)
             placer = _Placer(conn, batch, accounts, rejected_accounts, errors)
             contacts = _upsert_keyed(
                 conn,
@@ -403,7 +403,16 @@ def _upsert_keyed(
 
 def _ids(conn: Connection, t: Table) -> dict[str, int]:
     """source id → id of every row of the table (plain tuples: 450,000 rows took a second as Rows)."""
-    return dict(conn.exec_driver_sql(f"SELECT source_id, id FROM {t.name}").fetchall())
+    return dict(_tuples(conn, f"SELECT source_id, id FROM {t.name}"))
+
+
+def _tuples(conn: Connection, sql: str) -> list[tuple]:
+    """A query's rows as the driver gives them (SQLAlchemy's Rows cost a second per 500,000)."""
+    cursor = conn.exec_driver_sql(sql).cursor
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def _ids_or_none(values: np.ndarray) -> np.ndarray:
@@ -431,7 +440,7 @@ def _insert_engagements(
     if not len(frame):
         return
     t = table(Engagement)
-    contact_account = dict(conn.execute(select(table(Contact).c.id, table(Contact).c.account_id)).all())
+    contact_account = dict(_tuples(conn, "SELECT id, account_id FROM contact"))
     account_ids = frame["account_id"].map(accounts).to_numpy()
     refs = frame["contact_id"].to_numpy()
     contact_ids = frame["contact_id"].map(contacts).to_numpy()
