@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import cache
 from importlib.resources import files
@@ -406,7 +406,7 @@ def _ids(conn: Connection, t: Table) -> dict[str, int]:
     return dict(_tuples(conn, f"SELECT source_id, id FROM {t.name}"))
 
 
-def _tuples(conn: Connection, sql: str) -> list[tuple]:
+def _tuples(conn: Connection, sql: str) -> Sequence[Any]:
     """A query's rows as the driver gives them (SQLAlchemy's Rows cost a second per 500,000)."""
     cursor = conn.exec_driver_sql(sql).cursor
     try:
