@@ -309,3 +309,17 @@ def test_the_audit_csv_has_every_row_as_its_rows_say(statuses, noted, file):
     ]
     assert written == [["file", "line", "status", "reason"], *expected]
     assert len(written) == len(statuses) + 1
+
+
+def test_columns_read_like_rows_with_a_byte_order_mark_and_a_huge_cell():
+    """Kept by `--encoding utf-8`, `csv` reads a BOM as part of the first name (pandas would drop
+    it); a cell over `csv`'s field limit is an error (pandas has none): the same either way."""
+    assert both("\ufeffa,b\n1,2\n")[1] == both("\ufeffa,b\n1,2\n")[0]
+    assert both("\ufeffa,b\n1,2\n")[1][0] == ["\ufeffa", "b"]
+    huge = "x" * 140_000
+    for text in (f"a,b\n1,{huge}\n2,3\n", f'a,b\n1,"{huge[:70_000]}\n{huge[:70_000]}"\n2,3\n'):
+        by_rows, by_columns = both(text)
+        assert by_columns == by_rows
+        assert [e.reason for e in by_columns[3]] == [
+            "not a readable CSV file: field larger than field limit (131072)"
+        ]
