@@ -164,7 +164,8 @@ WITH sc AS (
     WHERE a.is_target AND a.status = 'active'
     AND o.id IN (SELECT opportunity_id FROM stagechange WHERE entered_at >= ? AND entered_at <= ?))
   WINDOW w AS (PARTITION BY s.opportunity_id ORDER BY s.entered_at, s.id))
-SELECT stage, sum({days}), count(*), sum(position), min(opportunity_id * 1000000 + position) FROM sc
+SELECT stage, sum({days}), count(*), sum(position), min(CAST(opportunity_id AS BIGINT) * 1000000 + position)
+FROM sc
 WHERE ended_at IS NOT NULL AND ended_at >= ?
 GROUP BY stage
 """

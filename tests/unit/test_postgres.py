@@ -105,6 +105,21 @@ def test_the_velocity_worked_out_in_sql_is_the_portfolio_velocity_on_postgres(po
     url = postgres_server.new_database()
     assert main(["import", str(demo_folder()), "--db", url]) == 0
     engine = make_engine(url)
+    with engine.begin() as c:  # a deal with a large id (its id × 1,000,000 is past a 32-bit integer)
+        target = c.execute(text("SELECT min(id) FROM account WHERE is_target AND status = 'active'")).scalar()
+        c.execute(
+            text(
+                "INSERT INTO opportunity (id, source_id, account_id, amount, stage, created_at, outcome) "
+                "VALUES (5000000, 'big', :a, 1000, 'proposal', '2026-10-01', 'open')"
+            ),
+            {"a": target},
+        )
+        c.execute(
+            text(
+                "INSERT INTO stagechange (opportunity_id, stage, entered_at) VALUES "
+                "(5000000, 'discovery', '2026-10-01'), (5000000, 'proposal', '2026-11-02')"
+            )
+        )
     conn = connect_current_url(url)  # psycopg, as a recompute's velocity thread reads
     try:
         as_of = date(2026, 11, 20)
