@@ -346,15 +346,17 @@ def add_columns(
         plain = getattr(parse, "plain", None)
         parsed, reasons = _parsed(raw[c], plain or partial(_with_options, parse, read))
         values[c] = parsed
+        failed = live & ~pd.isna(reasons) if reasons is not None else None
         if required:
-            empty = live & (pd.isna(parsed) | (parsed == "")) & pd.isna(reasons)
+            empty = live & (pd.isna(parsed) | (parsed == ""))
+            empty = empty & ~failed if failed is not None else empty
             for i in np.flatnonzero(empty):
                 problems.append((i, order, RowError(source, int(lines[i]), c, "required value is empty")))
             ok &= ~empty
-        failed = live & ~pd.isna(reasons)
-        for i in np.flatnonzero(failed):
-            problems.append((i, order, RowError(source, int(lines[i]), c, reasons[i])))
-        ok &= ~failed
+        if failed is not None and reasons is not None:
+            for i in np.flatnonzero(failed):
+                problems.append((i, order, RowError(source, int(lines[i]), c, reasons[i])))
+            ok &= ~failed
     check = COLUMN_CHECKS.get(name)
     warned: list[tuple[int, int, RowError]] = []
     if check:
@@ -385,9 +387,10 @@ def _with_options(parse: Parser, options: ReadOptions, cell: str) -> Any:
     return parse(cell, options)
 
 
-def _parsed(cells: np.ndarray, parse: Callable[[str], Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Each cell parsed (None where it failed) and the reason it failed (None where it did not),
-    parsing each distinct cell once (or each cell, in a column of mostly distinct ones: ids, names)."""
+def _parsed(cells: np.ndarray, parse: Callable[[str], Any]) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each cell parsed (None where it failed) and the reason it failed (None where it did not; no
+    array when no cell failed), parsing each distinct cell once (or each cell, in a column of mostly
+    distinct ones: ids, names)."""
     if len(cells) > 2000 and len(set(cells[:1000].tolist())) > 500:
         try:
             parsed = np.empty(len(cells), dtype=object)
@@ -398,18 +401,19 @@ def _parsed(cells: np.ndarray, parse: Callable[[str], Any]) -> tuple[np.ndarray,
                 parsed[:] = [c if bare(c) and c[:4] != "www." else v.domain(c) for c in cells.tolist()]
             else:
                 parsed[:] = [parse(cell) for cell in cells.tolist()]
-            return parsed, np.full(len(cells), None, dtype=object)
+            return parsed, None
         except ValueError:
             pass  # some cell is bad: the reasons, per distinct cell
     codes, uniques = distinct(cells)
     values = np.empty(len(uniques), dtype=object)
     reasons = np.full(len(uniques), None, dtype=object)
+    bad = False
     for k, cell in enumerate(uniques):
         try:
             values[k] = parse(cell)
         except ValueError as exc:
-            reasons[k] = str(exc)
-    return values.take(codes), reasons.take(codes)
+            reasons[k], bad = str(exc), True
+    return values.take(codes), reasons.take(codes) if bad else None
 
 
 def _first_ids(
