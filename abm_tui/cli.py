@@ -301,10 +301,15 @@ def cmd_import(args: argparse.Namespace) -> int:
         url = "sqlite://"  # check against an empty schema without creating the file
     audit_file = args.audit or report.audit_path(path, data_dir())
     # Even with bad rows the rest is checked against the database, so one run shows every problem.
+    new_file = path is not None and url != "sqlite://" and not path.exists()
     engine, _ = open_store(url)
     try:
         summary = apply_batch(
-            engine, batch, dry_run=args.dry_run, progress=partial(bar.show, "writing") if bar else None
+            engine,
+            batch,
+            dry_run=args.dry_run,
+            progress=partial(bar.show, "writing") if bar else None,
+            new_file=new_file,
         )
     except ImportFailed as failed:
         if bar:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from functools import cache
 from importlib.resources import files
@@ -55,9 +56,18 @@ DERIVED = {
 
 
 def apply_batch(
-    engine: Engine, batch: Batch, *, dry_run: bool = False, progress: Callable[[int], None] | None = None
+    engine: Engine,
+    batch: Batch,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+    new_file: bool = False,
 ) -> ImportSummary:
     """Write `batch` all or nothing; raise ImportFailed with every problem found and write nothing.
+
+    `new_file`: the SQLite file was made for this import (nobody else has it open): it is written
+    through a rollback journal, straight into the file, and set back to WAL after (WAL writes every
+    page twice, into the log and then into the file: 360 MB at 100,000 accounts).
 
     Rows that failed to parse are already in `batch.errors`; the valid ones are still checked
     against the database (unknown ids) so one run reports every problem. With
@@ -83,7 +93,7 @@ def apply_batch(
         if progress:
             progress(written)
 
-    with engine.connect() as conn:
+    with engine.connect() as conn, _journal(conn, "DELETE" if new_file else None):
         trans = conn.begin()
         try:
             accounts = _upsert_accounts(conn, batch, summary)
@@ -151,6 +161,20 @@ def apply_batch(
         else:
             trans.commit()
     return summary
+
+
+@contextmanager
+def _journal(conn: Connection, mode: str | None) -> Iterator[None]:
+    """SQLite's journal in `mode` for the block (outside any transaction), then WAL again."""
+    driver = conn.connection.driver_connection
+    if mode is None or conn.dialect.name != "sqlite" or driver is None:
+        yield
+        return
+    driver.execute(f"PRAGMA journal_mode={mode}")
+    try:
+        yield
+    finally:
+        driver.execute("PRAGMA journal_mode=WAL")
 
 
 def _skip_bad_rows(batch: Batch, errors: list[RowError]) -> None:

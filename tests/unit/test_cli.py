@@ -166,9 +166,16 @@ def test_import_reports_counts(tmp_path, capsys):
     assert "Traceback" not in err
     counts = table_counts(db)
     assert (counts["account"], counts["contact"], counts["engagement"], counts["opportunity"]) == (4, 3, 4, 2)
+    # A new file is written through a rollback journal (one write per page), then left in WAL mode
+    # (what every later decision's crash safety relies on), with no journal left behind.
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert not db.with_name(db.name + "-journal").exists()
 
 
 def test_import_twice_changes_nothing(imported, tmp_path, capsys):
+    with sqlite3.connect(imported) as con:
+        assert con.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     before = table_counts(imported)
     code, out, err = run(capsys, "import", str(tmp_path / "small"), "--db", str(imported))
     assert code == 0, err
