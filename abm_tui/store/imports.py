@@ -258,7 +258,7 @@ class _Placer:
         return out
 
     def _place_one(self, frame: pd.DataFrame, i: int, by_email: bool) -> int | None:
-        ref, file, line = (frame[c].iat[i] for c in ("account_id", "_file", "_line"))
+        ref, file, line = frame["account_id"].iat[i], frame["_file"].iat[i], int(frame["_line"].iat[i])
         audit = self.batch.audit
         lenient = file in self.batch.lenient
         if ref and ref in self.rejected:
