@@ -273,7 +273,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from abm_tui.importers.errors import ImportFailed
     from abm_tui.importers.formats import ReadOptions
     from abm_tui.importers.mapping import write_map
-    from abm_tui.importers.reader import read_inputs
+    from abm_tui.importers.reader import count_rows, read_inputs
     from abm_tui.importers.roles import load_rules
     from abm_tui.store.db import StoreError, open_store
     from abm_tui.store.imports import apply_batch
@@ -351,18 +351,6 @@ def _write_audit(audit, path: Path) -> None:
         print(f"abm-tui: the audit could not be written to {path}: {exc.strerror}.", file=sys.stderr)
         return
     print(f"Audit of every row: {path}")
-
-
-def count_rows(paths: list[Path]) -> int:
-    """Data lines in the CSV files to import (cheap: newlines only), for the progress bar."""
-    files = [
-        f for p in paths for f in ([p] if p.is_file() else sorted(p.glob("*.csv")) if p.is_dir() else [])
-    ]
-    total = 0
-    for f in files:
-        with f.open("rb") as fh:
-            total += max(0, sum(chunk.count(b"\n") for chunk in iter(partial(fh.read, 1 << 20), b"")) - 1)
-    return total
 
 
 class ProgressBar:

@@ -8,6 +8,7 @@ recognised, and its rows are counted as skipped. Every row read is entered in th
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from abm_tui.importers import hubspot, salesforce
@@ -198,3 +199,15 @@ def _add_derived(
             lenient=True,
             derived=True,
         )
+
+
+def count_rows(paths: list[Path]) -> int:
+    """Data lines in the CSV files to import (cheap: newlines only), for the progress bar."""
+    files = [
+        f for p in paths for f in ([p] if p.is_file() else sorted(p.glob("*.csv")) if p.is_dir() else [])
+    ]
+    total = 0
+    for f in files:
+        with f.open("rb") as fh:
+            total += max(0, sum(chunk.count(b"\n") for chunk in iter(partial(fh.read, 1 << 20), b"")) - 1)
+    return total

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,16 +34,26 @@ def import_files(
     dry_run: bool,
     mapping: Path | None = None,
     skip_bad_rows: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> ImportResult:
-    """Import (or preview) files and folders; a real run writes its audit beside the database."""
+    """Import (or preview) files and folders; a real run writes its audit beside the database.
+    `progress` is told how far it is, as a line to show ("Writing: 300,000 of 1,985,250 rows…")."""
     from abm_tui.importers import report
     from abm_tui.importers.errors import ImportFailed
-    from abm_tui.importers.reader import read_inputs
+    from abm_tui.importers.reader import count_rows, read_inputs
     from abm_tui.store.imports import apply_batch
 
+    total = count_rows(paths) if progress else 0
+
+    def told(phase: str) -> Callable[[int], None] | None:
+        if progress is None:
+            return None
+        return lambda n: progress(f"{phase}: {min(n, total):,} of {total:,} rows…")
+
     try:
-        batch = read_inputs(paths, mapping=mapping, skip_bad_rows=skip_bad_rows)
-        summary = apply_batch(engine, batch, dry_run=dry_run)
+        batch = read_inputs(paths, mapping=mapping, skip_bad_rows=skip_bad_rows, on_rows=told("Checking"))
+        phase = "Checking against the database" if dry_run else "Writing"
+        summary = apply_batch(engine, batch, dry_run=dry_run, progress=told(phase))
     except ImportFailed as failed:
         audit = None
         if not dry_run and failed.summary is not None:

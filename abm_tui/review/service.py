@@ -8,6 +8,7 @@ Everything here runs in worker threads; it returns plain data and never touches 
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -343,9 +344,22 @@ class ReviewService:
     # -- import --------------------------------------------------------------------------------------
 
     def import_files(
-        self, paths: list[Path], *, dry_run: bool, mapping: Path | None = None, skip_bad_rows: bool = False
+        self,
+        paths: list[Path],
+        *,
+        dry_run: bool,
+        mapping: Path | None = None,
+        skip_bad_rows: bool = False,
+        progress: Callable[[str], None] | None = None,
     ) -> ImportResult:
         """Import (or preview) CRM exports and generic folders (review/imports.py)."""
         from abm_tui.review.imports import import_files
 
-        return import_files(self.engine, paths, dry_run=dry_run, mapping=mapping, skip_bad_rows=skip_bad_rows)
+        return import_files(
+            self.engine,
+            paths,
+            dry_run=dry_run,
+            mapping=mapping,
+            skip_bad_rows=skip_bad_rows,
+            progress=progress,
+        )

@@ -731,3 +731,23 @@ def test_a_whole_number_out_of_range_says_which_way():
             v.integer(raw, lo, hi)
         messages.append(str(exc.value))
     assert messages == ["-3 is negative", "1 is below 2", "9 is above 5", "9 is outside 1–5"]  # not "0–None"
+
+
+def test_an_import_from_the_app_says_how_far_it_is(engine, tmp_path):
+    """The app's import (a preview, then the import) tells its dialog how many rows are through."""
+    from abm_tui.review.imports import import_files
+    from abm_tui.store.demo import demo_folder
+
+    told: list[str] = []
+    total = sum(len(p.read_text(encoding="utf-8").splitlines()) - 1 for p in demo_folder().glob("*.csv"))
+    assert import_files(engine, [demo_folder()], dry_run=True, progress=told.append).ok
+    assert told[0].startswith("Checking: ") and told[-1] == (
+        f"Checking against the database: {total:,} of {total:,} rows…"
+    )
+    told.clear()
+    result = import_files(engine, [demo_folder()], dry_run=False, progress=told.append)
+    assert result.ok and told[-1] == f"Writing: {total:,} of {total:,} rows…"
+    writing = [
+        int(t.split(": ")[1].split(" of ")[0].replace(",", "")) for t in told if t.startswith("Writing")
+    ]
+    assert len(writing) > 3 and writing == sorted(writing)  # file kind by file kind, up to every row

@@ -86,9 +86,13 @@ class ImportDialog(ModalScreen[bool]):
     def run(self, request: tuple[tuple[Path, ...], Path | None, bool], dry_run: bool) -> None:
         paths, mapping, skip = request
         result = self.app.service.import_files(
-            list(paths), dry_run=dry_run, mapping=mapping, skip_bad_rows=skip
+            list(paths), dry_run=dry_run, mapping=mapping, skip_bad_rows=skip, progress=self._told
         )
         self.post_message(ImportDone(request, dry_run, result))
+
+    def _told(self, line: str) -> None:
+        """How far a long import is (from its thread): shown until the result replaces it."""
+        self.app.call_from_thread(self.query_one("#import-text", Static).update, escape(line))
 
     def on_import_done(self, message: ImportDone) -> None:
         self.show(message.request, message.dry_run, message.result)
