@@ -93,7 +93,7 @@ class AbmApp(App):
                 self.post_message(MetricsLoaded(page))
 
         def computed_first(snap: Snapshot) -> None:  # every account is recomputed: its first page first
-            if self.snapshot is None:
+            if self.snapshot is None or not self.snapshot.rows:  # (also after a first import in the app)
                 self.post_message(MetricsLoaded(snap))
 
         self.post_message(MetricsLoaded(self.service.load(progress, computed_first), whole=True))

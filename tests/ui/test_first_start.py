@@ -60,3 +60,59 @@ async def test_the_first_page_shows_while_the_other_accounts_are_computed(make_a
         assert len(app.snapshot.rows) > table.row_count
         text = str(summary.render())
         assert "of 200 targets" in text and "computing" not in text, text
+
+
+async def test_a_first_import_in_the_app_shows_its_first_page_while_the_rest_is_computed(
+    tmp_path, monkeypatch
+):
+    """An empty database, the demo imported with `i`: the list shows the first tier's page, not
+    "No accounts yet", while the other accounts are computed."""
+    from textual.widgets import Input
+
+    from abm_tui.store.db import open_store
+    from abm_tui.store.demo import demo_folder
+    from abm_tui.ui.app import AbmApp
+    from abm_tui.ui.screens.import_files import ImportDialog
+    from tests.conftest import DEMO_TODAY
+    from tests.ui.conftest import settle
+
+    monkeypatch.setattr(loading_module, "FIRST_PAGE_FROM", 10)
+    monkeypatch.setattr(loading_module, "PAGE", 20)
+    rest = threading.Event()
+    plain = repo.load_dataset
+
+    def load_dataset(engine, **kw):
+        if "id_range" in kw:
+            assert rest.wait(10)
+        return plain(engine, **kw)
+
+    monkeypatch.setattr(repo, "load_dataset", load_dataset)
+    engine, _ = open_store(f"sqlite:///{tmp_path / 'new.sqlite'}")
+    app = AbmApp(engine, as_of=DEMO_TODAY)
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(pilot, lambda: app.snapshot is not None and not app.snapshot.rows)
+            await pilot.press("i")
+            await settle(pilot, lambda: isinstance(app.screen, ImportDialog))
+            app.screen.query_one("#paths", Input).value = str(demo_folder())
+            await pilot.press("enter")
+            await settle(pilot, lambda: "would do" in str(app.screen.query_one("#import-text").render()))
+            await pilot.press("enter")
+            await settle(
+                pilot, lambda: "Every row's status" in str(app.screen.query_one("#import-text").render())
+            )
+            await pilot.press("enter")
+            for _ in range(200):
+                await pilot.pause(0.05)
+                if app.snapshot.rows:
+                    break
+            assert not app.snapshot.complete  # the others are still being computed
+            table = app.screen.query_one(DataTable)
+            assert table.row_count >= 20
+            assert {str(table.get_row_at(i)[0]) for i in range(table.row_count)} == {"1"}
+            rest.set()
+            await settle(pilot, lambda: app.snapshot.complete)
+            assert len(app.snapshot.rows) > table.row_count
+    finally:
+        rest.set()
+        engine.dispose()
