@@ -125,17 +125,6 @@ def header_of(text: str, delimiter: str) -> list[str]:
     return list(dict.fromkeys(n for n in (h.strip() for h in raw) if n))
 
 
-def read_table(
-    path: Path, errors: list[RowError], options: ReadOptions = DEFAULT_OPTIONS
-) -> tuple[list[str], list[tuple[int, dict[str, str]]], ReadOptions]:
-    """Header, rows (with the line each starts on) and the options that fit the file."""
-    text, delimiter, options = read_text(path, errors, options)
-    if text is None:
-        return [], [], options
-    header, rows = parse_rows(path.name, text, delimiter, errors)
-    return header, rows, options
-
-
 def parse_rows(
     name: str, text: str, delimiter: str, errors: list[RowError]
 ) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
@@ -206,7 +195,7 @@ class Columns:
 def read_columns(
     path: Path, errors: list[RowError], options: ReadOptions = DEFAULT_OPTIONS
 ) -> tuple[Columns, ReadOptions]:
-    """`read_table`'s rows as columns (see `parse_columns`)."""
+    """A file's rows as columns, with the options that fit it (see `parse_columns`)."""
     text, delimiter, options = read_text(path, errors, options)
     if text is None:
         return Columns([], np.empty(0, dtype=np.int64), {}), options

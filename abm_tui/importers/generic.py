@@ -257,10 +257,7 @@ def add_rows(
         c for c, (_, required) in columns.items() if required and c not in header and c not in optional
     ]
     if header and missing:
-        for c in missing:
-            errors.append(RowError(source, 1, col(c), "required column is missing", fatal=True))
-        for line, _ in raw_rows:
-            batch.audit.mark(source, line, "error", "the file lacks a required column", col(missing[0]))
+        _lacks_columns(batch, errors, source, [col(c) for c in missing], [line for line, _ in raw_rows])
         return
     seen = batch.seen.setdefault(name, {})  # across every file of this kind in the import
     key = KEYS.get(name)
@@ -311,6 +308,15 @@ def add_rows(
         batch.parts.setdefault(name, []).append(_records(out, name))
 
 
+def _lacks_columns(batch: Batch, errors: list[RowError], source: str, missing: list[str], lines: Any) -> None:
+    """A file without required columns (named as in the file): an error for each, and every row
+    of the file marked with the first."""
+    for c in missing:
+        errors.append(RowError(source, 1, c, "required column is missing", fatal=True))
+    reason = "the file lacks a required column"
+    batch.audit.mark_many(source, np.asarray(lines, dtype=np.int64), "error", reason, missing[0])
+
+
 def add_columns(
     batch: Batch, name: str, cols: Columns, *, source: str, options: ReadOptions | None = None
 ) -> None:
@@ -322,9 +328,7 @@ def add_columns(
     batch.columns.setdefault(name, set()).update(cols.header)
     missing = [c for c, (_, required) in columns.items() if required and c not in cols.header]
     if cols.header and missing:
-        for c in missing:
-            batch.errors.append(RowError(source, 1, c, "required column is missing", fatal=True))
-        batch.audit.mark_many(source, cols.lines, "error", "the file lacks a required column", missing[0])
+        _lacks_columns(batch, batch.errors, source, missing, cols.lines)
         return
     n, lines = len(cols), cols.lines
     batch.checked += n

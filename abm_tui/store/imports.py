@@ -440,6 +440,11 @@ def _tuples(conn: Connection, sql: str) -> Sequence[Any]:
         cursor.close()
 
 
+def _source_keys(conn: Connection, t: Table) -> set[str]:
+    """The content keys of a table's rows (those an import of the same rows finds unchanged)."""
+    return {key for (key,) in _tuples(conn, f"SELECT source_key FROM {t.name}")}
+
+
 def _ids_or_none(values: np.ndarray) -> np.ndarray:
     """Database ids as Python ints, None where there is none."""
     out = np.full(len(values), None, dtype=object)
@@ -488,7 +493,7 @@ def _insert_engagements(
         else:
             column = batch.column(file, "contact_id")
             errors.append(RowError(file, line, column, f"contact {refs[i]!r} belongs to another account"))
-    known = set(conn.execute(select(t.c.source_key)).scalars())
+    known = _source_keys(conn, t)
     unchanged = good & frame["source_key"].isin(known).to_numpy()
     _mark(audit, frame[unchanged], "unchanged")
     new = good & ~unchanged
@@ -513,7 +518,7 @@ def _insert_new(conn: Connection, batch: Batch, t: Table, frame: pd.DataFrame) -
     """Rows keyed by their content (`source_key`): the new ones are inserted, the known ones unchanged."""
     if not len(frame):
         return
-    known = set(conn.execute(select(t.c.source_key)).scalars())
+    known = _source_keys(conn, t)
     unchanged = frame["source_key"].isin(known).to_numpy()
     _mark(batch.audit, frame[unchanged], "unchanged")
     new = frame[~unchanged]

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from abm_tui.importers.formats import Columns, parse_columns, parse_rows, read_table
+from abm_tui.importers.formats import DEFAULT_OPTIONS, Columns, parse_columns, parse_rows, read_text
 from abm_tui.importers.generic import SCHEMA, Batch, add_rows, content_keys, read_folder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,7 +106,8 @@ def by_rows(folder: Path) -> Batch:
     for name in SCHEMA:
         path = folder / name
         if path.exists():
-            header, rows, options = read_table(path, batch.errors)
+            text, delimiter, options = read_text(path, batch.errors, DEFAULT_OPTIONS)
+            header, rows = parse_rows(name, text, delimiter, batch.errors) if text is not None else ([], [])
             batch.audit.rows_read(name, [line for line, _ in rows])
             add_rows(batch, name, header, rows, source=name, options=options)
     return batch
