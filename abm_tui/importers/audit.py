@@ -79,6 +79,15 @@ class Audit:
             self.read.setdefault(file, array("i")).extend(lines)
         self.codes.setdefault(file, bytearray()).extend(bytes(len(lines)))
 
+    def absorb(self, other: Audit) -> None:
+        """Take in the account of files read apart (each listed here already, without its rows)."""
+        for file, lines in other.read.items():
+            self.read.setdefault(file, array("i")).extend(lines)
+            self.codes.setdefault(file, bytearray()).extend(other.codes[file])
+        self.marks.update(other.marks)
+        self.derived.update(other.derived)
+        self.file_problems.extend(other.file_problems)
+
     def _index(self, file: str, line: int) -> int | None:
         lines = self.read.get(file)
         if lines is None:

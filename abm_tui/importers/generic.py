@@ -185,6 +185,25 @@ class Batch:
     def count(self, kind: str) -> int:
         return sum(len(p) for p in self.parts.get(kind, []))
 
+    def absorb(self, other: Batch) -> None:
+        """Take in a batch of files read apart (see `reader.read_inputs`), at the point where they
+        would have been read here: files of kinds no other file of this import has."""
+        for kind, parts in other.parts.items():
+            self.parts.setdefault(kind, []).extend(parts)
+        for kind, names in other.columns.items():
+            self.columns.setdefault(kind, set()).update(names)
+        for kind, ids in other.rejected.items():
+            self.rejected.setdefault(kind, set()).update(ids)
+        for kind, first in other.seen.items():
+            self.seen.setdefault(kind, {}).update(first)
+        self.errors.extend(other.errors)
+        self.warnings.extend(other.warnings)
+        self.names.update(other.names)
+        self.audit.absorb(other.audit)
+        self.checked += other.checked
+        if self.on_rows and other.checked:
+            self.on_rows(self.checked)
+
 
 def read_folder(
     folder: Path,

@@ -7,9 +7,14 @@ recognised, and its rows are counted as skipped. Every row read is entered in th
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 from abm_tui.importers import hubspot, salesforce
 from abm_tui.importers.errors import RowError
@@ -34,7 +39,20 @@ from abm_tui.importers.mapping import (
 )
 from abm_tui.importers.roles import Rules
 
-Rows = list[tuple[int, dict[str, str]]] | tuple[Path, str]  # a CRM file's rows; a generic file's path
+
+class Generic(NamedTuple):
+    """A file of the generic format, read when its turn comes."""
+
+    path: Path
+    delimiter: str
+
+
+Rows = list[tuple[int, dict[str, str]]] | Generic  # a CRM file's rows, or a generic file
+Pending = tuple[str, FileMapping | None, str, list[str], Rows, ReadOptions]  # a file to read, by kind
+APART_KINDS = ("engagements.csv",)  # read in a second process (see `_Apart`; kinds without ids)
+APART_BYTES = (
+    8 << 20
+)  # from this size (about 120,000 touches): less, and the process costs more than it saves
 BUILT_IN: tuple[FileMapping, ...] = hubspot.MAPPINGS + salesforce.MAPPINGS
 
 
@@ -85,7 +103,7 @@ def read_inputs(
     user = load_mapping(mapping, SCHEMA) if mapping else UserMapping()
     mappings = user.files + BUILT_IN
     ctx = Context(outcomes=dict(user.outcomes))
-    pending: list[tuple[str, FileMapping | None, str, list[str], Rows, ReadOptions]] = []
+    pending: list[Pending] = []
     for path in _files(paths, batch):
         text, delimiter, file_options = read_text(path, batch.errors, options)
         if text is None:
@@ -95,7 +113,7 @@ def read_inputs(
         if _is_generic(name, header):  # read as columns (see `add_columns`), when its turn comes
             batch.files.append(path)
             batch.audit.rows_read(name, [])  # (files are listed in the order given)
-            pending.append((name, None, name, header, (path, delimiter), file_options))
+            pending.append((name, None, name, header, Generic(path, delimiter), file_options))
             continue
         header, raw_rows = parse_rows(name, text, delimiter, batch.errors)
         if not header:
@@ -113,16 +131,20 @@ def read_inputs(
             batch.skip_bad_files.add(name)
         pending.append((m.kind, m, name, header, raw_rows, file_options))
     pending.sort(key=lambda p: KIND_ORDER.index(p[0]))
+    with _Apart(pending, batch) as apart:
+        _read_pending(batch, pending, ctx, apart)
+    return batch
+
+
+def _read_pending(batch: Batch, pending: list[Pending], ctx: Context, apart: _Apart) -> None:
     contact_roles: dict[str, str] = {}
     role_lines: list[tuple[str, int, str]] = []
     for kind, m, name, header, read, file_options in pending:
-        if isinstance(read, tuple):  # a generic file: read now, so one file's cells are in memory at a time
-            path, delimiter = read
-            text = read_text(path, batch.errors, options)[0] or ""
-            cols = parse_columns(name, text, delimiter, batch.errors)
-            del text
-            batch.audit.rows_read(name, cols.lines)
-            add_columns(batch, kind, cols, source=name, options=file_options)
+        if name in apart.files:  # read by the other process: taken in at its turn
+            apart.take(name, batch)
+            continue
+        if isinstance(read, Generic):  # read now, so one file's cells are in memory at a time
+            _read_generic(batch, kind, name, read, file_options)
             continue
         assert m is not None
         raw_rows = read
@@ -160,7 +182,71 @@ def read_inputs(
         else:
             batch.audit.mark(name, line, "skipped", "contact not in this import", plain_id(contact))
     batch.unknown_stages.update(ctx.unknown_stages)
+
+
+def _read_generic(batch: Batch, kind: str, name: str, file: Generic, options: ReadOptions) -> None:
+    """A file of the generic format, read as columns (`options`: those that fit the file)."""
+    text = read_text(file.path, batch.errors, batch.options)[0] or ""
+    cols = parse_columns(name, text, file.delimiter, batch.errors)
+    del text
+    batch.audit.rows_read(name, cols.lines)
+    add_columns(batch, kind, cols, source=name, options=options)
+
+
+def _read_apart(template: Batch, kind: str, name: str, file: Generic, options: ReadOptions) -> Batch:
+    """A generic file read into a batch of its own (in the other process), its content keys made."""
+    batch = Batch(options=template.options, roles=template.roles, skip_bad_rows=template.skip_bad_rows)
+    batch.audit.rows_read(name, [])
+    _read_generic(batch, kind, name, file, options)
+    if kind in batch.parts:
+        batch.frame(kind)
     return batch
+
+
+def _start_method() -> str:
+    """fork: nothing to load again, but safe only in a process without other threads (the CLI's, not
+    the app's: its import runs in a thread); else a fork server."""
+    return "fork" if threading.active_count() == 1 else "forkserver"
+
+
+class _Apart:
+    """The touches are most of an export's rows and, read, most of its reading time: a second
+    process reads them (and makes their content keys) while this one reads the other files; they
+    are taken in at their turn, as if read here (tested equal). Only for a large generic file (the
+    one file of its kind: another would have a name of its own); if the process cannot run, or
+    dies, the file is read here."""
+
+    def __init__(self, pending: list[Pending], batch: Batch) -> None:
+        self.files: dict[str, tuple[str, Generic, ReadOptions]] = {}  # name → kind, file, its options
+        for kind, _, name, _, file, options in pending:
+            if kind in APART_KINDS and isinstance(file, Generic) and file.path.stat().st_size >= APART_BYTES:
+                self.files[name] = (kind, file, options)
+        self.jobs: dict[str, Future[Batch]] = {}
+        self.pool: ProcessPoolExecutor | None = None
+        if not self.files or len(pending) == len(self.files):  # (nothing else to read meanwhile)
+            self.files = {}
+            return
+        try:
+            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(_start_method()))
+            template = Batch(options=batch.options, roles=batch.roles, skip_bad_rows=batch.skip_bad_rows)
+            for name, (kind, file, options) in self.files.items():
+                self.jobs[name] = self.pool.submit(_read_apart, template, kind, name, file, options)
+        except OSError:  # no process to be had: read here
+            self.files = {}
+
+    def take(self, name: str, batch: Batch) -> None:
+        """The file into `batch`."""
+        try:
+            batch.absorb(self.jobs.pop(name).result())
+        except BrokenProcessPool:  # the process died (out of memory?): read here after all
+            _read_generic(batch, self.files[name][0], name, *self.files[name][1:])
+
+    def __enter__(self) -> _Apart:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _add_derived(

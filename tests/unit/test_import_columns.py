@@ -4,6 +4,7 @@ on random text."""
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from abm_tui.importers import reader
 from abm_tui.importers.formats import DEFAULT_OPTIONS, Columns, parse_columns, parse_rows, read_text
 from abm_tui.importers.generic import SCHEMA, Batch, add_rows, content_keys, read_folder
 
@@ -324,3 +326,56 @@ def test_columns_read_like_rows_with_a_byte_order_mark_and_a_huge_cell():
         assert [e.reason for e in by_columns[3]] == [
             "not a readable CSV file: field larger than field limit (131072)"
         ]
+
+
+# ---- the touches read in a second process ------------------------------------------------------
+
+
+class SpyApart(reader._Apart):
+    taken: list[str] = []
+
+    def take(self, name: str, batch: Batch) -> None:
+        SpyApart.taken.append(name)
+        super().take(name, batch)
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_touches_read_in_another_process_are_taken_in_as_if_read_here(tmp_path, monkeypatch, method):
+    """Errors, warnings, rows, content keys and audit as when every file is read in this process:
+    on the bad rows (a second touches file in another folder too) and on the demo."""
+    bad, more = tmp_path / "bad", tmp_path / "more"
+    bad.mkdir()
+    more.mkdir()
+    for name, text in BAD.items():
+        (bad / name).write_text(text, encoding="utf-8")
+    (more / "engagements.csv").write_text(
+        BAD["engagements.csv"] + "A1,C1,2024-05-10 10:00,email,strategic,Hi\n"
+    )
+    monkeypatch.setattr(reader, "_Apart", SpyApart)
+    monkeypatch.setattr(reader, "_start_method", lambda: method)
+    for paths in ([bad, more], [ROOT / "fixtures" / "demo"]):
+        monkeypatch.setattr(reader, "APART_BYTES", 1 << 40)
+        here = reader.read_inputs(paths)
+        monkeypatch.setattr(reader, "APART_BYTES", 0)
+        SpyApart.taken = []
+        apart = reader.read_inputs(paths)
+        assert SpyApart.taken == ["engagements.csv"]
+        assert outcome(apart) == outcome(here)
+        assert list(apart.audit.read) == list(here.audit.read)  # the files in the order given
+        assert len(apart.frame("engagements.csv")) == len(here.frame("engagements.csv")) > 0
+        if paths[0] == bad:
+            assert [e.line for e in apart.errors if e.file.endswith("engagements.csv")] == [5, 5, 6, 6]
+
+
+def _die(*_args: object) -> None:
+    os._exit(1)
+
+
+def test_touches_are_read_here_when_the_other_process_dies(tmp_path, monkeypatch):
+    for name, text in BAD.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    here = reader.read_inputs([tmp_path])
+    monkeypatch.setattr(reader, "APART_BYTES", 0)
+    monkeypatch.setattr(reader, "_start_method", lambda: "fork")  # (the child has the patch below)
+    monkeypatch.setattr(reader, "_read_apart", _die)
+    assert outcome(reader.read_inputs([tmp_path])) == outcome(here)
