@@ -280,7 +280,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     delimiter = "\t" if args.delimiter == "tab" else args.delimiter
     options = ReadOptions(encoding=args.encoding, delimiter=delimiter, date_format=args.date_format)
-    total = count_rows(args.paths)
+    total = count_rows(args.paths) if sys.stderr.isatty() else 0  # (only for the progress bar)
     bar = ProgressBar(total) if total > 5000 and sys.stderr.isatty() else None
     try:
         roles = load_rules(args.roles) if args.roles else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abm_tui.domain import INTENTS, OUTCOMES, SOURCES, Params
+from abm_tui.domain import BARE_HOST, INTENTS, OUTCOMES, SOURCES, Params
 from abm_tui.importers import values as v
 from abm_tui.importers.audit import Audit
 from abm_tui.importers.errors import RowError
@@ -403,9 +402,6 @@ def add_columns(
     batch.parts.setdefault(name, []).append(pd.DataFrame(part))
 
 
-_BARE_HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+")
-
-
 def _with_options(parse: Parser, options: ReadOptions, cell: str) -> Any:
     return parse(cell, options)
 
@@ -420,7 +416,7 @@ def _parsed(cells: np.ndarray, parse: Callable[[str], Any]) -> tuple[np.ndarray,
             if parse is v.text:  # (its common case inline: a sixth of the checks' time)
                 parsed[:] = [t if (t := c.strip()) and t[0] != "'" else v.text(c) for c in cells.tolist()]
             elif parse is v.domain:  # a bare host is itself
-                bare = _BARE_HOST.fullmatch
+                bare = BARE_HOST.fullmatch
                 parsed[:] = [c if bare(c) and c[:4] != "www." else v.domain(c) for c in cells.tolist()]
             else:
                 parsed[:] = [parse(cell) for cell in cells.tolist()]

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from abm_tui.domain import host
+from abm_tui.domain import hosts
 from abm_tui.metrics.dataset import DEFAULT_PARAMS, Params
 
 
@@ -22,10 +22,11 @@ def place_signals(signals: pd.DataFrame, ids: Mapping[str, int], domains: pd.Ser
     rest = placed.isna()
     if not rest.any():  # (a host per known domain is most of the time of 100,000 signals)
         return placed
-    hosts = domains.map(host)
-    unique = hosts[hosts.notna() & ~hosts.duplicated(keep=False)]
+    known = pd.Series(hosts(domains.tolist()), index=domains.index, dtype=object)
+    unique = known[known.notna() & ~known.duplicated(keep=False)]
     by_host = pd.Series(unique.index.to_numpy(), index=unique.to_numpy())
-    placed[rest] = signals.loc[rest, "domain"].map(host).map(by_host).astype("Int64")
+    wanted = pd.Series(hosts(signals.loc[rest, "domain"].tolist()), index=signals.index[rest], dtype=object)
+    placed[rest] = wanted.map(by_host).astype("Int64")
     return placed
 
 

@@ -45,6 +45,10 @@ def day(value) -> str | None:
 def imported(engine, *paths: Path, **kw):
     summary = apply_batch(engine, read_inputs(list(paths), **kw))
     assert summary.audit.unaccounted() == []  # every row read has exactly one status
+    if engine.dialect.name == "sqlite":  # written without SQLite's foreign-key lookups: none broken
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # on again
     return summary
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from abm_tui.domain import host
+from abm_tui.domain import host, hosts
 from abm_tui.metrics import Params, account_metrics, funnel
 from abm_tui.metrics.dataset import DEFAULT_REQUIREMENTS, Dataset
 from abm_tui.metrics.intent import intent_by_account, place_signals
@@ -156,7 +158,9 @@ def test_marketing_share_tam_quarters_and_loss_reasons(revenue):
     [
         ("https://www.Example.com/path", "example.com"),
         ("example.com", "example.com"),
+        ("www.example.com", "example.com"),
         ("WWW.example.com.", "example.com"),
+        ("a..b", "a..b"),
         ("http://shop.example.com:8080/x?y", "shop.example.com"),
         ("", None),
         (None, None),
@@ -164,6 +168,16 @@ def test_marketing_share_tam_quarters_and_loss_reasons(revenue):
 )
 def test_domains_compare_as_hosts(raw, expected):
     assert host(raw) == expected
+    assert hosts([raw]) == [expected]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(list("abAB09-.:/@ w?#")), max_size=14)))
+)
+def test_hosts_of_many_values_are_their_hosts_one_by_one(values):
+    """`hosts` takes a bare host as it is: the same as `host` of each value."""
+    assert hosts(values) == [host(v) for v in values]
 
 
 def test_signals_belong_to_their_account_by_id_then_by_domain_and_the_rest_are_counted():
