@@ -14,9 +14,13 @@ import sys
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from abm_tui import __version__
 from abm_tui.config import ENV_DB, log_dir, resolve_db_url
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 log = logging.getLogger("abm_tui")
 
@@ -281,7 +285,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     delimiter = "\t" if args.delimiter == "tab" else args.delimiter
     options = ReadOptions(encoding=args.encoding, delimiter=delimiter, date_format=args.date_format)
     total = count_rows(args.paths) if sys.stderr.isatty() else 0  # (only for the progress bar)
-    bar = ProgressBar(total) if total > 5000 and sys.stderr.isatty() else None
+    bar = ProgressBar(total) if total > 5000 else None
     try:
         roles = load_rules(args.roles) if args.roles else None
         batch = read_inputs(
@@ -291,17 +295,19 @@ def cmd_import(args: argparse.Namespace) -> int:
             roles=roles,
             on_rows=partial(bar.show, "checking") if bar else None,
             skip_bad_rows=args.skip_bad_rows,
+            lazy=True,  # each kind written while the next is read (files of the generic format)
         )
     except (ValueError, OSError) as exc:
         raise StoreError(str(exc).rstrip(".")) from exc
     url = resolve_db_url(args.db)
     path = sqlite_file(url)
-    rejected = any(batch.rejects(e) for e in batch.errors)
-    if (rejected or args.dry_run) and path is not None and not path.exists():
-        url = "sqlite://"  # check against an empty schema without creating the file
     audit_file = args.audit or report.audit_path(path, data_dir())
-    # Even with bad rows the rest is checked against the database, so one run shows every problem.
-    new_file = path is not None and url != "sqlite://" and not path.exists()
+    # A new file is made for the import, and removed again if the import writes nothing (on a dry
+    # run it is not made: the rows are checked against an empty schema). Even with bad rows the
+    # rest is checked against the database, so one run shows every problem.
+    new_file = path is not None and not path.exists()
+    if new_file and args.dry_run:
+        url, new_file = "sqlite://", False
     engine, _ = open_store(url)
     try:
         summary = apply_batch(
@@ -312,6 +318,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             new_file=new_file,
         )
     except ImportFailed as failed:
+        _discard(engine, path if new_file else None)
         if bar:
             bar.done()
         for line in report.error_lines(failed.errors):
@@ -321,6 +328,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         for line in report.rejected_lines(failed.errors):
             print(line, file=sys.stderr)
         return 1
+    except (ValueError, OSError) as exc:  # a file read once the writing had begun
+        _discard(engine, path if new_file else None)
+        raise StoreError(str(exc).rstrip(".")) from exc
     if bar:
         bar.done()
     for line in report.warning_lines(summary.warnings):
@@ -342,6 +352,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"Stage mapping to edit written to {args.write_map}; pass it with --map.")
     _write_audit(summary.audit, audit_file)
     return 0 if recognised or not summary.counts else 1  # not one file could be read as what it is
+
+
+def _discard(engine: Engine, path: Path | None) -> None:
+    """Close the store; remove the SQLite file `path` (made for an import that wrote nothing)."""
+    engine.dispose()
+    if path is not None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
 def _write_audit(audit, path: Path) -> None:

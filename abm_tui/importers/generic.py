@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from operator import methodcaller
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -136,6 +136,14 @@ NUMERIC_SETTINGS = {f for f in Params.__dataclass_fields__}
 TEXT_SETTINGS = {"user_name", "as_of", "currency"}
 
 
+class Later(Protocol):
+    """Files of a batch read when their kind's turn comes (`reader.read_inputs(lazy=True)`)."""
+
+    def ready(self, kind: str, batch: Batch) -> None: ...
+    def finish(self, batch: Batch) -> None: ...
+    def close(self) -> None: ...
+
+
 @dataclass
 class Batch:
     """Checked rows of one import by file kind (see `frame`), each with its `_file` and `_line`; or the errors."""
@@ -160,6 +168,7 @@ class Batch:
     notes: list[str] = field(default_factory=list)  # one-line facts about the run for the summary
     unrecognised: list[str] = field(default_factory=list)  # files no format or mapping fits
     demo: bool = False  # the bundled demo data (the header says so)
+    later: Later | None = None  # files read when their kind is first asked for (see `ready`)
 
     def rejects(self, error: RowError) -> bool:
         """Whether this problem rejects the run (not a bad row that --skip-bad-rows or a mapping skips)."""
@@ -173,6 +182,7 @@ class Batch:
         """The checked rows of one file kind, of every file, in the order read: `_file`, `_line`,
         `_derived` and the generic columns (values as Python objects, None where empty); rows without
         an id of their own get their `source_key` here, once every file has been read."""
+        self.ready(kind)
         parts = self.parts.get(kind, [])
         if len(parts) != 1 or (kind in CONTENT_KEYED and "source_key" not in parts[0]):
             joined = pd.concat(parts, ignore_index=True) if parts else _records([], kind)
@@ -182,7 +192,26 @@ class Batch:
         return self.parts[kind][0]
 
     def count(self, kind: str) -> int:
+        self.ready(kind)
         return sum(len(p) for p in self.parts.get(kind, []))
+
+    def ready(self, kind: str) -> None:
+        """Read the files of this kind now, if the batch is read lazily and they are not yet
+        (`reader.read_inputs(lazy=True)`: the store writes one kind while the next is read)."""
+        if self.later is not None:
+            self.later.ready(kind, self)
+
+    def finish(self) -> None:
+        """Every file read, and the errors and warnings in the order of a batch read at once."""
+        if self.later is not None:
+            later, self.later = self.later, None
+            later.finish(self)
+
+    def close(self) -> None:
+        """Leave the files not yet read unread (the import stopped)."""
+        if self.later is not None:
+            later, self.later = self.later, None
+            later.close()
 
     def absorb(self, other: Batch) -> None:
         """Take in a batch of files read apart (see `reader.read_inputs`), at the point where they

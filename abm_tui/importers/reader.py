@@ -49,10 +49,9 @@ class Generic(NamedTuple):
 
 Rows = list[tuple[int, dict[str, str]]] | Generic  # a CRM file's rows, or a generic file
 Pending = tuple[str, FileMapping | None, str, list[str], Rows, ReadOptions]  # a file to read, by kind
-APART_KINDS = ("engagements.csv",)  # read in a second process (see `_Apart`; kinds without ids)
-APART_BYTES = (
-    8 << 20
-)  # from this size (about 120,000 touches): less, and the process costs more than it saves
+# Read by a second process in a lazy import (see `Later`), in this order: those the store writes last.
+AHEAD_KINDS = ("opportunities.csv", "engagements.csv", "stage_changes.csv", "intent_signals.csv")
+AHEAD_BYTES = 8 << 20  # from this size (some 100,000 of those rows); less, and it costs more than it saves
 BUILT_IN: tuple[FileMapping, ...] = hubspot.MAPPINGS + salesforce.MAPPINGS
 
 
@@ -97,8 +96,13 @@ def read_inputs(
     roles: Rules | None = None,
     on_rows: Callable[[int], None] | None = None,
     skip_bad_rows: bool = False,
+    lazy: bool = False,
 ) -> Batch:
-    """Read every file (and every .csv in every folder) given, recognising each from its header."""
+    """Read every file (and every .csv in every folder) given, recognising each from its header.
+
+    `lazy`: when every file is of the generic format, each is read only when the store first asks
+    for its kind (`Batch.ready`), so that one kind is written while the next is read, and the later
+    kinds are read by a second process meanwhile (see `Later`); `on_rows` is then not told."""
     batch = Batch(options=options, roles=roles, on_rows=on_rows, skip_bad_rows=skip_bad_rows)
     user = load_mapping(mapping, SCHEMA) if mapping else UserMapping()
     mappings = user.files + BUILT_IN
@@ -131,18 +135,18 @@ def read_inputs(
             batch.skip_bad_files.add(name)
         pending.append((m.kind, m, name, header, raw_rows, file_options))
     pending.sort(key=lambda p: KIND_ORDER.index(p[0]))
-    with _Apart(pending, batch) as apart:
-        _read_pending(batch, pending, ctx, apart)
+    if lazy and all(isinstance(p[4], Generic) for p in pending):
+        batch.on_rows = None
+        batch.later = Later(pending, batch)
+        return batch
+    _read_pending(batch, pending, ctx)
     return batch
 
 
-def _read_pending(batch: Batch, pending: list[Pending], ctx: Context, apart: _Apart) -> None:
+def _read_pending(batch: Batch, pending: list[Pending], ctx: Context) -> None:
     contact_roles: dict[str, str] = {}
     role_lines: list[tuple[str, int, str]] = []
     for kind, m, name, header, read, file_options in pending:
-        if name in apart.files:  # read by the other process: taken in at its turn
-            apart.take(name, batch)
-            continue
         if isinstance(read, Generic):  # read now, so one file's cells are in memory at a time
             _read_generic(batch, kind, name, read, file_options)
             continue
@@ -194,7 +198,7 @@ def _read_generic(batch: Batch, kind: str, name: str, file: Generic, options: Re
 
 
 def _read_apart(template: Batch, kind: str, name: str, file: Generic, options: ReadOptions) -> Batch:
-    """A generic file read into a batch of its own (in the other process), its content keys made."""
+    """A generic file read into a batch of its own (in either process), its content keys made."""
     batch = Batch(options=template.options, roles=template.roles, skip_bad_rows=template.skip_bad_rows)
     batch.audit.rows_read(name, [])
     _read_generic(batch, kind, name, file, options)
@@ -209,44 +213,65 @@ def _start_method() -> str:
     return "fork" if threading.active_count() == 1 else "forkserver"
 
 
-class _Apart:
-    """The touches are most of an export's rows and, read, most of its reading time: a second
-    process reads them (and makes their content keys) while this one reads the other files; they
-    are taken in at their turn, as if read here (tested equal). Only for a large generic file (the
-    one file of its kind: another would have a name of its own); if the process cannot run, or
-    dies, the file is read here."""
+class Later:
+    """The generic files of a lazily read batch (`read_inputs(lazy=True)`), each read when the store
+    first asks for its kind: the store writes accounts while contacts are read, and so on. The kinds
+    written last (`AHEAD_KINDS`: deals, touches, stage changes, signals: most of an export's rows)
+    are read by a second process from the start, and taken in when their turn comes. Each file is
+    read into a batch of its own (as it would be read at once: one file per generic kind, and no
+    kind's reading depends on another's); its errors and warnings are put in the order of a
+    batch read at once when all is read (tested equal). If the process cannot run, or dies, the
+    files are read here."""
 
     def __init__(self, pending: list[Pending], batch: Batch) -> None:
-        self.files: dict[str, tuple[str, Generic, ReadOptions]] = {}  # name → kind, file, its options
+        self.files: dict[str, tuple[str, Generic, ReadOptions]] = {}  # kind → name, file, its options
         for kind, _, name, _, file, options in pending:
-            if kind in APART_KINDS and isinstance(file, Generic) and file.path.stat().st_size >= APART_BYTES:
-                self.files[name] = (kind, file, options)
+            assert isinstance(file, Generic)  # (one file per kind: another has a name of its own)
+            self.files[kind] = (name, file, options)
+        self.template = Batch(options=batch.options, roles=batch.roles, skip_bad_rows=batch.skip_bad_rows)
+        self.told: dict[str, tuple[list[RowError], list[RowError]]] = {}  # kind → errors, warnings
         self.jobs: dict[str, Future[Batch]] = {}
         self.pool: ProcessPoolExecutor | None = None
-        if not self.files or len(pending) == len(self.files):  # (nothing else to read meanwhile)
-            self.files = {}
-            return
+        ahead = [k for k in AHEAD_KINDS if k in self.files]
+        size = sum(self.files[k][1].path.stat().st_size for k in ahead)
+        if size < AHEAD_BYTES or len(ahead) == len(self.files):
+            return  # little to read, or nothing to write meanwhile
         try:
             self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(_start_method()))
-            template = Batch(options=batch.options, roles=batch.roles, skip_bad_rows=batch.skip_bad_rows)
-            for name, (kind, file, options) in self.files.items():
-                self.jobs[name] = self.pool.submit(_read_apart, template, kind, name, file, options)
-        except OSError:  # no process to be had: read here
-            self.files = {}
+            for kind in ahead:  # one at a time, in the order they are written
+                self.jobs[kind] = self.pool.submit(_read_apart, self.template, kind, *self.files[kind])
+        except OSError:  # no process to be had: all read here
+            self.close()
 
-    def take(self, name: str, batch: Batch) -> None:
-        """The file into `batch`."""
-        try:
-            batch.absorb(self.jobs.pop(name).result())
-        except BrokenProcessPool:  # the process died (out of memory?): read here after all
-            _read_generic(batch, self.files[name][0], name, *self.files[name][1:])
+    def ready(self, kind: str, batch: Batch) -> None:
+        if kind not in self.files or kind in self.told:
+            return
+        read = None
+        if kind in self.jobs:
+            try:
+                read = self.jobs.pop(kind).result()
+            except BrokenProcessPool:  # the process died (out of memory?): read here after all
+                self.close()
+        if read is None:
+            read = _read_apart(self.template, kind, *self.files[kind])
+        self.told[kind] = (read.errors, read.warnings)
+        read.errors, read.warnings = [], []
+        batch.absorb(read)
 
-    def __enter__(self) -> _Apart:
-        return self
+    def finish(self, batch: Batch) -> None:
+        for kind in KIND_ORDER:
+            self.ready(kind, batch)
+        for kind in KIND_ORDER:
+            errors, warnings = self.told.get(kind, ([], []))
+            batch.errors.extend(errors)
+            batch.warnings.extend(warnings)
+        self.close()
 
-    def __exit__(self, *exc: object) -> None:
+    def close(self) -> None:
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+        self.jobs = {}
 
 
 def _add_derived(

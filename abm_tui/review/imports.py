@@ -51,7 +51,9 @@ def import_files(
         return lambda n: progress(f"{phase}: {min(n, total):,} of {total:,} rows…")
 
     try:
-        batch = read_inputs(paths, mapping=mapping, skip_bad_rows=skip_bad_rows, on_rows=told("Checking"))
+        batch = read_inputs(
+            paths, mapping=mapping, skip_bad_rows=skip_bad_rows, on_rows=told("Checking"), lazy=True
+        )
         phase = "Checking against the database" if dry_run else "Writing"
         summary = apply_batch(engine, batch, dry_run=dry_run, progress=told(phase))
     except ImportFailed as failed:

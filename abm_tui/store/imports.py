@@ -69,22 +69,14 @@ def apply_batch(
     through a rollback journal, straight into the file, and set back to WAL after (WAL writes every
     page twice, into the log and then into the file: 360 MB at 100,000 accounts).
 
-    Rows that failed to parse are already in `batch.errors`; the valid ones are still checked
-    against the database (unknown ids) so one run reports every problem. With
+    Rows that failed to parse are in `batch.errors`; the valid ones are still checked against the
+    database (unknown ids) so one run reports every problem. A batch read lazily (see
+    `reader.read_inputs`) reads each kind when its turn comes here. With
     `batch.skip_bad_rows` (or a mapping that says so) bad rows are skipped and listed in the audit
     instead; a problem with a whole file still rejects the run.
     """
-    summary = ImportSummary(
-        audit=batch.audit,
-        warnings=list(batch.warnings),
-        notes=list(batch.notes),
-        unknown_stages=batch.unknown_stages,
-        unrecognised=list(batch.unrecognised),
-        dry_run=dry_run,
-    )
-    errors: list[RowError] = list(batch.errors)
-    rejected_accounts = batch.rejected.get("accounts.csv", set())
-    rejected_opps = batch.rejected.get("opportunities.csv", set())
+    summary = ImportSummary(audit=batch.audit, dry_run=dry_run)
+    errors: list[RowError] = []  # the store's; the reading's come first (added once all is read)
     written = 0
 
     def step(kind: str) -> None:  # after each file kind: how many rows are through
@@ -97,11 +89,13 @@ def apply_batch(
         trans = conn.begin()
         try:
             accounts = _upsert_accounts(conn, batch, summary)
+            rejected_accounts = batch.rejected.get("accounts.csv", set())
             step("accounts.csv")
             # Exports without ids (reports, public data) refer to companies by name.
             for account_id, name in _tuples(conn, "SELECT id, name FROM account ORDER BY id"):
                 accounts.setdefault(f"name:{name.strip().lower()}", account_id)
             placer = _Placer(conn, batch, accounts, rejected_accounts, errors)
+            batch.ready("contacts.csv")
             contacts = _upsert_keyed(
                 conn,
                 table(Contact),
@@ -111,6 +105,7 @@ def apply_batch(
                 batch.audit,
             )
             step("contacts.csv")
+            batch.ready("opportunities.csv")
             opps = _upsert_keyed(
                 conn,
                 table(Opportunity),
@@ -125,6 +120,8 @@ def apply_batch(
                 conn, batch, accounts, contacts, rejected_accounts | rejected_contacts, errors
             )
             step("engagements.csv")
+            batch.ready("stage_changes.csv")
+            rejected_opps = batch.rejected.get("opportunities.csv", set())
             _insert_stage_changes(conn, batch, opps, rejected_opps, errors)
             step("stage_changes.csv")
             _upsert_settings(conn, batch.frame("settings.csv").to_dict("records"), batch.audit)
@@ -133,6 +130,12 @@ def apply_batch(
             step("spend.csv")
             _insert_new(conn, batch, table(IntentSignal), _place_signals(conn, batch, accounts))
             step("intent_signals.csv")
+            batch.finish()
+            errors[:0] = batch.errors
+            summary.warnings[:0] = batch.warnings
+            summary.notes[:0] = batch.notes
+            summary.unknown_stages = batch.unknown_stages
+            summary.unrecognised = list(batch.unrecognised)
             _skip_bad_rows(batch, errors)
             for e in errors:
                 batch.audit.mark(e.file, e.line, "error", e.column, e.reason)
@@ -156,6 +159,7 @@ def apply_batch(
             metric_cache.forget(conn)  # the stored list metrics are recomputed on the next start
         except BaseException:
             trans.rollback()
+            batch.close()
             raise
         if dry_run:
             trans.rollback()

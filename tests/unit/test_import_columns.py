@@ -328,54 +328,82 @@ def test_columns_read_like_rows_with_a_byte_order_mark_and_a_huge_cell():
         ]
 
 
-# ---- the touches read in a second process ------------------------------------------------------
+# ---- a batch read lazily, the later kinds by a second process ------------------------------------
 
 
-class SpyApart(reader._Apart):
-    taken: list[str] = []
-
-    def take(self, name: str, batch: Batch) -> None:
-        SpyApart.taken.append(name)
-        super().take(name, batch)
+def lazily(paths: list[Path]) -> tuple[Batch, list[str]]:
+    """`read_inputs(lazy=True)` with each kind asked for in the order the store writes them, then
+    finished; and which kinds the second process read."""
+    batch = reader.read_inputs(paths, lazy=True)
+    later = batch.later
+    assert isinstance(later, reader.Later)
+    ahead = list(later.jobs)
+    for kind in ("accounts.csv", "contacts.csv", "opportunities.csv", "engagements.csv", "stage_changes.csv"):
+        batch.ready(kind)
+    batch.finish()
+    assert batch.later is None
+    return batch, ahead
 
 
 @pytest.mark.parametrize("method", ["fork", "forkserver"])
-def test_touches_read_in_another_process_are_taken_in_as_if_read_here(tmp_path, monkeypatch, method):
-    """Errors, warnings, rows, content keys and audit as when every file is read in this process:
-    on the bad rows (a second touches file in another folder too) and on the demo."""
-    bad, more = tmp_path / "bad", tmp_path / "more"
-    bad.mkdir()
-    more.mkdir()
-    for name, text in BAD.items():
-        (bad / name).write_text(text, encoding="utf-8")
-    (more / "engagements.csv").write_text(
-        BAD["engagements.csv"] + "A1,C1,2024-05-10 10:00,email,strategic,Hi\n"
-    )
-    monkeypatch.setattr(reader, "_Apart", SpyApart)
-    monkeypatch.setattr(reader, "_start_method", lambda: method)
-    for paths in ([bad, more], [ROOT / "fixtures" / "demo"]):
-        monkeypatch.setattr(reader, "APART_BYTES", 1 << 40)
-        here = reader.read_inputs(paths)
-        monkeypatch.setattr(reader, "APART_BYTES", 0)
-        SpyApart.taken = []
-        apart = reader.read_inputs(paths)
-        assert SpyApart.taken == ["engagements.csv"]
-        assert outcome(apart) == outcome(here)
-        assert list(apart.audit.read) == list(here.audit.read)  # the files in the order given
-        assert len(apart.frame("engagements.csv")) == len(here.frame("engagements.csv")) > 0
-        if paths[0] == bad:
-            assert [e.line for e in apart.errors if e.file.endswith("engagements.csv")] == [5, 5, 6, 6]
-
-
-def _die(*_args: object) -> None:
-    os._exit(1)
-
-
-def test_touches_are_read_here_when_the_other_process_dies(tmp_path, monkeypatch):
+def test_a_batch_read_lazily_is_the_batch_read_at_once(tmp_path, monkeypatch, method):
+    """Rows, content keys, errors and warnings (in the same order), audit: the same as when every
+    file is read at once, on the bad rows and on the demo, with and without the second process."""
     for name, text in BAD.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
-    here = reader.read_inputs([tmp_path])
-    monkeypatch.setattr(reader, "APART_BYTES", 0)
+    monkeypatch.setattr(reader, "_start_method", lambda: method)
+    for folder in (tmp_path, ROOT / "fixtures" / "demo"):
+        at_once = reader.read_inputs([folder])
+        monkeypatch.setattr(reader, "AHEAD_BYTES", 1 << 40)
+        here, none_ahead = lazily([folder])
+        monkeypatch.setattr(reader, "AHEAD_BYTES", 0)
+        apart, ahead = lazily([folder])
+        assert none_ahead == []
+        assert ahead == ["opportunities.csv", "engagements.csv", "stage_changes.csv", "intent_signals.csv"]
+        for batch in (here, apart):
+            assert outcome(batch) == outcome(at_once)
+            assert batch.errors == at_once.errors and batch.warnings == at_once.warnings  # (and (0, …) ones)
+            assert list(batch.audit.read) == list(at_once.audit.read)  # the files in the order given
+        if folder == tmp_path:
+            assert [e.line for e in apart.errors if e.file == "engagements.csv"] == [5, 5, 6, 6]
+
+
+def test_a_lazy_batch_reads_a_kind_when_it_is_asked_for(tmp_path):
+    for name, text in BAD.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    batch = reader.read_inputs([tmp_path], lazy=True)
+    assert batch.parts == {} and batch.errors == []
+    assert len(batch.frame("accounts.csv")) == 1 and batch.rejected["accounts.csv"]  # (one good row)
+    assert set(batch.parts) == {"accounts.csv"}
+    assert batch.errors == []  # (the reading's errors come once all is read, in their order)
+    batch.finish()
+    assert set(batch.parts) == set(SCHEMA) and len(batch.errors) > 20
+
+
+def test_a_mixed_import_is_read_at_once(tmp_path):
+    """A CRM export beside generic files: read at once (a CRM file's reading can depend on others)."""
+    (tmp_path / "accounts.csv").write_text(BAD["accounts.csv"], encoding="utf-8")
+    deals = ROOT / "fixtures" / "samples" / "hubspot-deals-only"
+    batch = reader.read_inputs([tmp_path, *sorted(deals.glob("*.csv"))], lazy=True)
+    assert batch.later is None and batch.parts
+
+
+PARENT = os.getpid()
+READ_APART = reader._read_apart
+
+
+def _die_in_the_child(*args: object) -> Batch:
+    if os.getpid() != PARENT:
+        os._exit(1)
+    return READ_APART(*args)  # type: ignore[arg-type]
+
+
+def test_files_are_read_here_when_the_second_process_dies(tmp_path, monkeypatch):
+    for name, text in BAD.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    at_once = reader.read_inputs([tmp_path])
+    monkeypatch.setattr(reader, "AHEAD_BYTES", 0)
     monkeypatch.setattr(reader, "_start_method", lambda: "fork")  # (the child has the patch below)
-    monkeypatch.setattr(reader, "_read_apart", _die)
-    assert outcome(reader.read_inputs([tmp_path])) == outcome(here)
+    monkeypatch.setattr(reader, "_read_apart", _die_in_the_child)
+    batch, ahead = lazily([tmp_path])
+    assert ahead and outcome(batch) == outcome(at_once)

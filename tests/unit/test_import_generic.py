@@ -741,9 +741,9 @@ def test_an_import_from_the_app_says_how_far_it_is(engine, tmp_path):
     told: list[str] = []
     total = sum(len(p.read_text(encoding="utf-8").splitlines()) - 1 for p in demo_folder().glob("*.csv"))
     assert import_files(engine, [demo_folder()], dry_run=True, progress=told.append).ok
-    assert told[0].startswith("Checking: ") and told[-1] == (
-        f"Checking against the database: {total:,} of {total:,} rows…"
-    )
+    # (files of the generic format are read kind by kind as they are written: one phase)
+    assert told and all(t.startswith("Checking against the database: ") for t in told)
+    assert told[-1] == f"Checking against the database: {total:,} of {total:,} rows…"
     told.clear()
     result = import_files(engine, [demo_folder()], dry_run=False, progress=told.append)
     assert result.ok and told[-1] == f"Writing: {total:,} of {total:,} rows…"
