@@ -207,10 +207,11 @@ def _read_apart(template: Batch, kind: str, name: str, file: Generic, options: R
     return batch
 
 
-def _start_method() -> str:
-    """fork: nothing to load again, but safe only in a process without other threads (the CLI's, not
-    the app's: its import runs in a thread); else a fork server."""
-    return "fork" if threading.active_count() == 1 else "forkserver"
+def _second_process() -> bool:
+    """Whether a second process may read: forked, so only from a process without other threads (the
+    CLI's; not the app's, whose import runs in a thread: a fork server there cannot even start
+    under the terminal driver)."""
+    return threading.active_count() == 1
 
 
 class Later:
@@ -220,8 +221,8 @@ class Later:
     are read by a second process from the start, and taken in when their turn comes. Each file is
     read into a batch of its own (as it would be read at once: one file per generic kind, and no
     kind's reading depends on another's); its errors and warnings are put in the order of a
-    batch read at once when all is read (tested equal). If the process cannot run, or dies, the
-    files are read here."""
+    batch read at once when all is read (tested equal). If there can be no second process, or it
+    dies, the files are read here."""
 
     def __init__(self, pending: list[Pending], batch: Batch) -> None:
         self.files: dict[str, tuple[str, Generic, ReadOptions]] = {}  # kind → name, file, its options
@@ -234,13 +235,13 @@ class Later:
         self.pool: ProcessPoolExecutor | None = None
         ahead = [k for k in AHEAD_KINDS if k in self.files]
         size = sum(self.files[k][1].path.stat().st_size for k in ahead)
-        if size < AHEAD_BYTES or len(ahead) == len(self.files):
-            return  # little to read, or nothing to write meanwhile
+        if size < AHEAD_BYTES or len(ahead) == len(self.files) or not _second_process():
+            return  # little to read, nothing to write meanwhile, or no second process: all read here
         try:
-            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(_start_method()))
+            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
             for kind in ahead:  # one at a time, in the order they are written
                 self.jobs[kind] = self.pool.submit(_read_apart, self.template, kind, *self.files[kind])
-        except OSError:  # no process to be had: all read here
+        except (OSError, ValueError):  # no process to be had: all read here
             self.close()
 
     def ready(self, kind: str, batch: Batch) -> None:
