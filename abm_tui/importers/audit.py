@@ -88,6 +88,11 @@ class Audit:
         self.derived.update(other.derived)
         self.file_problems.extend(other.file_problems)
 
+    def drop(self, file: str) -> None:
+        """A file listed before it was read that turned out unreadable: it has no rows."""
+        self.read.pop(file, None)
+        self.codes.pop(file, None)
+
     def _index(self, file: str, line: int) -> int | None:
         lines = self.read.get(file)
         if lines is None:

@@ -39,10 +39,19 @@ class ReadOptions:
 DEFAULT_OPTIONS = ReadOptions()
 
 
-def decode(path: Path, errors: list[RowError], encoding: str | None = None) -> str | None:
-    """UTF-8 (BOM or not), else Windows-1252 (which Excel writes on Windows); a bad byte gets its line."""
+def decode(
+    path: Path, errors: list[RowError], encoding: str | None = None, head: int | None = None
+) -> str | None:
+    """UTF-8 (BOM or not), else Windows-1252 (which Excel writes on Windows); a bad byte gets its line.
+    `head`: only the whole lines within the file's first `head` bytes."""
     try:
-        data = path.read_bytes()
+        if head is None:
+            data = path.read_bytes()
+        else:
+            with path.open("rb") as fh:
+                data = fh.read(head)
+            if len(data) == head:
+                data = data[: data.rfind(b"\n") + 1]
     except OSError as exc:
         errors.append(RowError(path.name, 0, "-", f"cannot read the file: {exc.strerror}", fatal=True))
         return None
@@ -114,6 +123,19 @@ def read_text(
         return None, ",", options
     delimiter = options.delimiter or sniff_delimiter(text)
     return text, delimiter, options.for_delimiter(delimiter)
+
+
+def read_head(path: Path, options: ReadOptions) -> tuple[list[str], str, ReadOptions] | None:
+    """The header, delimiter and options of a file from its first 64 KiB (None when they do not
+    decode: `read_text` says why): enough to know a file of the generic format, read whole later."""
+    text = decode(path, [], options.encoding, head=HEAD_BYTES)
+    if text is None:
+        return None
+    delimiter = options.delimiter or sniff_delimiter(text)
+    return header_of(text, delimiter), delimiter, options.for_delimiter(delimiter)
+
+
+HEAD_BYTES = 1 << 16
 
 
 def header_of(text: str, delimiter: str) -> list[str]:

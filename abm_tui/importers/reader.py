@@ -24,6 +24,7 @@ from abm_tui.importers.formats import (
     header_of,
     parse_columns,
     parse_rows,
+    read_head,
     read_text,
 )
 from abm_tui.importers.generic import SCHEMA, Batch, add_columns, add_rows
@@ -109,16 +110,20 @@ def read_inputs(
     ctx = Context(outcomes=dict(user.outcomes))
     pending: list[Pending] = []
     for path in _files(paths, batch):
-        text, delimiter, file_options = read_text(path, batch.errors, options)
-        if text is None:
-            continue
         name = path.name if path.name not in batch.audit.read else f"{path.parent.name}/{path.name}"
-        header = header_of(text, delimiter)
-        if _is_generic(name, header):  # read as columns (see `add_columns`), when its turn comes
+        # A file of the generic format is known by its name and header, and read whole when its
+        # turn comes (if it does not decode after all, it is dropped then, with the reason).
+        head = read_head(path, options) if name in SCHEMA else None
+        if head is not None and _is_generic(name, head[0]):  # read as columns (see `add_columns`)
+            header, delimiter, file_options = head
             batch.files.append(path)
             batch.audit.rows_read(name, [])  # (files are listed in the order given)
             pending.append((name, None, name, header, Generic(path, delimiter), file_options))
             continue
+        text, delimiter, file_options = read_text(path, batch.errors, options)
+        if text is None:
+            continue
+        header = header_of(text, delimiter)
         header, raw_rows = parse_rows(name, text, delimiter, batch.errors)
         if not header:
             continue
@@ -190,7 +195,10 @@ def _read_pending(batch: Batch, pending: list[Pending], ctx: Context) -> None:
 
 def _read_generic(batch: Batch, kind: str, name: str, file: Generic, options: ReadOptions) -> None:
     """A file of the generic format, read as columns (`options`: those that fit the file)."""
-    text = read_text(file.path, batch.errors, batch.options)[0] or ""
+    text = read_text(file.path, batch.errors, batch.options)[0]
+    if text is None:  # (the reason is in the errors)
+        batch.audit.drop(name)
+        return
     cols = parse_columns(name, text, file.delimiter, batch.errors)
     del text
     batch.audit.rows_read(name, cols.lines)
@@ -258,6 +266,8 @@ class Later:
         self.told[kind] = (read.errors, read.warnings)
         read.errors, read.warnings = [], []
         batch.absorb(read)
+        if self.files[kind][0] not in read.audit.read:  # it did not decode after all
+            batch.audit.drop(self.files[kind][0])
 
     def finish(self, batch: Batch) -> None:
         for kind in KIND_ORDER:

@@ -146,6 +146,8 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, Any]) -> N
     n = len(next(iter(columns.values()), ()))
     if not n:
         return
+    if not conn.in_transaction():  # (the driver is used directly below: its statements are in
+        conn.begin()  # SQLAlchemy's transaction, begun as its own execute would, for the caller's commit)
     names = list(columns)
     postgres = conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
     if conn.dialect.name != "sqlite" and not postgres:

@@ -425,3 +425,19 @@ def test_files_are_read_here_when_the_second_process_dies(tmp_path, monkeypatch)
     monkeypatch.setattr(reader, "_read_apart", _die_in_the_child)
     batch, ahead = lazily([tmp_path])
     assert ahead and outcome(batch) == outcome(at_once)
+
+
+def test_a_generic_file_that_does_not_decode_past_its_first_bytes_is_left_out_with_the_reason(tmp_path):
+    """Its header is read from its first 64 KiB; the bad byte further down is found when it is read
+    whole: its line is given, the file has no rows in the audit, lazily or at once."""
+    (tmp_path / "accounts.csv").write_text(BAD["accounts.csv"], encoding="utf-8")
+    rows = "".join(f"C{i},A1,Person {i},,,\n" for i in range(5000))
+    (tmp_path / "contacts.csv").write_bytes(
+        b"contact_id,account_id,name,title,email,buying_role\n"
+        + rows.encode()
+        + "C9,A1,Caf\xe9 \x81,,,\n".encode("latin-1")
+    )
+    for batch in (reader.read_inputs([tmp_path]), lazily([tmp_path])[0]):
+        fatal = [(e.file, e.line) for e in batch.errors if e.fatal]
+        assert fatal == [("contacts.csv", 5002)]
+        assert list(batch.audit.read) == ["accounts.csv"] and "contacts.csv" not in batch.parts

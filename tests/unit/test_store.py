@@ -496,6 +496,31 @@ def _plain_indexes(engine, table: str) -> set[str]:
     return {ix["name"] for ix in inspect(engine).get_indexes(table) if not ix.get("unique")}
 
 
+def test_rows_inserted_first_on_a_connection_are_committed_by_its_commit(db_url):
+    """`insert_many` as the first statement of a connection (SQLite: straight through the driver)
+    is in the transaction the connection's commit commits, as SQLAlchemy's own execute would be;
+    a driver error is raised as SQLAlchemy's."""
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import IntegrityError
+
+    from abm_tui.store.db import insert_many, open_store
+    from abm_tui.store.models import Account
+
+    engine, _ = open_store(db_url)
+    account = Account.__table__
+    rows = [{"source_id": f"A{i}", "name": f"Company {i}"} for i in range(3)]
+    with engine.connect() as conn:
+        insert_many(conn, account, rows)
+        conn.commit()
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(account)).scalar() == 3
+    import psycopg
+
+    with pytest.raises((IntegrityError, psycopg.errors.IntegrityError)), engine.connect() as conn:
+        insert_many(conn, account, rows[:1])  # the same source id again (COPY: psycopg's own error)
+    engine.dispose()
+
+
 def test_a_bulk_insert_keeps_every_row_and_index_and_a_failed_one_keeps_nothing(db_url):
     """`insert_many` from BULK_ROWS rows: SQLite rebuilds the plain indexes after the rows,
     PostgreSQL copies them (COPY); both inside the caller's transaction."""
