@@ -190,14 +190,25 @@ async def interactive(url: str, runs: int) -> dict[str, float]:
     return result
 
 
-def bench_size(n: int, runs: int, work: Path, bare_s: float, new_database: Callable[[], str]) -> dict:
-    """Every measure at `n` accounts; `new_database()` gives the URL of an empty database."""
+def bench_size(
+    n: int,
+    runs: int,
+    work: Path,
+    bare_s: float,
+    new_database: Callable[[], str],
+    drop: Callable[[str], None] | None = None,
+) -> dict:
+    """Every measure at `n` accounts; `new_database()` gives the URL of an empty database, `drop`
+    drops one (a new SQLite database replaces the last)."""
     data, counted = work / f"data-{n}", work / f"counts-{n}.json"  # generated once for every backend
     counts = json.loads(counted.read_text()) if counted.exists() else generate(data, n)
     counted.write_text(json.dumps(counts))
     rows = sum(counts.values())
     imports = []
-    for _ in range(1 if n >= 50_000 else runs):
+    db = ""
+    for _ in range(runs):  # (the machine drifts: a median, at every size)
+        if db and drop:
+            drop(db)  # (else PostgreSQL's autovacuum works on it while the next ones are measured)
         db = new_database()
         t0 = time.perf_counter()
         subprocess.run([BIN / "abm-tui", "import", data, "--db", db], check=True, capture_output=True)
@@ -286,7 +297,8 @@ def main() -> None:
                 for n in args.sizes:
                     print(f"… {backend}, {n:,} accounts", file=sys.stderr, flush=True)
                     databases = server.new_database if server else sqlite_databases(work, n)
-                    size = bench_size(n, args.runs, work, bare_s, databases)
+                    drop = server.drop_database if server else None
+                    size = bench_size(n, args.runs, work, bare_s, databases, drop)
                     results["sizes"].append({"backend": backend, **size})
             finally:
                 if server:

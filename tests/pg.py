@@ -85,6 +85,16 @@ class PostgresServer:
             c.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def drop_database(self, url: str) -> None:
+        """Drop a database `new_database` made (and stop autovacuum working on it)."""
+        import psycopg
+
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def stop(self) -> None:
         try:
             self._run(self.pg_ctl, "-D", str(self.data), "-m", "immediate", "stop")

@@ -8,11 +8,14 @@ recognised, and its rows are counted as skipped. Every row read is entered in th
 from __future__ import annotations
 
 import multiprocessing
+import os
+import pickle
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from functools import partial
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import NamedTuple
 
@@ -222,6 +225,36 @@ def _second_process() -> bool:
     return threading.active_count() == 1
 
 
+def _read_ahead(
+    line: Connection,
+    other_end: Connection,
+    folder: str,
+    template: Batch,
+    files: list[tuple[str, str, Generic, ReadOptions]],
+) -> None:
+    """The second process: each file read in turn and left, pickled, in `folder`, and the parent told
+    where (or the exception that stopped it): it never waits for the parent to take one. Then it waits
+    for the parent to hang up (done, stopped or killed) and removes the folder with what is left."""
+    other_end.close()  # (forked with it: else the line would never hang up)
+    try:
+        for i, (kind, name, file, options) in enumerate(files):
+            try:
+                read = _read_apart(template, kind, name, file, options)
+                path = Path(folder) / f"{i}.pickle"
+                with path.open("wb") as fh:
+                    pickle.dump(read, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:  # told as it is: the parent raises it at the file's turn
+                line.send((kind, exc))
+                break
+            line.send((kind, str(path)))
+        line.recv()  # (the parent sends nothing: this returns when it hangs up)
+    except (EOFError, OSError):  # it hung up, or is gone
+        pass
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        line.close()
+
+
 class Later:
     """The generic files of a lazily read batch (`read_inputs(lazy=True)`), each read when the store
     first asks for its kind: the store writes accounts while contacts are read, and so on. The kinds
@@ -239,28 +272,33 @@ class Later:
             self.files[kind] = (name, file, options)
         self.template = Batch(options=batch.options, roles=batch.roles, skip_bad_rows=batch.skip_bad_rows)
         self.told: dict[str, tuple[list[RowError], list[RowError]]] = {}  # kind → errors, warnings
-        self.jobs: dict[str, Future[Batch]] = {}
-        self.pool: ProcessPoolExecutor | None = None
+        self.ahead: list[str] = []  # the kinds the second process reads, in order
+        self.arrived: dict[str, str | BaseException] = {}  # kind → its pickle, or why it failed
+        self.process: multiprocessing.process.BaseProcess | None = None
+        self.folder: str | None = None
+        self.inbox: Connection | None = None
         ahead = [k for k in AHEAD_KINDS if k in self.files]
         size = sum(self.files[k][1].path.stat().st_size for k in ahead)
         if size < AHEAD_BYTES or len(ahead) == len(self.files) or not _second_process():
             return  # little to read, nothing to write meanwhile, or no second process: all read here
         try:
-            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-            for kind in ahead:  # one at a time, in the order they are written
-                self.jobs[kind] = self.pool.submit(_read_apart, self.template, kind, *self.files[kind])
+            self.folder = tempfile.mkdtemp(prefix="abm-tui-import-")
+            context = multiprocessing.get_context("fork")
+            self.inbox, line = context.Pipe()
+            files = [(k, *self.files[k]) for k in ahead]
+            self.process = context.Process(
+                target=_read_ahead, args=(line, self.inbox, self.folder, self.template, files), daemon=True
+            )
+            self.process.start()
+            line.close()
+            self.ahead = ahead
         except (OSError, ValueError):  # no process to be had: all read here
             self.close()
 
     def ready(self, kind: str, batch: Batch) -> None:
         if kind not in self.files or kind in self.told:
             return
-        read = None
-        if kind in self.jobs:
-            try:
-                read = self.jobs.pop(kind).result()
-            except BrokenProcessPool:  # the process died (out of memory?): read here after all
-                self.close()
+        read = self._take(kind) if kind in self.ahead else None
         if read is None:
             read = _read_apart(self.template, kind, *self.files[kind])
         self.told[kind] = (read.errors, read.warnings)
@@ -268,6 +306,24 @@ class Later:
         batch.absorb(read)
         if self.files[kind][0] not in read.audit.read:  # it did not decode after all
             batch.audit.drop(self.files[kind][0])
+
+    def _take(self, kind: str) -> Batch | None:
+        """The kind's file as the second process read it (None if it died first)."""
+        while kind not in self.arrived:
+            try:
+                assert self.inbox is not None
+                done, where = self.inbox.recv()
+            except (EOFError, OSError):  # it died (out of memory?): the rest is read here
+                self.close()
+                return None
+            self.arrived[done] = where
+        where = self.arrived.pop(kind)
+        if isinstance(where, BaseException):
+            raise where
+        with open(where, "rb") as fh:
+            read = pickle.load(fh)
+        os.remove(where)
+        return read
 
     def finish(self, batch: Batch) -> None:
         for kind in KIND_ORDER:
@@ -279,10 +335,21 @@ class Later:
         self.close()
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            self.pool = None
-        self.jobs = {}
+        """Hang up on the second process (it removes its folder and ends; it is stopped if it is
+        still reading: the import stopped) and remove the folder."""
+        if self.inbox is not None:
+            self.inbox.close()
+            self.inbox = None
+        if self.process is not None:
+            self.process.join(timeout=1)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join()
+            self.process = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+        self.ahead = []
 
 
 def _add_derived(

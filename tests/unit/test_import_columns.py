@@ -337,7 +337,7 @@ def lazily(paths: list[Path]) -> tuple[Batch, list[str]]:
     batch = reader.read_inputs(paths, lazy=True)
     later = batch.later
     assert isinstance(later, reader.Later)
-    ahead = list(later.jobs)
+    ahead = list(later.ahead)
     for kind in ("accounts.csv", "contacts.csv", "opportunities.csv", "engagements.csv", "stage_changes.csv"):
         batch.ready(kind)
     batch.finish()
@@ -441,3 +441,44 @@ def test_a_generic_file_that_does_not_decode_past_its_first_bytes_is_left_out_wi
         fatal = [(e.file, e.line) for e in batch.errors if e.fatal]
         assert fatal == [("contacts.csv", 5002)]
         assert list(batch.audit.read) == ["accounts.csv"] and "contacts.csv" not in batch.parts
+
+
+CRASHING = """
+import sys, time
+from pathlib import Path
+from abm_tui.importers import reader
+reader.AHEAD_BYTES = 0
+batch = reader.read_inputs([Path(sys.argv[1])], lazy=True)
+batch.ready("accounts.csv")
+print(batch.later.folder, batch.later.process.pid, flush=True)
+time.sleep(60)  # (killed before)
+"""
+
+
+def test_a_killed_import_leaves_no_second_process_and_no_files(tmp_path):
+    """kill -9 of the importing process: the second process finds the line hung up, removes the
+    files it made and ends."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name, text in BAD.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    script = tmp_path / "crashing.py"
+    script.write_text(CRASHING)
+    importing = subprocess.Popen(
+        [sys.executable, str(script), str(folder)], stdout=subprocess.PIPE, text=True
+    )
+    files, pid = importing.stdout.readline().split()
+    assert Path(files).is_dir()
+    importing.send_signal(signal.SIGKILL)
+    importing.wait()
+    for _ in range(100):
+        if not Path(files).exists() and not Path(f"/proc/{pid}").exists():
+            break
+        time.sleep(0.05)
+    assert not Path(files).exists()
+    assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
