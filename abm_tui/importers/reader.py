@@ -337,11 +337,12 @@ class Later:
     def close(self) -> None:
         """Hang up on the second process (it removes its folder and ends; it is stopped if it is
         still reading: the import stopped) and remove the folder."""
+        done = all(k in self.arrived or k in self.told for k in self.ahead)  # (it waits for the hang-up)
         if self.inbox is not None:
             self.inbox.close()
             self.inbox = None
         if self.process is not None:
-            self.process.join(timeout=1)
+            self.process.join(timeout=1 if done else 0)
             if self.process.is_alive():
                 self.process.kill()
                 self.process.join()

@@ -482,3 +482,18 @@ def test_a_killed_import_leaves_no_second_process_and_no_files(tmp_path):
         time.sleep(0.05)
     assert not Path(files).exists()
     assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+
+
+def test_a_stopped_import_stops_the_second_process_and_removes_its_files(tmp_path, monkeypatch):
+    """`Batch.close` (the store stopped on an exception) while the second process may still read."""
+    for name, text in BAD.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    monkeypatch.setattr(reader, "AHEAD_BYTES", 0)
+    monkeypatch.setattr(reader, "_second_process", lambda: True)
+    batch = reader.read_inputs([tmp_path], lazy=True)
+    later = batch.later
+    assert isinstance(later, reader.Later) and later.process is not None and later.folder is not None
+    process, folder = later.process, later.folder
+    batch.ready("accounts.csv")
+    batch.close()
+    assert batch.later is None and not process.is_alive() and not Path(folder).exists()
