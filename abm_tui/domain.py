@@ -86,13 +86,17 @@ def host(address: object) -> str | None:
     return text or None
 
 
-BARE_HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+")  # text `host` gives back as it is (but `www.…`)
+_BARE_HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+").fullmatch
+
+
+def is_bare_host(value: str) -> bool:
+    """Whether `host` gives the text back as it is (the common case: checked by one regular expression)."""
+    return _BARE_HOST(value) is not None and value[:4] != "www."
 
 
 def hosts(values: list[object]) -> list[str | None]:
-    """`host` of each value; the common case, a bare host already, by one regular expression."""
-    bare = BARE_HOST.fullmatch
-    return [v if type(v) is str and bare(v) and v[:4] != "www." else host(v) for v in values]
+    """`host` of each value."""
+    return [v if type(v) is str and is_bare_host(v) else host(v) for v in values]
 
 
 def local_time(utc: datetime) -> datetime:

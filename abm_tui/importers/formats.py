@@ -114,11 +114,11 @@ def _picker(positions: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
 
 
 def read_text(
-    path: Path, errors: list[RowError], options: ReadOptions
+    path: Path, errors: list[RowError], options: ReadOptions, head: int | None = None
 ) -> tuple[str | None, str, ReadOptions]:
     """The file's text (None when it cannot be read: the reason is in `errors`), its delimiter and the
-    options that fit it."""
-    text = decode(path, errors, options.encoding)
+    options that fit it; `head`: only the whole lines of its first `head` bytes."""
+    text = decode(path, errors, options.encoding, head)
     if text is None:
         return None, ",", options
     delimiter = options.delimiter or sniff_delimiter(text)
@@ -128,11 +128,8 @@ def read_text(
 def read_head(path: Path, options: ReadOptions) -> tuple[list[str], str, ReadOptions] | None:
     """The header, delimiter and options of a file from its first 64 KiB (None when they do not
     decode: `read_text` says why): enough to know a file of the generic format, read whole later."""
-    text = decode(path, [], options.encoding, head=HEAD_BYTES)
-    if text is None:
-        return None
-    delimiter = options.delimiter or sniff_delimiter(text)
-    return header_of(text, delimiter), delimiter, options.for_delimiter(delimiter)
+    text, delimiter, fitting = read_text(path, [], options, HEAD_BYTES)
+    return None if text is None else (header_of(text, delimiter), delimiter, fitting)
 
 
 HEAD_BYTES = 1 << 16

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from abm_tui.domain import BARE_HOST, INTENTS, OUTCOMES, SOURCES, Params
+from abm_tui.domain import INTENTS, OUTCOMES, SOURCES, Params, is_bare_host
 from abm_tui.importers import values as v
 from abm_tui.importers.audit import Audit
 from abm_tui.importers.errors import RowError
@@ -445,8 +445,7 @@ def _parsed(cells: np.ndarray, parse: Callable[[str], Any]) -> tuple[np.ndarray,
             if parse is v.text:  # (its common case inline: a sixth of the checks' time)
                 parsed[:] = [t if (t := c.strip()) and t[0] != "'" else v.text(c) for c in cells.tolist()]
             elif parse is v.domain:  # a bare host is itself
-                bare = BARE_HOST.fullmatch
-                parsed[:] = [c if bare(c) and c[:4] != "www." else v.domain(c) for c in cells.tolist()]
+                parsed[:] = [c if is_bare_host(c) else v.domain(c) for c in cells.tolist()]
             else:
                 parsed[:] = [parse(cell) for cell in cells.tolist()]
             return parsed, None

@@ -24,7 +24,6 @@ from abm_tui.importers.errors import RowError
 from abm_tui.importers.formats import (
     DEFAULT_OPTIONS,
     ReadOptions,
-    header_of,
     parse_columns,
     parse_rows,
     read_head,
@@ -126,7 +125,6 @@ def read_inputs(
         text, delimiter, file_options = read_text(path, batch.errors, options)
         if text is None:
             continue
-        header = header_of(text, delimiter)
         header, raw_rows = parse_rows(name, text, delimiter, batch.errors)
         if not header:
             continue
