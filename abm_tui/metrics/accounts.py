@@ -243,7 +243,8 @@ def engagement_per_role(ds: Dataset, account_id: int, as_of: date | str, weeks: 
     e = ds.engagements[ds.engagements["account_id"] == account_id]
     e = e[(e["occurred_at"] <= T) & (e["occurred_at"] > T - pd.Timedelta(days=7 * weeks))]
     roles = ds.contacts.set_index("id")["buying_role"]
-    role = e["contact_id"].map(roles).fillna("account")
+    # (as objects: the nullable contact ids of touches that all lack one map to nullable integers)
+    role = e["contact_id"].map(roles).astype(object).fillna("account")
     week = weeks - 1 - (T - e["occurred_at"]).dt.days // 7
     weight = e["intent"].map(INTENT_WEIGHTS).fillna(0)
     table = weight.groupby([role, week]).sum().unstack(fill_value=0)

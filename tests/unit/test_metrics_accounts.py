@@ -489,6 +489,19 @@ def test_engagement_per_role_13_weeks_oldest_first():
     assert sum(sum(v) for v in rows.values()) == pytest.approx(9.0)
 
 
+def test_engagement_per_role_when_every_touch_in_the_weeks_is_account_level():
+    """The stored touches' contact ids are nullable integers: when none in the 13 weeks names a
+    contact, the roles still come out (the account screen crashed on such an account)."""
+    ds = build(
+        accounts=[account(1, tier=3)],
+        contacts=[contact(10, 1, "champion")],
+        engagements=[touch(1, 10, 120, "strategic"), touch(1, None, 3, "mid"), touch(1, None, 20, "light")],
+    )
+    table = engagement_per_role(ds, 1, T)
+    assert list(table.index) == ["account"]
+    assert [float(v) for v in table.loc["account"]] == [0.0] * 10 + [1.0, 0.0, 2.0]
+
+
 def test_top_gap_ties_go_to_the_first_required_role():
     """Two roles with the same (worst) gap: the top gap is the one the tier lists first, not the
     alphabetical first. Tier 3 needs decision_maker then champion; with no contacts both are missing."""
