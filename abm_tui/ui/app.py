@@ -188,9 +188,13 @@ class AbmApp(App):
         self.notify(message.text, title="Saved")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            self.log.error(event.worker.error)
-            self.notify(f"Something went wrong: {event.worker.error}", severity="error", timeout=10)
+        self.report_failure(event.worker)
+
+    def report_failure(self, worker: Worker) -> None:
+        """A worker of the app's or a screen's (`ReportsFailures`) that raised: said, and logged."""
+        if worker.state == WorkerState.ERROR:
+            self.log.error(worker.error)
+            self.notify(f"Something went wrong: {worker.error}", severity="error", timeout=10)
 
     # -- meetings -----------------------------------------------------------------------------------
 

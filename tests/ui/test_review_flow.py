@@ -497,3 +497,21 @@ async def test_the_columns_and_words_are_explained(make_app):
         await pilot.press("question_mark")
         await settle(pilot, lambda: isinstance(app.screen, HelpScreen))
         assert "- **→ next**: Conversion" in app.screen.text and "- **LTV**: " in app.screen.text
+
+
+async def test_a_screen_that_fails_to_load_says_so(make_app, monkeypatch):
+    """A screen's worker that raises is reported by the app (its state change reaches only the screen:
+    the account screen said "Loading…" for ever when its data failed)."""
+    app = make_app()
+
+    def fails(snapshot, account_id):
+        raise RuntimeError("the account's rows could not be read")
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        monkeypatch.setattr(app.service, "account_view", fails)
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, AccountScreen) and bool(app._notifications))
+        said = [n.message for n in app._notifications]
+        assert said == ["Something went wrong: the account's rows could not be read"]
+        assert isinstance(app.screen, AccountScreen)  # still there: escape goes back

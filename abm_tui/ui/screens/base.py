@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
+from textual.worker import Worker
 
 from abm_tui.review.requests import Drop, FollowUp, Note, Restore, Retier, Undo
 from abm_tui.review.snapshot import Snapshot
@@ -36,7 +37,17 @@ DECISION_BINDINGS = [
 STACK_BELOW = 120  # columns: below this, side-by-side panels stack (account, meeting, funnel)
 
 
-class ReviewScreen(Screen):
+class ReportsFailures:
+    """A screen whose workers' failures the app shows (a worker's state change goes to its own screen
+    only: without this, a screen that failed to load said "Loading…" for ever)."""
+
+    app: AbmApp
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.app.report_failure(event.worker)
+
+
+class ReviewScreen(ReportsFailures, Screen):
     """A screen that may have an account selected, and so offers the decision keys."""
 
     app: AbmApp

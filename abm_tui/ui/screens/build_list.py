@@ -14,6 +14,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from abm_tui.review.build_list import THEN_BY, ListProposal, ListRule, propose
 from abm_tui.ui.messages import CandidatesLoaded
+from abm_tui.ui.screens.base import ReportsFailures
 
 if TYPE_CHECKING:
     from abm_tui.ui.app import AbmApp
@@ -25,7 +26,7 @@ def _words(value: str) -> tuple[str, ...]:
     return tuple(w.strip() for w in value.split(",") if w.strip())
 
 
-class BuildListDialog(ModalScreen[tuple[dict[int, int], str] | None]):
+class BuildListDialog(ReportsFailures, ModalScreen[tuple[dict[int, int], str] | None]):
     """Top N by ICP fit, then revenue, employees or open pipeline: enter previews, enter again saves."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="build.cancel")]

@@ -16,6 +16,7 @@ from textual.widgets import Checkbox, Input, Label, Static
 
 from abm_tui.review.imports import ImportResult
 from abm_tui.ui.messages import ImportDone
+from abm_tui.ui.screens.base import ReportsFailures
 
 if TYPE_CHECKING:
     from abm_tui.ui.app import AbmApp
@@ -31,7 +32,7 @@ def _paths(value: str) -> list[Path]:
         return [Path(value).expanduser()] if value else []
 
 
-class ImportDialog(ModalScreen[bool]):
+class ImportDialog(ReportsFailures, ModalScreen[bool]):
     """Import files: enter previews (a dry run), enter again imports, escape closes."""
 
     BINDINGS = [Binding("escape", "close", "Close", id="import.close")]
