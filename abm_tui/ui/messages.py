@@ -56,6 +56,16 @@ class AccountViewLoaded(Message):
         self.view = view
 
 
+class AccountRead(Message):
+    """An account to open was read for `snapshot` (view None: the account no longer exists)."""
+
+    def __init__(self, account_id: int, snapshot: Snapshot, view: AccountView | None) -> None:
+        super().__init__()
+        self.account_id = account_id
+        self.snapshot = snapshot
+        self.view = view
+
+
 class AgendaLoaded(Message):
     """The meeting's agenda was worked out for the latest snapshot."""
 

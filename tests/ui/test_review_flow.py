@@ -499,9 +499,10 @@ async def test_the_columns_and_words_are_explained(make_app):
         assert "- **→ next**: Conversion" in app.screen.text and "- **LTV**: " in app.screen.text
 
 
-async def test_a_screen_that_fails_to_load_says_so(make_app, monkeypatch):
-    """A screen's worker that raises is reported by the app (its state change reaches only the screen:
-    the account screen said "Loading…" for ever when its data failed)."""
+async def test_an_account_that_fails_to_load_says_so(make_app, monkeypatch):
+    """Reading an account that raises is said, whether it fails as the account is opened (the list
+    stays) or as its open screen reads it again after a decision (a worker's state change reaches
+    only its own screen: the account screen said "Loading…" for ever)."""
     app = make_app()
 
     def fails(snapshot, account_id):
@@ -509,9 +510,39 @@ async def test_a_screen_that_fails_to_load_says_so(make_app, monkeypatch):
 
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda: app.snapshot is not None)
+        read = app.service.account_view
         monkeypatch.setattr(app.service, "account_view", fails)
         await pilot.press("enter")
-        await settle(pilot, lambda: isinstance(app.screen, AccountScreen) and bool(app._notifications))
-        said = [n.message for n in app._notifications]
-        assert said == ["Something went wrong: the account's rows could not be read"]
-        assert isinstance(app.screen, AccountScreen)  # still there: escape goes back
+        await settle(pilot, lambda: bool(app._notifications))
+        assert [n.message for n in app._notifications] == [
+            "Something went wrong: the account's rows could not be read"
+        ]
+        assert isinstance(app.screen, TargetsScreen)
+        app.clear_notifications()
+        monkeypatch.setattr(app.service, "account_view", read)
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, AccountScreen))
+        monkeypatch.setattr(app.service, "account_view", fails)
+        await pilot.press("2")  # a retier: the screen reads its account again
+        await settle(pilot, lambda: any("could not be read" in n.message for n in app._notifications))
+        assert isinstance(app.screen, AccountScreen)
+
+
+async def test_an_account_opens_with_its_data_read_once(make_app):
+    """The account is read first and its screen pushed with it: painted as it mounts, not read again."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.snapshot is not None)
+        read, calls = app.service.account_view, []
+
+        def counted(snapshot, account_id):
+            calls.append(account_id)
+            return read(snapshot, account_id)
+
+        app.service.account_view = counted
+        row = app.screen.shown[0]
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, AccountScreen))
+        assert f"Engagement score {row.score}" in str(app.screen.query_one("#score").render())
+        await settle(pilot)
+        assert calls == [row.id]

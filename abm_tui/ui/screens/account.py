@@ -45,9 +45,12 @@ class AccountScreen(ReviewScreen):
         Binding("escape,q", "back", "Back", id="account.back"),
     ]
 
-    def __init__(self, account_id: int) -> None:
+    def __init__(self, account_id: int, view: tuple[AccountView | None] | None = None) -> None:
+        """`view`: the account's data as read for the app's current snapshot, when it was (painted
+        as the screen mounts; else read then)."""
         super().__init__()
         self.account_id = account_id
+        self._read = view
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -82,7 +85,9 @@ class AccountScreen(ReviewScreen):
         )
         self.query_one("#history", DataTable).add_columns("When", "Decision", "By", "Reason / note")
         self.query_one("#signals", DataTable).add_columns("Topic", "Score", "Date")
-        if self.app.snapshot is not None:
+        if self._read is not None:
+            self.paint(self._read[0])
+        elif self.app.snapshot is not None:
             self.show_snapshot(self.app.snapshot)
 
     def selected_account_id(self) -> int | None:
