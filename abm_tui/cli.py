@@ -199,9 +199,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     chosen = bool(args.db or os.environ.get(ENV_DB))  # not the default location
     # The everyday case: a database at the current schema, whose first screen the app reads through
     # sqlite3 or psycopg before SQLAlchemy and Alembic are loaded.
+    first_page = None
     if current is not None:
+        from abm_tui.review.loading import read_first_page_ahead
+
         current.close()
         store = url
+        first_page = read_first_page_ahead(url, args.as_of)  # while the UI is imported
     else:  # new or older-schema database (or an unreachable server): the store creates, upgrades or says why
         from abm_tui.store.demo import load_demo
 
@@ -216,7 +220,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             load_demo(store)
     from abm_tui.ui.app import AbmApp
 
-    AbmApp(store, as_of=args.as_of).run()
+    AbmApp(store, as_of=args.as_of, first_page=first_page).run()
     return 0
 
 

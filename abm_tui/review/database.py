@@ -97,6 +97,12 @@ class Database:
         path = sqlite_file(self.url)
         if path is not None:
             return path.name
+        conninfo = metric_cache.postgres_conninfo(self.url)
+        if conninfo is not None:  # read by libpq: SQLAlchemy, imported here, held up the first screen
+            from psycopg.conninfo import conninfo_to_dict
+
+            parts = conninfo_to_dict(conninfo)
+            return f"{parts.get('dbname') or 'database'} on {parts.get('host') or 'localhost'}"
         from sqlalchemy.engine import make_url
 
         url = make_url(self.url)

@@ -32,6 +32,8 @@ from abm_tui.ui.screens.base import ReviewScreen
 from abm_tui.ui.screens.targets import MAX_ROWS, TargetsScreen
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from sqlalchemy import Engine
 
     from abm_tui.review.snapshot import AccountView
@@ -65,10 +67,17 @@ class AbmApp(App):
     snapshot: reactive[Snapshot | None] = reactive(None, always_update=True)
     """The latest metrics of every account; screens repaint from it."""
 
-    def __init__(self, store: Engine | str, as_of: date | None = None) -> None:
-        """`store`: an engine, or the URL of a database already at the current schema."""
+    def __init__(
+        self,
+        store: Engine | str,
+        as_of: date | None = None,
+        first_page: Future[Snapshot | None] | None = None,
+    ) -> None:
+        """`store`: an engine, or the URL of a database already at the current schema; `first_page`:
+        its first page being read already (`loading.read_first_page_ahead`)."""
         super().__init__()
         self.service = ReviewService(store, as_of)
+        self._first_page = first_page
         self.data_status = DataStatus(self.TITLE, "", ())
         """What the header says about the data (the database, the as-of date, what is missing)."""
         self._snapshots_since_collect = 0
@@ -91,9 +100,12 @@ class AbmApp(App):
             self.post_message(MetricsProgress(done, total))
 
         if self.snapshot is None:  # a long list shows its first page while every account is read
-            page = self.service.first_page(MAX_ROWS)
-            if page is not None:
-                self.post_message(MetricsLoaded(page))
+            ahead, self._first_page = self._first_page, None
+            page = ahead.result() if ahead is not None else self.service.first_page(MAX_ROWS)
+            if page is not None:  # the rest is read once the page shows, not competing with it
+                painted = threading.Event()
+                self.post_message(MetricsLoaded(page, painted=painted))
+                painted.wait(timeout=0.5)
 
         def computed_first(snap: Snapshot) -> None:  # every account is recomputed: its first page first
             if self.snapshot is None or not self.snapshot.rows:  # (also after a first import in the app)

@@ -116,3 +116,50 @@ async def test_a_first_import_in_the_app_shows_its_first_page_while_the_rest_is_
     finally:
         rest.set()
         engine.dispose()
+
+
+async def test_a_first_page_read_ahead_by_the_start_is_the_page_shown(demo_db, monkeypatch):
+    """`abm-tui` reads the first page in a thread while it imports the UI: the app shows that page
+    (the list's first rows, as `first_page` reads them) and reads no other."""
+    from abm_tui.review.loading import read_first_page_ahead
+    from abm_tui.review.service import ReviewService
+    from abm_tui.store import metric_cache
+    from abm_tui.ui.app import AbmApp
+    from tests.conftest import DEMO_TODAY
+
+    url = f"sqlite:///{demo_db}"
+    monkeypatch.setattr(loading_module, "FIRST_PAGE_FROM", 10)
+    monkeypatch.setattr(loading_module, "PAGE", 20)
+    ReviewService(url, as_of=DEMO_TODAY).load()  # every account's metrics stored, for this day
+    ahead = read_first_page_ahead(url, DEMO_TODAY)
+    page = ahead.result(timeout=10)
+    assert page is not None and not page.complete
+    assert page.rows == ReviewService(url, as_of=DEMO_TODAY).first_page(20).rows
+
+    def no_other(self, size):
+        raise AssertionError("the page read ahead is the one shown")
+
+    rest = threading.Event()
+    plain = metric_cache.read_list
+
+    def read_list(conn):  # the whole list waits: the page read ahead is on screen meanwhile
+        assert rest.wait(10)
+        return plain(conn)
+
+    monkeypatch.setattr(ReviewService, "first_page", no_other)
+    monkeypatch.setattr(metric_cache, "read_list", read_list)
+    app = AbmApp(url, as_of=DEMO_TODAY, first_page=ahead)
+    async with app.run_test(size=(160, 48)) as pilot:
+        summary = app.screen.query_one("#targets-summary", Static)
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if "reading the other accounts" in str(summary.render()):
+                break
+        assert app.snapshot is page
+        assert [r.id for r in app.screen.shown] == [r.id for r in page.ordered()][: len(app.screen.shown)]
+        rest.set()
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if app.snapshot.complete:
+                break
+        assert len(app.snapshot.rows) == 300

@@ -94,6 +94,35 @@ def test_the_first_page_comes_from_the_stored_metrics_on_postgres(postgres_serve
     assert page.targets == matched and 20 <= len(page.rows) < matched
 
 
+def test_the_first_page_and_its_header_on_postgres_need_no_sqlalchemy(postgres_server):
+    """The first page and the header's words (the database's name) on PostgreSQL, in a fresh process:
+    no SQLAlchemy, pandas or Alembic (the name read through SQLAlchemy held the first screen up)."""
+    import subprocess
+    import sys
+
+    url = postgres_server.new_database()
+    assert main(["import", str(demo_folder()), "--db", url]) == 0
+    code = (
+        "import sys\n"
+        "from datetime import date\n"
+        "import abm_tui.cli, abm_tui.ui.app, abm_tui.ui.screens.targets\n"
+        "from abm_tui.review import loading\n"
+        "from abm_tui.review.service import ReviewService\n"
+        "loading.FIRST_PAGE_FROM = 10\n"
+        f"service = ReviewService('{url}', as_of=date(2026, 11, 20))\n"
+        "snap = service.first_page(20)\n"
+        "assert snap is not None and len(snap.rows) >= 20, snap\n"
+        "title = service.status(snap).title\n"
+        f"assert title == 'abm-tui — {url.rsplit('/', 1)[1]} on 127.0.0.1', title\n"
+        "bad = sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'sqlalchemy', 'sqlmodel', 'alembic'})\n"
+        "assert not bad, bad\n"
+    )
+    from abm_tui.review.service import ReviewService
+
+    ReviewService(url, as_of=__import__("datetime").date(2026, 11, 20)).load()  # stored, current
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_the_velocity_worked_out_in_sql_is_the_portfolio_velocity_on_postgres(postgres_server):
     from datetime import date
 

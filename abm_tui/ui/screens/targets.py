@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Header, Input, Static
 from textual.widgets.data_table import ColumnKey
 
 from abm_tui.domain import STAGES
+from abm_tui.review.loading import PAGE
 from abm_tui.review.requests import DropMany, RetierMany
 from abm_tui.review.rules import RULES
 from abm_tui.review.snapshot import Snapshot
@@ -47,7 +48,7 @@ COLUMNS = (
 ALL_KEYS = tuple(key for key, _ in COLUMNS)
 NARROW_HIDDEN = ("icp_fit", "coverage")  # left out below 100 columns
 
-MAX_ROWS = 200
+MAX_ROWS = PAGE  # rows the table holds (a DataTable keeps each as objects; see `refresh_table`)
 
 
 def agenda_cell(r: TargetRow) -> Text:
