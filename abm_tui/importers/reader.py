@@ -52,8 +52,10 @@ class Generic(NamedTuple):
 
 Rows = list[tuple[int, dict[str, str]]] | Generic  # a CRM file's rows, or a generic file
 Pending = tuple[str, FileMapping | None, str, list[str], Rows, ReadOptions]  # a file to read, by kind
-# Read by a second process in a lazy import (see `Later`), in this order: those the store writes last.
-AHEAD_KINDS = ("opportunities.csv", "engagements.csv", "stage_changes.csv", "intent_signals.csv")
+# Read by a second process in a lazy import (see `Later`), in this order: all but the accounts, which
+# the store writes first, and the deals, which this process reads while the second one still reads
+# the touches (the longest to read: 100,000 accounts, 9.5 s instead of 10.0 with the deals there).
+AHEAD_KINDS = ("contacts.csv", "engagements.csv", "stage_changes.csv", "intent_signals.csv")
 AHEAD_BYTES = 8 << 20  # from this size (some 100,000 of those rows); less, and it costs more than it saves
 BUILT_IN: tuple[FileMapping, ...] = hubspot.MAPPINGS + salesforce.MAPPINGS
 
@@ -255,9 +257,10 @@ def _read_ahead(
 
 class Later:
     """The generic files of a lazily read batch (`read_inputs(lazy=True)`), each read when the store
-    first asks for its kind: the store writes accounts while contacts are read, and so on. The kinds
-    written last (`AHEAD_KINDS`: deals, touches, stage changes, signals: most of an export's rows)
-    are read by a second process from the start, and taken in when their turn comes. Each file is
+    first asks for its kind. Contacts, touches, stage changes and signals (`AHEAD_KINDS`: most of an
+    export's rows) are read by a second process from the start, while the store writes, and taken
+    in when their turn comes; the deals are read here, while the second process reads the touches
+    and the store waits for them anyway. Each file is
     read into a batch of its own (as it would be read at once: one file per generic kind, and no
     kind's reading depends on another's); its errors and warnings are put in the order of a
     batch read at once when all is read (tested equal). If there can be no second process, or it
