@@ -69,8 +69,8 @@ class Account(SQLModel, table=True):
     icp_fit: int | None = None
     status: str = "active"
     dropped_reason: str | None = None
-    hubspot_id: str | None = Field(default=None, index=True)
-    salesforce_id: str | None = Field(default=None, index=True)
+    hubspot_id: str | None = None  # (matched in memory on import: no index to keep up)
+    salesforce_id: str | None = None
     churned_at: date | None = None
     created_at: datetime = Naive(default_factory=utcnow)
     updated_at: datetime = Naive(default_factory=utcnow)
@@ -90,8 +90,8 @@ class Contact(SQLModel, table=True):
     buying_role: str = "other"
     role_inferred: bool = False
     seniority: str | None = None
-    hubspot_id: str | None = Field(default=None, index=True)
-    salesforce_id: str | None = Field(default=None, index=True)
+    hubspot_id: str | None = None  # (matched in memory on import: no index to keep up)
+    salesforce_id: str | None = None
 
 
 class Spend(SQLModel, table=True):
@@ -129,7 +129,7 @@ class Engagement(SQLModel, table=True):
     # (a unique index, not a constraint, so a bulk load builds it once after the rows: see 0010).
     source_key: str = Field(unique=True, index=True, max_length=64)
     account_id: int = Field(foreign_key="account.id", index=True)
-    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")  # (read by account: no index)
     occurred_at: datetime = Naive(index=True)
     channel: str | None = None
     intent: str = "light"
@@ -151,8 +151,8 @@ class Opportunity(SQLModel, table=True):
     outcome: str = "open"
     source: str | None = None
     lost_reason: str | None = None
-    hubspot_id: str | None = Field(default=None, index=True)
-    salesforce_id: str | None = Field(default=None, index=True)
+    hubspot_id: str | None = None  # (matched in memory on import: no index to keep up)
+    salesforce_id: str | None = None
 
 
 class StageChange(SQLModel, table=True):
