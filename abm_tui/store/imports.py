@@ -157,6 +157,8 @@ def apply_batch(
             _report_duplicates(conn, batch, summary)
             _record_facts(conn, demo=batch.demo)
             metric_cache.forget(conn)  # the stored list metrics are recomputed on the next start
+            if conn.dialect.name == "postgresql" and not dry_run:
+                _analyze(conn)
         except BaseException:
             trans.rollback()
             batch.close()
@@ -187,6 +189,15 @@ def _bulk(conn: Connection, *, new_file: bool) -> Iterator[None]:
         if new_file:
             driver.execute("PRAGMA journal_mode=WAL")
         driver.execute("PRAGMA foreign_keys=ON")
+
+
+def _analyze(conn: Connection) -> None:
+    """PostgreSQL's statistics of the tables an import writes, gathered now: its planner knows
+    nothing of rows just copied in until autovacuum gets to them, a minute or so later, and guessed
+    nine target accounts where 6,667 were (the stage velocity of the first start after importing
+    10,000 accounts then took 2.5 s instead of 0.04)."""
+    for model in (Account, Contact, Opportunity, Engagement, StageChange, Spend, IntentSignal):
+        conn.exec_driver_sql(f'ANALYZE "{table(model).name}"')
 
 
 def _skip_bad_rows(batch: Batch, errors: list[RowError]) -> None:
