@@ -130,7 +130,7 @@ class Engagement(SQLModel, table=True):
     source_key: str = Field(unique=True, index=True, max_length=64)
     account_id: int = Field(foreign_key="account.id", index=True)
     contact_id: int | None = Field(default=None, foreign_key="contact.id")  # (read by account: no index)
-    occurred_at: datetime = Naive(index=True)
+    occurred_at: datetime = Naive()  # (touches are read by account; the newest is one scan)
     channel: str | None = None
     intent: str = "light"
     description: str | None = None
