@@ -38,6 +38,16 @@ async def settle(pilot, condition=None, timeout: float = 10.0) -> None:
         await pilot.pause(0.05)
 
 
+async def poll(pilot, condition, timeout: float = 10.0) -> None:
+    """Pause until `condition` holds or `timeout` passes, without waiting for the workers (as `settle`
+    does): for a worker held back on purpose. The caller asserts what it expects afterwards."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await pilot.pause(0.05)
+        if condition():
+            return
+
+
 async def open_funnel(pilot, *, moved: bool = False):
     """`f`, until the funnel screen shows its numbers (`moved`: and what moved, worked out last)."""
     from abm_tui.ui.screens.funnel import FunnelScreen

@@ -10,6 +10,7 @@ from abm_tui.domain import STAGES
 from abm_tui.review import loading as loading_module
 from abm_tui.store import repo
 from abm_tui.ui.screens.funnel import FunnelScreen
+from tests.ui.conftest import poll, settle
 
 
 async def test_the_first_page_shows_while_the_other_accounts_are_computed(make_app, monkeypatch):
@@ -29,10 +30,7 @@ async def test_the_first_page_shows_while_the_other_accounts_are_computed(make_a
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         summary = app.screen.query_one("#targets-summary", Static)
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if "computing the others' metrics" in str(summary.render()):
-                break
+        await poll(pilot, lambda: "computing the others' metrics" in str(summary.render()))
         text = str(summary.render())
         assert "of 200 targets" in text and "computing the others' metrics: " in text, text
         assert not app.snapshot.complete
@@ -47,10 +45,7 @@ async def test_the_first_page_shows_while_the_other_accounts_are_computed(make_a
         assert isinstance(app.screen, FunnelScreen) and not app.screen.lines
         assert "Reading every account first" in str(app.screen.query_one("#funnel-summary").render())
         rest.set()
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if app.snapshot.complete and app.screen.lines:
-                break
+        await poll(pilot, lambda: app.snapshot.complete and app.screen.lines)
         await pilot.pause()
         assert app.snapshot.complete
         counts = {line.label.strip(): line for line in app.screen.lines}
@@ -74,7 +69,6 @@ async def test_a_first_import_in_the_app_shows_its_first_page_while_the_rest_is_
     from abm_tui.ui.app import AbmApp
     from abm_tui.ui.screens.import_files import ImportDialog
     from tests.conftest import DEMO_TODAY
-    from tests.ui.conftest import settle
 
     monkeypatch.setattr(loading_module, "FIRST_PAGE_FROM", 10)
     monkeypatch.setattr(loading_module, "PAGE", 20)
@@ -102,10 +96,7 @@ async def test_a_first_import_in_the_app_shows_its_first_page_while_the_rest_is_
                 pilot, lambda: "Every row's status" in str(app.screen.query_one("#import-text").render())
             )
             await pilot.press("enter")
-            for _ in range(200):
-                await pilot.pause(0.05)
-                if app.snapshot.rows:
-                    break
+            await poll(pilot, lambda: app.snapshot.rows)
             assert not app.snapshot.complete  # the others are still being computed
             table = app.screen.query_one(DataTable)
             assert table.row_count >= 20
@@ -151,15 +142,9 @@ async def test_a_first_page_read_ahead_by_the_start_is_the_page_shown(demo_db, m
     app = AbmApp(url, as_of=DEMO_TODAY, first_page=ahead)
     async with app.run_test(size=(160, 48)) as pilot:
         summary = app.screen.query_one("#targets-summary", Static)
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if "reading the other accounts" in str(summary.render()):
-                break
+        await poll(pilot, lambda: "reading the other accounts" in str(summary.render()))
         assert app.snapshot is page
         assert [r.id for r in app.screen.shown] == [r.id for r in page.ordered()][: len(app.screen.shown)]
         rest.set()
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if app.snapshot.complete:
-                break
+        await poll(pilot, lambda: app.snapshot.complete)
         assert len(app.snapshot.rows) == 300
