@@ -125,14 +125,14 @@ def read_text(
     return text, delimiter, options.for_delimiter(delimiter)
 
 
+HEAD_BYTES = 1 << 16  # what `read_head` reads of a file
+
+
 def read_head(path: Path, options: ReadOptions) -> tuple[list[str], str, ReadOptions] | None:
     """The header, delimiter and options of a file from its first 64 KiB (None when they do not
     decode: `read_text` says why): enough to know a file of the generic format, read whole later."""
     text, delimiter, fitting = read_text(path, [], options, HEAD_BYTES)
     return None if text is None else (header_of(text, delimiter), delimiter, fitting)
-
-
-HEAD_BYTES = 1 << 16
 
 
 def header_of(text: str, delimiter: str) -> list[str]:

@@ -260,11 +260,10 @@ class Later:
     first asks for its kind. Contacts, touches, stage changes and signals (`AHEAD_KINDS`: most of an
     export's rows) are read by a second process from the start, while the store writes, and taken
     in when their turn comes; the deals are read here, while the second process reads the touches
-    and the store waits for them anyway. Each file is
-    read into a batch of its own (as it would be read at once: one file per generic kind, and no
-    kind's reading depends on another's); its errors and warnings are put in the order of a
-    batch read at once when all is read (tested equal). If there can be no second process, or it
-    dies, the files are read here."""
+    and the store waits for them anyway. Each file is read into a batch of its own (as it would be
+    read at once: one file per generic kind, and no kind's reading depends on another's); its errors
+    and warnings are put in the order of a batch read at once when all is read (tested equal). If
+    there can be no second process, or it dies, the files are read here."""
 
     def __init__(self, pending: list[Pending], batch: Batch) -> None:
         self.files: dict[str, tuple[str, Generic, ReadOptions]] = {}  # kind → name, file, its options
